@@ -1,0 +1,4 @@
+//! konform
+pub mod problem;
+pub mod record;
+pub mod source;

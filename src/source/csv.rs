@@ -1,0 +1,527 @@
+//! CSV account lists and consent registers, with a span for every row and cell.
+//!
+//! The delimiter is sniffed from the header line (`,`, `;` or TAB: German Excel writes `;`)
+//! unless configured. The `csv` crate gives byte positions per record but not per field, so
+//! cell spans come from re-scanning the raw row with a small quote-aware scanner.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::problem::Problem;
+use crate::record::{Attr, Record, RecordKind, Value};
+use crate::source::columns::{self, Canonical};
+use crate::source::value::parse_cell;
+use crate::source::{FileId, Span};
+
+/// How to read one CSV file.
+#[derive(Debug, Clone, Default)]
+pub struct CsvOptions {
+    /// The delimiter; sniffed from the header when `None`.
+    pub delimiter: Option<u8>,
+    /// Explicit mapping from column name to canonical attribute name (from konform.yaml).
+    pub columns: BTreeMap<String, String>,
+}
+
+/// Records and problems read from one file.
+#[derive(Debug, Default)]
+pub struct ReadResult {
+    /// The records that were read.
+    pub records: Vec<Record>,
+    /// Errors (the file is then incomplete) and warnings.
+    pub problems: Vec<Problem>,
+}
+
+/// At most this many cell errors are reported per file; the rest are counted.
+const MAX_CELL_ERRORS: usize = 50;
+
+/// Sniffs the delimiter from the first non-empty line: the most frequent of `;`, `,` and TAB
+/// outside quotes (`,` on a tie).
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut counts = [(b';', 0usize), (b'\t', 0), (b',', 0)];
+    let mut quoted = false;
+    for b in line.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            for (d, n) in &mut counts {
+                if *d == b {
+                    *n += 1;
+                }
+            }
+        }
+    }
+    // Highest count wins; `,` wins ties by coming last in a stable max_by_key.
+    counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map_or(b',', |(d, _)| *d)
+}
+
+/// The byte ranges of the fields of one raw row (relative to the row), quotes included.
+pub fn field_spans(row: &str, delimiter: u8) -> Vec<Span> {
+    let bytes = row.as_bytes();
+    let mut spans = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'"' {
+            quoted = !quoted; // a doubled quote toggles twice: no net change
+        } else if b == delimiter && !quoted {
+            spans.push(Span::from_range(start, i));
+            start = i + 1;
+        }
+    }
+    let mut end = bytes.len();
+    while end > start && matches!(bytes.get(end - 1), Some(b'\r' | b'\n')) {
+        end -= 1;
+    }
+    spans.push(Span::from_range(start, end));
+    spans
+}
+
+/// What a header column maps onto.
+#[derive(Debug, Clone)]
+enum Column {
+    Canonical(&'static Canonical, String),
+    Extra(String),
+    Ignored,
+}
+
+/// Reads a CSV file of `kind` records from decoded `text`.
+pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) -> ReadResult {
+    let mut out = ReadResult::default();
+    let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut row = csv::StringRecord::new();
+    let mut header: Option<(Vec<Column>, Vec<Span>, Span)> = None;
+    let mut seen_keys: HashMap<String, Span> = HashMap::new();
+    let mut cell_errors = 0usize;
+    loop {
+        let start = skip_newlines(text, pos_usize(reader.position().byte()));
+        match reader.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let at = e
+                    .position()
+                    .map_or(start, |p| pos_usize(p.byte()))
+                    .min(text.len());
+                out.problems.push(
+                    Problem::error("input::malformed-csv", format!("malformed CSV: {e}"))
+                        .at(file, Span::new(at, 1), "the CSV parser stopped here")
+                        .with_help("check the quoting of this row: a field with the delimiter or a quote must be quoted, quotes inside doubled"),
+                );
+                return out;
+            }
+        }
+        let end = pos_usize(reader.position().byte()).min(text.len());
+        let raw = text.get(start..end).unwrap_or("");
+        let mut cells: Vec<Span> = field_spans(raw, delimiter)
+            .into_iter()
+            .map(|s| Span::new(start + s.offset, s.len))
+            .collect();
+        let row_span = {
+            let trimmed = raw.trim_end_matches(['\r', '\n']);
+            Span::new(start, trimmed.len())
+        };
+        if cells.len() != row.len() {
+            // The scanner and the csv crate disagree only on odd quoting; fall back to the row.
+            cells = vec![row_span; row.len()];
+        }
+        let Some((columns, header_cells, header_span)) = &header else {
+            header = Some(read_header(file, &row, &cells, row_span, kind, options, &mut out));
+            if out.problems.iter().any(Problem::is_error) {
+                return out;
+            }
+            continue;
+        };
+        if row.iter().all(|f| f.trim().is_empty()) {
+            continue; // blank line or a row of empty cells (`;;;;`) written by spreadsheets
+        }
+        if row.len() != columns.len() {
+            let (line, _) = line_of(text, start);
+            out.problems.push(
+                Problem::error(
+                    "input::field-count",
+                    format!(
+                        "row {line} has {} fields but the header has {}",
+                        row.len(),
+                        columns.len()
+                    ),
+                )
+                .at(file, row_span, format!("{} fields", row.len()))
+                .with_label(*header_span, format!("{} columns", header_cells.len()))
+                .with_help(format!(
+                    "every row needs one field per column, separated by `{}`; a field that contains the delimiter, a quote or a line break must be quoted with \"",
+                    char::from(delimiter).escape_default()
+                )),
+            );
+            continue;
+        }
+        let mut record = Record::new(kind, file, row_span);
+        for ((column, value), span) in columns.iter().zip(row.iter()).zip(cells.iter()) {
+            match column {
+                Column::Ignored => {}
+                Column::Extra(name) => {
+                    if !value.trim().is_empty() {
+                        record.extra.insert(
+                            name.clone(),
+                            Attr {
+                                value: Value::Str(value.trim().to_owned()),
+                                span: *span,
+                            },
+                        );
+                    }
+                }
+                Column::Canonical(canon, header_name) => match parse_cell(canon, value) {
+                    Ok(Some(v)) => record.set(canon.name, v, *span),
+                    Ok(None) => {}
+                    Err(e) => {
+                        cell_errors += 1;
+                        if cell_errors <= MAX_CELL_ERRORS {
+                            out.problems.push(
+                                Problem::error(
+                                    &format!("input::{}", e.code),
+                                    format!("invalid {} in column `{header_name}`", canon.name),
+                                )
+                                .at(file, *span, e.label)
+                                .with_help(e.help),
+                            );
+                        }
+                    }
+                },
+            }
+        }
+        if let Some(key) = record_key(&record) {
+            record.key = key;
+        } else {
+            let (line, _) = line_of(text, start);
+            out.problems.push(
+                Problem::error("input::missing-key", format!("row {line} has no key"))
+                    .at(file, row_span, "this row has an empty key column")
+                    .with_help(key_help(kind)),
+            );
+            continue;
+        }
+        if kind == RecordKind::Account {
+            if let Some(first) = seen_keys.get(&record.key) {
+                out.problems.push(
+                    Problem::error(
+                        "input::duplicate-key",
+                        format!("account `{}` appears twice", record.key),
+                    )
+                    .at(file, row_span, "second row with this key")
+                    .with_label(*first, "first row with this key")
+                    .with_help("an account key (id or username) must be unique within an export; remove or merge the duplicate row"),
+                );
+                continue;
+            }
+            seen_keys.insert(record.key.clone(), row_span);
+        }
+        out.records.push(record);
+    }
+    if cell_errors > MAX_CELL_ERRORS {
+        out.problems.push(
+            Problem::error(
+                "input::too-many-errors",
+                format!(
+                    "{} more invalid cells were not listed",
+                    cell_errors - MAX_CELL_ERRORS
+                ),
+            )
+            .in_file(file),
+        );
+    }
+    match &header {
+        None => out.problems.push(
+            Problem::error("input::empty", "the file is empty")
+                .in_file(file)
+                .with_help("export the list again; an empty file is never treated as a clean result"),
+        ),
+        Some((_, _, span)) if out.records.is_empty() && !out.problems.iter().any(Problem::is_error) => {
+            out.problems.push(
+                Problem::error("input::empty", format!("the file has a header but no {}", kind.name()))
+                    .at(file, *span, "only this header line")
+                    .with_help("export the list again; an empty list is never treated as a clean result"),
+            );
+        }
+        Some(_) => {}
+    }
+    out
+}
+
+fn pos_usize(p: u64) -> usize {
+    usize::try_from(p).unwrap_or(usize::MAX)
+}
+
+/// The csv crate reports the start of a record after a CRLF at the `\n` (rust-csv#395) and
+/// counts skipped blank lines into the next record: move past line breaks.
+fn skip_newlines(text: &str, mut at: usize) -> usize {
+    let bytes = text.as_bytes();
+    while matches!(bytes.get(at), Some(b'\r' | b'\n')) {
+        at += 1;
+    }
+    at.min(text.len())
+}
+
+fn line_of(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or("");
+    (1 + before.matches('\n').count(), 0)
+}
+
+/// The key of a record: `id`, else `username` for accounts; `id`, else `person` for consents.
+pub fn record_key(record: &Record) -> Option<String> {
+    let candidates: &[&str] = match record.kind {
+        RecordKind::Account => &["id", "username"],
+        RecordKind::Consent => &["id", "person"],
+        RecordKind::Service => &["module"],
+    };
+    candidates
+        .iter()
+        .find_map(|c| record.get(c).map(|a| a.value.display()))
+        .filter(|k| !k.trim().is_empty())
+}
+
+/// Which canonical attributes a kind needs, as alternatives: one of each inner list.
+pub fn required(kind: RecordKind) -> &'static [&'static [&'static str]] {
+    match kind {
+        RecordKind::Account => &[&["id", "username"]],
+        RecordKind::Consent => &[&["person"], &["purpose"]],
+        RecordKind::Service => &[&["module"]],
+    }
+}
+
+fn key_help(kind: RecordKind) -> String {
+    match kind {
+        RecordKind::Account => "every account needs an id or a username; fill in the cell or remove the row".into(),
+        RecordKind::Consent => "every consent needs the person it belongs to; fill in the cell or remove the row".into(),
+        RecordKind::Service => "every module needs a name".into(),
+    }
+}
+
+/// Lists the usual column names of a canonical attribute for a help text.
+pub fn known_names(kind: RecordKind, name: &str) -> String {
+    columns::by_name(kind, name).map_or_else(String::new, |c| {
+        let mut names: Vec<String> = vec![c.name.to_owned()];
+        for a in c.aliases.iter().take(6) {
+            if !names.iter().any(|n| n == a) {
+                names.push((*a).to_owned());
+            }
+        }
+        names.join(", ")
+    })
+}
+
+fn read_header(
+    file: FileId,
+    row: &csv::StringRecord,
+    cells: &[Span],
+    row_span: Span,
+    kind: RecordKind,
+    options: &CsvOptions,
+    out: &mut ReadResult,
+) -> (Vec<Column>, Vec<Span>, Span) {
+    let mut columns = Vec::with_capacity(row.len());
+    let mut by_name: HashMap<String, Span> = HashMap::new();
+    let mut by_canonical: HashMap<&'static str, (String, Span)> = HashMap::new();
+    for (name, span) in row.iter().zip(cells.iter().copied()) {
+        let name = name.trim().trim_start_matches('\u{feff}');
+        if name.is_empty() {
+            columns.push(Column::Ignored);
+            continue;
+        }
+        if let Some(first) = by_name.insert(name.to_owned(), span) {
+            out.problems.push(
+                Problem::error("input::duplicate-column", format!("column `{name}` appears twice"))
+                    .at(file, span, "second column with this name")
+                    .with_label(first, "first column with this name")
+                    .with_help("rename or remove one of the two columns"),
+            );
+            columns.push(Column::Ignored);
+            continue;
+        }
+        let mapped = match options.columns.get(name) {
+            Some(target) if target == "ignore" => {
+                columns.push(Column::Ignored);
+                continue;
+            }
+            Some(target) => columns::by_name(kind, target),
+            None => columns::lookup(kind, name),
+        };
+        match mapped {
+            Some(canon) => {
+                if let Some((other, other_span)) = by_canonical.get(canon.name) {
+                    out.problems.push(
+                        Problem::error(
+                            "input::ambiguous-column",
+                            format!("columns `{other}` and `{name}` both map to `{}`", canon.name),
+                        )
+                        .at(file, span, format!("also `{}`", canon.name))
+                        .with_label(*other_span, format!("maps to `{}`", canon.name))
+                        .with_help(format!(
+                            "map one of them to another attribute or to `ignore` in konform.yaml, e.g. columns: {{ \"{name}\": ignore }}"
+                        )),
+                    );
+                    columns.push(Column::Ignored);
+                    continue;
+                }
+                by_canonical.insert(canon.name, (name.to_owned(), span));
+                columns.push(Column::Canonical(canon, name.to_owned()));
+            }
+            None => {
+                if let Some((canon, alias)) = columns::suggest(kind, name) {
+                    out.problems.push(
+                        Problem::warning(
+                            "input::unknown-column",
+                            format!("unknown column `{name}`, did you mean `{alias}` ({})?", canon.name),
+                        )
+                        .at(file, span, "not a known column name")
+                        .with_help(format!(
+                            "rename the column, or map it in konform.yaml: columns: {{ \"{name}\": {} }}; its values are kept as the extra attribute `{name}`",
+                            canon.name
+                        )),
+                    );
+                }
+                columns.push(Column::Extra(name.to_owned()));
+            }
+        }
+    }
+    for alternatives in required(kind) {
+        if !alternatives.iter().any(|a| by_canonical.contains_key(a)) {
+            let expected: Vec<String> = alternatives.iter().map(|a| format!("`{a}`")).collect();
+            let known: Vec<String> = alternatives.iter().map(|a| known_names(kind, a)).collect();
+            out.problems.push(
+                Problem::error(
+                    "input::missing-column",
+                    format!("no column for {}", expected.join(" or ")),
+                )
+                .at(file, row_span, "header row")
+                .with_help(format!(
+                    "a list of {} needs a column {}; known names: {}; or map your column in konform.yaml with `columns:`",
+                    kind.name(),
+                    expected.join(" or "),
+                    known.join("; ")
+                )),
+            );
+        }
+    }
+    (columns, cells.to_vec(), row_span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_accounts(text: &str) -> ReadResult {
+        read(FileId(0), text, RecordKind::Account, &CsvOptions::default())
+    }
+
+    fn slice(text: &str, s: Span) -> &str {
+        &text[s.offset..s.end()]
+    }
+
+    #[test]
+    fn sniffs_semicolon_tab_and_comma() {
+        assert_eq!(sniff_delimiter("id;Vorname;Nachname\n1;a;b"), b';');
+        assert_eq!(sniff_delimiter("id\tname\n"), b'\t');
+        assert_eq!(sniff_delimiter("id,name\n"), b',');
+        assert_eq!(sniff_delimiter("\"a;b\",c\n"), b',');
+        assert_eq!(sniff_delimiter("username\n"), b',');
+    }
+
+    #[test]
+    fn field_spans_respect_quotes() {
+        let row = "1;\"Müller; Anna\";\"say \"\"hi\"\"\";x\r\n";
+        let spans = field_spans(row, b';');
+        let parts: Vec<&str> = spans.iter().map(|s| slice(row, *s)).collect();
+        assert_eq!(parts, vec!["1", "\"Müller; Anna\"", "\"say \"\"hi\"\"\"", "x"]);
+    }
+
+    #[test]
+    fn german_export_with_crlf_and_bom_free_text() {
+        let text = "Benutzername;Vorname;Nachname;Rolle\r\nlehrer1;;;Lehrkraft\r\nanna.berg;Anna;Berg;Schüler\r\n";
+        let r = read_accounts(text);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.records.len(), 2);
+        let first = &r.records[0];
+        assert_eq!(first.key, "lehrer1");
+        assert_eq!(first.span_of("username").map(|s| slice(text, s)), Some("lehrer1"));
+        assert_eq!(slice(text, first.span), "lehrer1;;;Lehrkraft");
+        let second = &r.records[1];
+        assert_eq!(second.span_of("roles").map(|s| slice(text, s)), Some("Schüler"));
+        assert!(second.has_in_set("roles", "student"));
+    }
+
+    #[test]
+    fn multiline_quoted_fields_keep_spans() {
+        let text = "id,username,note\n1,\"a\nb\",x\n2,c,y\n";
+        let r = read_accounts(text);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.records[1].span_of("username").map(|s| slice(text, s)), Some("c"));
+        assert_eq!(r.records[0].extra.get("note").map(|a| a.value.display()), Some("x".into()));
+    }
+
+    #[test]
+    fn missing_key_column_lists_expected_names() {
+        let r = read_accounts("Vorname;Nachname\nAnna;Berg\n");
+        let p = r.problems.iter().find(|p| p.code == "konform::input::missing-column");
+        assert!(p.is_some_and(|p| p.message.contains("`id` or `username`")
+            && p.help.as_deref().is_some_and(|h| h.contains("benutzername"))));
+    }
+
+    #[test]
+    fn duplicate_columns_and_keys_are_errors() {
+        let r = read_accounts("id;id\n1;2\n");
+        assert!(r.problems.iter().any(|p| p.code == "konform::input::duplicate-column"));
+        let r = read_accounts("id;Vorname\n1;a\n1;b\n");
+        assert!(r.problems.iter().any(|p| p.code == "konform::input::duplicate-key"));
+    }
+
+    #[test]
+    fn field_count_and_bad_dates_point_at_the_place() {
+        let text = "id;Erstellt\n1;2026-01-01\n2;31.13.2026\n3\n";
+        let r = read_accounts(text);
+        let bad = r.problems.iter().find(|p| p.code == "konform::input::bad-date");
+        assert_eq!(bad.and_then(Problem::primary_span).map(|s| slice(text, s)), Some("31.13.2026"));
+        let count = r.problems.iter().find(|p| p.code == "konform::input::field-count");
+        assert_eq!(count.and_then(Problem::primary_span).map(|s| slice(text, s)), Some("3"));
+    }
+
+    #[test]
+    fn misspelt_column_warns_and_is_kept_as_extra() {
+        let r = read_accounts("id;Benutzernme\n1;x\n");
+        let w = r.problems.iter().find(|p| p.code == "konform::input::unknown-column");
+        assert!(w.is_some_and(|w| !w.is_error() && w.message.contains("benutzername")));
+        assert_eq!(r.records.len(), 1);
+        assert!(r.records[0].extra.contains_key("Benutzernme"));
+    }
+
+    #[test]
+    fn explicit_mapping_wins() {
+        let mut options = CsvOptions::default();
+        options.columns.insert("Kürzel".into(), "username".into());
+        options.columns.insert("Name".into(), "ignore".into());
+        let r = read(FileId(0), "Kürzel;Name\nBRG;x\n", RecordKind::Account, &options);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.records[0].str("username"), Some("BRG"));
+        assert!(r.records[0].get("display_name").is_none());
+    }
+
+    #[test]
+    fn empty_files_and_header_only_files_are_errors() {
+        assert!(read_accounts("").problems.iter().any(|p| p.code == "konform::input::empty"));
+        assert!(read_accounts("id;username\n").problems.iter().any(|p| p.code == "konform::input::empty"));
+    }
+
+    #[test]
+    fn blank_rows_are_skipped() {
+        let r = read_accounts("id;username\n1;a\n;\n\n2;b\n");
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.records.len(), 2);
+    }
+}

@@ -1,0 +1,266 @@
+//! Loading one input file: read, decode, detect, parse into records.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use encoding_rs::Encoding;
+
+use crate::problem::Problem;
+use crate::record::{Record, RecordKind};
+use crate::source::csv::{self, CsvOptions};
+use crate::source::detect::{self, Format};
+use crate::source::text::{DecodeError, decode};
+use crate::source::yaml::{self, YamlLimits};
+use crate::source::{FileId, SourceFile, SourceMap, Span, display_path, tree};
+
+/// How to read one input; everything unset is detected.
+#[derive(Debug, Clone, Default)]
+pub struct InputSpec {
+    /// The path on disk (as the user gave it, joined with folder walks).
+    pub path: PathBuf,
+    /// What the file holds.
+    pub kind: Option<RecordKind>,
+    /// The file format.
+    pub format: Option<Format>,
+    /// The declared encoding.
+    pub encoding: Option<&'static Encoding>,
+    /// The CSV delimiter.
+    pub delimiter: Option<u8>,
+    /// Column name -> canonical attribute (or `ignore`).
+    pub columns: BTreeMap<String, String>,
+}
+
+/// Limits on inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct InputLimits {
+    /// The largest file read, in bytes.
+    pub max_file_bytes: u64,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 1 << 30,
+        }
+    }
+}
+
+/// What was read from one input.
+#[derive(Debug)]
+pub struct LoadedInput {
+    /// The file in the source map, if it could be read at all.
+    pub file: Option<FileId>,
+    /// The display name.
+    pub name: String,
+    /// The kind, if known.
+    pub kind: Option<RecordKind>,
+    /// The format, if known.
+    pub format: Option<Format>,
+    /// The records.
+    pub records: Vec<Record>,
+    /// Problems; any error means the input is incomplete and is not checked.
+    pub problems: Vec<Problem>,
+}
+
+impl LoadedInput {
+    /// Whether the input was read completely (no error).
+    pub fn is_complete(&self) -> bool {
+        !self.problems.iter().any(Problem::is_error)
+    }
+}
+
+/// Reads, decodes and parses one input.
+pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> LoadedInput {
+    let name = display_path(&spec.path);
+    let mut out = LoadedInput {
+        file: None,
+        name: name.clone(),
+        kind: spec.kind,
+        format: spec.format.or_else(|| detect::format_from_path(&spec.path)),
+        records: Vec::new(),
+        problems: Vec::new(),
+    };
+    match std::fs::metadata(&spec.path) {
+        Ok(m) if m.len() > limits.max_file_bytes => {
+            out.problems.push(
+                Problem::error("input::too-large", format!("`{name}` is larger than the limit of {} bytes", limits.max_file_bytes))
+                    .with_help("split the export, or raise the limit with --max-file-size"),
+            );
+            return out;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            out.problems.push(io_problem(&name, &e));
+            return out;
+        }
+    }
+    let bytes = match std::fs::read(&spec.path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.problems.push(io_problem(&name, &e));
+            return out;
+        }
+    };
+    let decoded = match decode(&bytes, spec.encoding) {
+        Ok(d) => d,
+        Err(e) => {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            let file = sources.add(SourceFile::new(name.clone(), Some(spec.path.clone()), lossy));
+            out.file = Some(file);
+            let (span, label) = match &e {
+                DecodeError::Invalid { offset, .. } => (Span::new(*offset, 1), "invalid byte"),
+                DecodeError::Binary(offset) => (Span::new(*offset, 1), "NUL byte"),
+                DecodeError::UnknownEncoding(_) => (Span::default(), ""),
+            };
+            out.problems.push(
+                Problem::error("input::encoding", format!("cannot decode `{name}`: {e}"))
+                    .at(file, span, label)
+                    .with_help("save the file as UTF-8, or declare its encoding in konform.yaml (inputs: - path: …, encoding: windows-1252)"),
+            );
+            return out;
+        }
+    };
+    let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), decoded.text);
+    source.encoding = decoded.encoding;
+    let file = sources.add(source);
+    out.file = Some(file);
+    let text = std::sync::Arc::clone(&sources.get(file).text);
+    if decoded.guessed {
+        out.problems.push(
+            Problem::note("input::encoding-guessed", format!("`{name}` is not UTF-8; read it as {}", decoded.encoding))
+                .in_file(file)
+                .with_help("declare the encoding in konform.yaml (encoding: windows-1252) to make this explicit"),
+        );
+    }
+    if text.trim().is_empty() {
+        out.problems.push(
+            Problem::error("input::empty", format!("`{name}` is empty"))
+                .in_file(file)
+                .with_help("export the list again; an empty file is never treated as a clean result"),
+        );
+        return out;
+    }
+    let Some(format) = out.format else {
+        out.problems.push(
+            Problem::error("input::unknown-format", format!("cannot tell the format of `{name}`"))
+                .in_file(file)
+                .with_help(format!("set `format:` for this input in konform.yaml (one of {})", Format::NAMES.join(", "))),
+        );
+        return out;
+    };
+    let result = match format {
+        Format::Csv => {
+            let kind = *out.kind.get_or_insert_with(|| detect::kind_of_csv(&text));
+            let options = CsvOptions {
+                delimiter: spec.delimiter,
+                columns: spec.columns.clone(),
+            };
+            csv::read(file, &text, kind, &options)
+        }
+        Format::Yaml | Format::Json => {
+            let root = match yaml::parse(&text, YamlLimits::default()) {
+                Ok(root) => root,
+                Err(e) => {
+                    let what = if format == Format::Json { "JSON" } else { "YAML" };
+                    let mut p = Problem::error("input::syntax", format!("invalid {what}: {}", e.message))
+                        .with_help(format!("fix the {what} syntax at the marked place"));
+                    p = match e.span {
+                        Some(s) => p.at(file, s, "here"),
+                        None => p.in_file(file),
+                    };
+                    out.problems.push(p);
+                    return out;
+                }
+            };
+            let kind = match out.kind.or_else(|| detect::kind_of_tree(&root)) {
+                Some(k) => k,
+                None => {
+                    out.problems.push(
+                        Problem::error("input::unknown-kind", format!("cannot tell what `{name}` holds"))
+                            .at(file, root.span, "")
+                            .with_help(format!(
+                                "set `kind:` for this input in konform.yaml (one of {}), or use a list under `accounts:`, `consents:` or `modules:`",
+                                detect::KIND_NAMES.join(", ")
+                            )),
+                    );
+                    return out;
+                }
+            };
+            out.kind = Some(kind);
+            tree::read(file, &root, kind, &spec.columns)
+        }
+    };
+    out.records = result.records;
+    out.problems.extend(result.problems);
+    out
+}
+
+fn io_problem(name: &str, e: &std::io::Error) -> Problem {
+    let help = match e.kind() {
+        std::io::ErrorKind::NotFound => "check the path; relative paths in konform.yaml are relative to the folder of konform.yaml",
+        std::io::ErrorKind::PermissionDenied => "konform needs read permission on its inputs (it never writes them)",
+        _ => "check that the file exists and can be read",
+    };
+    Problem::error("input::unreadable", format!("cannot read `{name}`: {e}")).with_help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(name: &str, bytes: &[u8]) -> (LoadedInput, SourceMap) {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let path = dir.path().join(name);
+        if let Err(e) = std::fs::write(&path, bytes) {
+            panic!("{e}");
+        }
+        let mut sources = SourceMap::new();
+        let spec = InputSpec {
+            path,
+            ..InputSpec::default()
+        };
+        let loaded = load(&spec, &mut sources, InputLimits::default());
+        (loaded, sources)
+    }
+
+    #[test]
+    fn windows_1252_csv_is_read_with_a_note() {
+        let (l, _) = load_text("a.csv", b"id;Nachname\n1;M\xfcller\n");
+        assert!(l.is_complete(), "{:?}", l.problems);
+        assert_eq!(l.records[0].str("family_name"), Some("Müller"));
+        assert!(l.problems.iter().any(|p| p.code == "konform::input::encoding-guessed"));
+    }
+
+    #[test]
+    fn utf16_tab_separated() {
+        let bytes: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("Benutzername\tVorname\r\nk.ahrens\tKai\r\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let (l, _) = load_text("u.csv", &bytes);
+        assert!(l.is_complete(), "{:?}", l.problems);
+        assert_eq!(l.records[0].key, "k.ahrens");
+    }
+
+    #[test]
+    fn missing_and_empty_and_unknown_files_fail() {
+        let mut sources = SourceMap::new();
+        let spec = InputSpec {
+            path: PathBuf::from("/nonexistent/konform/x.csv"),
+            ..InputSpec::default()
+        };
+        let l = load(&spec, &mut sources, InputLimits::default());
+        assert!(!l.is_complete());
+        let (l, _) = load_text("e.csv", b"  \n");
+        assert!(l.problems.iter().any(|p| p.code == "konform::input::empty"));
+        let (l, _) = load_text("e.xlsx", b"PK..");
+        assert!(l.problems.iter().any(|p| p.code == "konform::input::unknown-format"));
+        let (l, _) = load_text("e.yaml", b"foo: bar\n");
+        assert!(l.problems.iter().any(|p| p.code == "konform::input::unknown-kind"));
+        let (l, _) = load_text("e.yaml", b"a: [1\n");
+        assert!(l.problems.iter().any(|p| p.code == "konform::input::syntax"));
+    }
+}

@@ -1,0 +1,248 @@
+//! Sources: the files konform reads, their decoded text, and byte spans into them.
+//!
+//! A [`SourceMap`] owns every file read during a run (inputs, konform.yaml, packs, the generated
+//! Cedar schema). Everything else refers to a file by [`FileId`] and to a place in it by
+//! [`Span`], a byte range in the *decoded UTF-8 text* of the file. Readers for the individual
+//! formats live in the submodules.
+
+pub mod columns;
+pub mod csv;
+pub mod detect;
+pub mod load;
+pub mod text;
+pub mod tree;
+pub mod value;
+pub mod yaml;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{NamedSource, SourceSpan};
+
+/// The index of a file in the [`SourceMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A byte range in a file's decoded text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    /// Byte offset of the first byte.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl Span {
+    /// A span of `len` bytes starting at `offset`.
+    pub const fn new(offset: usize, len: usize) -> Self {
+        Self { offset, len }
+    }
+
+    /// The span from `start` to `end` (exclusive); empty when `end < start`.
+    pub fn from_range(start: usize, end: usize) -> Self {
+        Self::new(start, end.saturating_sub(start))
+    }
+
+    /// The offset one past the last byte.
+    pub fn end(&self) -> usize {
+        self.offset + self.len
+    }
+
+    /// Whether `other` lies entirely inside this span.
+    pub fn contains(&self, other: Span) -> bool {
+        other.offset >= self.offset && other.end() <= self.end()
+    }
+}
+
+impl From<Span> for SourceSpan {
+    fn from(s: Span) -> Self {
+        SourceSpan::new(s.offset.into(), s.len)
+    }
+}
+
+/// A file read during a run: its name as shown to users and its decoded text.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as shown in diagnostics (relative where the user gave a relative path).
+    pub name: String,
+    /// The path on disk; `None` for embedded or generated text.
+    pub path: Option<PathBuf>,
+    /// The decoded text (UTF-8, without a byte-order mark).
+    pub text: Arc<str>,
+    /// The encoding the file was decoded from (e.g. `UTF-8`, `windows-1252`).
+    pub encoding: &'static str,
+    /// Byte offsets at which lines start, for line/column look-ups.
+    line_starts: Vec<usize>,
+    /// The same text as a miette source, shared by all diagnostics of this file.
+    named: Arc<NamedSource<Arc<str>>>,
+}
+
+impl SourceFile {
+    /// A file with the given display name and decoded text.
+    pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: impl Into<Arc<str>>) -> Self {
+        let name = name.into();
+        let text: Arc<str> = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        let language = match Path::new(&name).extension().and_then(|e| e.to_str()) {
+            Some("yaml" | "yml") => "yaml",
+            Some("json") => "json",
+            Some("cedar") => "cedar",
+            Some("csv" | "tsv") => "csv",
+            _ => "text",
+        };
+        let named = Arc::new(NamedSource::new(name.clone(), Arc::clone(&text)).with_language(language));
+        Self {
+            name,
+            path,
+            text,
+            encoding: "UTF-8",
+            line_starts,
+            named,
+        }
+    }
+
+    /// The miette source for diagnostics into this file.
+    pub fn named_source(&self) -> Arc<NamedSource<Arc<str>>> {
+        Arc::clone(&self.named)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset; offsets past the end clamp.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = self.clamp_offset(offset);
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let col = self.text.get(start..offset).map_or(0, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+
+    /// The span clamped to the text and to character boundaries, so it can always be rendered.
+    pub fn clamp(&self, span: Span) -> Span {
+        let start = self.clamp_offset(span.offset);
+        let end = self.clamp_offset(span.end().max(start));
+        Span::from_range(start, end)
+    }
+
+    fn clamp_offset(&self, offset: usize) -> usize {
+        let mut o = offset.min(self.text.len());
+        while o > 0 && !self.text.is_char_boundary(o) {
+            o -= 1;
+        }
+        o
+    }
+
+    /// The text of a span (empty when it does not fit the text).
+    pub fn slice(&self, span: Span) -> &str {
+        let s = self.clamp(span);
+        self.text.get(s.offset..s.end()).unwrap_or("")
+    }
+
+    /// The number of lines.
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+/// All files of a run, addressed by [`FileId`].
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file and returns its id.
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(file);
+        id
+    }
+
+    /// The file with id `id`.
+    ///
+    /// Ids are only handed out by [`SourceMap::add`], so a missing id is a programming error;
+    /// it is answered with an empty placeholder file rather than a panic.
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        static EMPTY: std::sync::OnceLock<SourceFile> = std::sync::OnceLock::new();
+        self.files
+            .get(id.0 as usize)
+            .unwrap_or_else(|| EMPTY.get_or_init(|| SourceFile::new("<unknown>", None, "")))
+    }
+
+    /// Every file with its id, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
+    }
+}
+
+/// A path as shown to users: `./` prefixes removed, separators normalised to `/`.
+pub fn display_path(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if parts.last().is_some_and(|p| p != "..") {
+                    parts.pop();
+                } else {
+                    parts.push("..".into());
+                }
+            }
+            std::path::Component::RootDir => parts.push(String::new()),
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    if parts.is_empty() {
+        return ".".into();
+    }
+    if parts.len() == 1 && parts[0].is_empty() {
+        return "/".into();
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let f = SourceFile::new("a.csv", None, "ä;b\nxy;ü\n");
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(2), (1, 2)); // after the two-byte ä
+        assert_eq!(f.line_col(5), (2, 1));
+        assert_eq!(f.line_col(8), (2, 4));
+        assert_eq!(f.line_col(1000), (3, 1));
+    }
+
+    #[test]
+    fn clamp_keeps_char_boundaries_and_end() {
+        let f = SourceFile::new("a", None, "ää");
+        assert_eq!(f.clamp(Span::new(1, 2)), Span::new(0, 2));
+        assert_eq!(f.clamp(Span::new(3, 100)), Span::new(2, 2));
+        assert_eq!(f.slice(Span::new(0, 2)), "ä");
+    }
+
+    #[test]
+    fn display_paths_are_normalised() {
+        assert_eq!(display_path(Path::new("./examples/x/../y/a.csv")), "examples/y/a.csv");
+        assert_eq!(display_path(Path::new("../shared/a")), "../shared/a");
+        assert_eq!(display_path(Path::new(".")), ".");
+    }
+}

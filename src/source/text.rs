@@ -1,0 +1,200 @@
+//! Decoding input bytes to text: UTF-8 (with or without BOM), UTF-16 with BOM, Windows-1252.
+//!
+//! Exports from office tools and school administration systems come in many encodings. Spans
+//! everywhere else refer to the decoded UTF-8 text.
+
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
+
+/// The result of decoding a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// The text, without a byte-order mark.
+    pub text: String,
+    /// The name of the encoding it was decoded from.
+    pub encoding: &'static str,
+    /// Whether the encoding was guessed (no BOM, no declaration, not valid UTF-8).
+    pub guessed: bool,
+}
+
+/// Why bytes could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The declared encoding name is not known.
+    #[error("unknown encoding `{0}`")]
+    UnknownEncoding(String),
+    /// The file is not valid in its (declared or detected) encoding.
+    #[error("the file is not valid {encoding}: invalid byte at offset {offset}")]
+    Invalid {
+        /// The encoding.
+        encoding: &'static str,
+        /// The byte offset of the first invalid byte.
+        offset: usize,
+        /// 1-based line of that byte.
+        line: usize,
+    },
+    /// The file contains NUL bytes and no UTF-16 byte-order mark: it is binary.
+    #[error("the file contains NUL bytes (offset {0}); it looks like a binary file")]
+    Binary(usize),
+}
+
+/// Looks up an encoding by a label such as `utf-8`, `windows-1252`, `latin1`, `utf-16le`.
+pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
+    let l = label.trim().to_ascii_lowercase();
+    match l.as_str() {
+        "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "cp1252" | "ansi" => Some(WINDOWS_1252),
+        "utf8" => Some(UTF_8),
+        "utf16le" | "utf-16" => Some(UTF_16LE),
+        "utf16be" => Some(UTF_16BE),
+        _ => Encoding::for_label(l.as_bytes()),
+    }
+}
+
+/// Decodes `bytes`. With `declared`, the file must be valid in that encoding (a BOM still
+/// wins, as browsers do). Without, a BOM decides; otherwise UTF-8 if valid, else Windows-1252
+/// (what German, Danish and Swedish Excel writes), marked as guessed.
+pub fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> Result<Decoded, DecodeError> {
+    if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
+        let body = bytes.get(bom_len..).unwrap_or_default();
+        return decode_strict(body, enc, bom_len, false);
+    }
+    if let Some(enc) = declared {
+        return decode_strict(bytes, enc, 0, false);
+    }
+    if let Some(pos) = memchr_nul(bytes) {
+        return Err(DecodeError::Binary(pos));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(Decoded {
+            text: s.to_owned(),
+            encoding: "UTF-8",
+            guessed: false,
+        }),
+        Err(_) => decode_strict(bytes, WINDOWS_1252, 0, true),
+    }
+}
+
+fn memchr_nul(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == 0)
+}
+
+fn decode_strict(
+    bytes: &[u8],
+    enc: &'static Encoding,
+    base: usize,
+    guessed: bool,
+) -> Result<Decoded, DecodeError> {
+    if enc == UTF_8 {
+        return match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                if let Some(pos) = memchr_nul(bytes) {
+                    return Err(DecodeError::Binary(base + pos));
+                }
+                Ok(Decoded {
+                    text: s.to_owned(),
+                    encoding: "UTF-8",
+                    guessed,
+                })
+            }
+            Err(e) => {
+                let offset = e.valid_up_to();
+                let line = 1 + bytes
+                    .get(..offset)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                Err(DecodeError::Invalid {
+                    encoding: "UTF-8",
+                    offset: base + offset,
+                    line,
+                })
+            }
+        };
+    }
+    let (text, had_errors) = enc.decode_without_bom_handling(bytes);
+    if had_errors {
+        // Find the first replacement character to report a position in the decoded text.
+        let line = text
+            .find('\u{FFFD}')
+            .map_or(1, |i| 1 + text.get(..i).unwrap_or("").matches('\n').count());
+        return Err(DecodeError::Invalid {
+            encoding: enc.name(),
+            offset: base,
+            line,
+        });
+    }
+    if let Some(pos) = text.find('\0') {
+        return Err(DecodeError::Binary(pos));
+    }
+    Ok(Decoded {
+        text: text.into_owned(),
+        encoding: enc.name(),
+        guessed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        let d = decode(b"\xEF\xBB\xBFid;Vorname\n", None);
+        assert_eq!(d.map(|d| d.text), Ok("id;Vorname\n".to_owned()));
+        let d = decode("a;ä\n".as_bytes(), None);
+        assert_eq!(d.map(|d| (d.text, d.guessed)), Ok(("a;ä\n".to_owned(), false)));
+    }
+
+    #[test]
+    fn windows_1252_is_guessed_when_not_utf8() {
+        let d = decode(b"Sch\xfcler;M\xfcller\n", None);
+        assert_eq!(
+            d.map(|d| (d.text, d.encoding, d.guessed)),
+            Ok(("Schüler;Müller\n".to_owned(), "windows-1252", true))
+        );
+    }
+
+    #[test]
+    fn utf16_both_byte_orders() {
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("a\tä\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(decode(&le, None).map(|d| d.text), Ok("a\tä\n".to_owned()));
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("a;ü\n".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(
+            decode(&be, None).map(|d| (d.text, d.encoding)),
+            Ok(("a;ü\n".to_owned(), "UTF-16BE"))
+        );
+    }
+
+    #[test]
+    fn declared_utf8_rejects_invalid_bytes_with_line() {
+        let e = decode(b"id\nok\nbad \xff\n", Some(UTF_8));
+        assert_eq!(
+            e,
+            Err(DecodeError::Invalid {
+                encoding: "UTF-8",
+                offset: 10,
+                line: 3
+            })
+        );
+    }
+
+    #[test]
+    fn nul_bytes_are_binary() {
+        assert_eq!(decode(b"ab\0cd", None), Err(DecodeError::Binary(2)));
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(encoding_for_label("Latin1"), Some(WINDOWS_1252));
+        assert_eq!(encoding_for_label("utf-8"), Some(UTF_8));
+        assert_eq!(encoding_for_label("UTF-16LE"), Some(UTF_16LE));
+        assert_eq!(encoding_for_label("klingon"), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! Parsing cell text into typed values: dates, flags, numbers and sets.
+
+use chrono::NaiveDate;
+
+use crate::record::Value;
+use crate::source::columns::{AttrType, Canonical, normalize_value};
+
+/// Why a cell could not be parsed; the message is shown as the label on the cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError {
+    /// What is wrong with the value (label text).
+    pub label: String,
+    /// How to write it instead.
+    pub help: String,
+    /// A short code suffix (`bad-date`, `bad-flag`, `bad-number`).
+    pub code: &'static str,
+}
+
+/// Parses a date written as `YYYY-MM-DD`, `DD.MM.YYYY` or an ISO 8601 date-time (the time of
+/// day is dropped). Ambiguous forms such as `4/2/2000` are rejected.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    let date_part = t
+        .split_once(['T', ' '])
+        .map_or(t, |(d, rest)| if looks_like_time(rest) { d } else { t });
+    if let Ok(d) = NaiveDate::parse_from_str(date_part, "%Y-%m-%d") {
+        return Some(d);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(date_part, "%d.%m.%Y") {
+        // chrono accepts two-digit years with %Y; require four digits.
+        if date_part.rsplit('.').next().is_some_and(|y| y.len() == 4) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+fn looks_like_time(rest: &str) -> bool {
+    let r = rest.trim();
+    r.len() >= 4 && r.as_bytes().first().is_some_and(u8::is_ascii_digit) && r.contains(':')
+}
+
+/// Parses a yes/no flag in English, German, Danish or Swedish.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" | "ja" | "j" | "x" | "wahr" | "on" | "aktiv" | "active" => {
+            Some(true)
+        }
+        "false" | "no" | "n" | "0" | "nein" | "nej" | "falsch" | "off" | "inaktiv" | "inactive" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// Splits a multi-valued cell on `,`, `|` and `;` (the CSV delimiter never reaches here
+/// unquoted), normalises, sorts and deduplicates the items.
+pub fn parse_set<'a>(items: impl IntoIterator<Item = &'a str>, canon: &Canonical) -> Vec<String> {
+    let mut out: Vec<String> = items
+        .into_iter()
+        .flat_map(|s| s.split([',', '|', ';']))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| normalize_value(canon.normalize, s))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Parses the text of a cell for a canonical attribute. Returns `Ok(None)` for an empty cell
+/// (the attribute is then absent).
+pub fn parse_cell(canon: &Canonical, text: &str) -> Result<Option<Value>, ValueError> {
+    let t = text.trim();
+    if canon.name == "password_present" {
+        // Never keep the password itself, only whether one is there.
+        return Ok(Some(Value::Bool(!t.is_empty())));
+    }
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match canon.ty {
+        AttrType::Str => Ok(Some(Value::Str(normalize_value(canon.normalize, t)))),
+        AttrType::Set => Ok(Some(Value::Set(parse_set([t], canon)))),
+        AttrType::Bool => parse_bool(t).map(|b| Some(Value::Bool(b))).ok_or(ValueError {
+            label: format!("`{t}` is not a yes/no value"),
+            help: format!("write `{}` as true or false (also yes/no, ja/nein, 1/0)", canon.name),
+            code: "bad-flag",
+        }),
+        AttrType::Long => t.parse::<i64>().map(|n| Some(Value::Long(n))).map_err(|_| ValueError {
+            label: format!("`{t}` is not a whole number"),
+            help: format!("write `{}` as a whole number such as 30", canon.name),
+            code: "bad-number",
+        }),
+        AttrType::Date => parse_date(t).map(|d| Some(Value::Date(d))).ok_or(ValueError {
+            label: format!("`{t}` is not a date"),
+            help: format!(
+                "write `{}` as YYYY-MM-DD (ISO 8601) or DD.MM.YYYY, e.g. 2026-08-01",
+                canon.name
+            ),
+            code: "bad-date",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::RecordKind;
+    use crate::source::columns::by_name;
+
+    fn d(y: i32, m: u32, day: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, day)
+    }
+
+    #[test]
+    fn dates_in_iso_german_and_datetime_form() {
+        assert_eq!(parse_date("2026-08-01"), d(2026, 8, 1));
+        assert_eq!(parse_date("01.08.2026"), d(2026, 8, 1));
+        assert_eq!(parse_date("1.8.2026"), d(2026, 8, 1));
+        assert_eq!(parse_date("2026-08-01T07:30:00Z"), d(2026, 8, 1));
+        assert_eq!(parse_date("2026-08-01 07:30"), d(2026, 8, 1));
+        assert_eq!(parse_date("4/2/2000"), None);
+        assert_eq!(parse_date("31.02.2026"), None);
+        assert_eq!(parse_date("01.08.26"), None);
+        assert_eq!(parse_date("gestern"), None);
+    }
+
+    #[test]
+    fn flags_in_several_languages() {
+        assert_eq!(parse_bool("Ja"), Some(true));
+        assert_eq!(parse_bool("nej"), Some(false));
+        assert_eq!(parse_bool("TRUE"), Some(true));
+        assert_eq!(parse_bool("vielleicht"), None);
+    }
+
+    #[test]
+    fn cells_parse_by_type() -> Result<(), ValueError> {
+        let roles = by_name(RecordKind::Account, "roles").ok_or_else(|| unreachable_err())?;
+        assert_eq!(
+            parse_cell(roles, "Lehrkraft, Admin")?,
+            Some(Value::Set(vec!["admin".into(), "teacher".into()]))
+        );
+        let created = by_name(RecordKind::Account, "created").ok_or_else(|| unreachable_err())?;
+        assert_eq!(parse_cell(created, "  ")?, None);
+        let err = parse_cell(created, "13/13/2020");
+        assert_eq!(err.map_err(|e| e.code), Err("bad-date"));
+        let pw = by_name(RecordKind::Account, "password_present").ok_or_else(|| unreachable_err())?;
+        assert_eq!(parse_cell(pw, "P@ssword123")?, Some(Value::Bool(true)));
+        assert_eq!(parse_cell(pw, "")?, Some(Value::Bool(false)));
+        Ok(())
+    }
+
+    fn unreachable_err() -> ValueError {
+        ValueError {
+            label: "missing canonical attribute".into(),
+            help: String::new(),
+            code: "test",
+        }
+    }
+}
