@@ -8,6 +8,7 @@
 pub mod columns;
 pub mod csv;
 pub mod detect;
+pub mod fields;
 pub mod load;
 pub mod text;
 pub mod tree;

@@ -1,0 +1,434 @@
+//! Evaluation: records in, findings out. No I/O, no printing.
+//!
+//! Each record becomes a Cedar entity (its attributes, derived `age` and `consents`, and the
+//! pack facts) in a small per-record entity store with the school; one authorization request
+//! per record evaluates every policy, and the reasons of the Deny are exactly the violated
+//! policies (all forbids are evaluated, see DEPENDENCY-NOTES §1e). Policy evaluation errors
+//! are surfaced as problems, never dropped. Limits are counted per group afterwards.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, Request,
+    RestrictedExpression,
+};
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use crate::finding::{Finding, Related};
+use crate::pack::facts::{self, FactInputs};
+use crate::pack::manifest::Per;
+use crate::pack::{PackSet, PolicyMeta};
+use crate::problem::{Label, Problem};
+use crate::record::{Record, RecordKind, Value};
+
+/// The school (or authority) being checked: the resource of every request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct School {
+    /// Its id (school number); `school` when not configured.
+    pub id: String,
+    /// ISO country code, upper case (`DE`); empty when unknown.
+    pub country: String,
+    /// State (`HH`); empty when unknown.
+    pub state: String,
+    /// School types.
+    pub types: Vec<String>,
+}
+
+/// Everything an evaluation depends on besides packs and records.
+#[derive(Debug, Clone)]
+pub struct EvalContext {
+    /// The evaluation date (`--today`).
+    pub today: NaiveDate,
+    /// The school.
+    pub school: School,
+}
+
+/// Findings and problems of an evaluation.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// Violations in record order.
+    pub findings: Vec<Finding>,
+    /// Evaluation errors (exit 2).
+    pub problems: Vec<Problem>,
+}
+
+fn uid(type_name: &str, id: &str) -> Result<EntityUid, String> {
+    let t = EntityTypeName::from_str(type_name).map_err(|e| e.to_string())?;
+    Ok(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
+}
+
+fn date_expr(d: NaiveDate) -> RestrictedExpression {
+    RestrictedExpression::new_datetime(d.format("%Y-%m-%d").to_string())
+}
+
+fn value_expr(v: &Value) -> RestrictedExpression {
+    match v {
+        Value::Str(s) => RestrictedExpression::new_string(s.clone()),
+        Value::Bool(b) => RestrictedExpression::new_bool(*b),
+        Value::Long(n) => RestrictedExpression::new_long(*n),
+        Value::Date(d) => date_expr(*d),
+        Value::Set(items) => {
+            RestrictedExpression::new_set(items.iter().cloned().map(RestrictedExpression::new_string))
+        }
+    }
+}
+
+fn record_expr(fields: Vec<(String, RestrictedExpression)>) -> Result<RestrictedExpression, String> {
+    RestrictedExpression::new_record(fields).map_err(|e| e.to_string())
+}
+
+/// The derived values of a record that policies and messages may use.
+struct Derived {
+    age: Option<i64>,
+    consents: Vec<String>,
+    facts: Vec<(String, bool)>,
+}
+
+fn derive(packs: &PackSet, record: &Record, inputs: &FactInputs<'_>) -> Derived {
+    let age = record
+        .get("birth_date")
+        .and_then(|a| a.value.as_date())
+        .map(|b| facts::age(b, inputs.today));
+    let consents = if record.kind == RecordKind::Account {
+        inputs.consent_purposes(record)
+    } else {
+        Vec::new()
+    };
+    let facts = packs
+        .facts
+        .iter()
+        .map(|f| (f.name().to_owned(), facts::evaluate(f, record, inputs, age)))
+        .collect();
+    Derived { age, consents, facts }
+}
+
+fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity, String> {
+    let mut attrs: HashMap<String, RestrictedExpression> = HashMap::new();
+    attrs.insert("key".into(), RestrictedExpression::new_string(record.key.clone()));
+    for (name, attr) in &record.attrs {
+        attrs.insert(name.clone(), value_expr(&attr.value));
+    }
+    let empty_set = || RestrictedExpression::new_set(std::iter::empty());
+    if record.kind == RecordKind::Account {
+        for set in ["roles", "schools", "groups"] {
+            attrs.entry(set.into()).or_insert_with(empty_set);
+        }
+        attrs
+            .entry("password_present".into())
+            .or_insert_with(|| RestrictedExpression::new_bool(false));
+        if let Some(age) = derived.age {
+            attrs.insert("age".into(), RestrictedExpression::new_long(age));
+        }
+        attrs.insert(
+            "consents".into(),
+            RestrictedExpression::new_set(derived.consents.iter().cloned().map(RestrictedExpression::new_string)),
+        );
+    }
+    let facts = derived
+        .facts
+        .iter()
+        .map(|(n, b)| (n.clone(), RestrictedExpression::new_bool(*b)))
+        .collect();
+    attrs.insert("facts".into(), record_expr(facts)?);
+    let extra = packs
+        .extra_attributes
+        .iter()
+        .filter_map(|name| {
+            record
+                .extra
+                .get(name)
+                .map(|a| (name.clone(), RestrictedExpression::new_string(a.value.display())))
+        })
+        .collect();
+    attrs.insert("extra".into(), record_expr(extra)?);
+    let id = uid(record.kind.entity_type(), &record.key)?;
+    Entity::new(id, attrs, Default::default()).map_err(|e| e.to_string())
+}
+
+fn school_entity(school: &School) -> Result<Entity, String> {
+    let attrs = HashMap::from([
+        ("id".to_owned(), RestrictedExpression::new_string(school.id.clone())),
+        ("country".to_owned(), RestrictedExpression::new_string(school.country.clone())),
+        ("state".to_owned(), RestrictedExpression::new_string(school.state.clone())),
+        (
+            "types".to_owned(),
+            RestrictedExpression::new_set(school.types.iter().cloned().map(RestrictedExpression::new_string)),
+        ),
+    ]);
+    Entity::new(uid("School", &school.id)?, attrs, Default::default()).map_err(|e| e.to_string())
+}
+
+/// Fills `{name}` placeholders from the record (attributes, extras, `key`, `age`).
+pub fn fill(template: &str, record: &Record, age: Option<i64>) -> String {
+    fill_with(template, |name| match name {
+        "key" => Some(record.key.clone()),
+        "age" => age.map(|a| a.to_string()),
+        _ => record
+            .attrs
+            .get(name)
+            .or_else(|| record.extra.get(name))
+            .map(|a| a.value.display()),
+    })
+}
+
+/// Fills `{name}` placeholders with `lookup`; unknown or empty names read `(empty)`.
+pub fn fill_with(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(rest.get(..start).unwrap_or(""));
+        let after = rest.get(start + 1..).unwrap_or("");
+        match after.find('}') {
+            Some(end) => {
+                let name = after.get(..end).unwrap_or("").trim();
+                out.push_str(&lookup(name).unwrap_or_else(|| "(empty)".to_owned()));
+                rest = after.get(end + 1..).unwrap_or("");
+            }
+            None => {
+                out.push_str(rest.get(start..).unwrap_or(""));
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn finding_for(meta: &PolicyMeta, record: &Record, age: Option<i64>) -> Finding {
+    let span = meta
+        .span_attr
+        .as_deref()
+        .and_then(|a| record.span_of(a))
+        .unwrap_or(record.span);
+    let label = if meta.label.is_empty() {
+        format!("violates {}", meta.id)
+    } else {
+        fill(&meta.label, record, age)
+    };
+    Finding {
+        policy: meta.id.clone(),
+        pack: meta.pack.clone(),
+        severity: meta.severity,
+        message: fill(&meta.message, record, age),
+        subject: record.key.clone(),
+        kind: record.kind,
+        file: record.file,
+        span,
+        label,
+        record_span: record.span,
+        help: meta.help.as_ref().map(|h| fill(h, record, age)),
+        basis: meta.basis.clone(),
+        url: meta.url.clone(),
+        related: Vec::new(),
+    }
+}
+
+struct RecordOutcome {
+    violated: Vec<String>,
+    age: Option<i64>,
+    errors: Vec<(String, Vec<Problem>)>,
+}
+
+/// Evaluates every record against every policy and limit.
+pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evaluation {
+    let mut out = Evaluation::default();
+    let inputs = FactInputs::new(records, ctx.today, &ctx.school.country);
+    let setup = (|| -> Result<_, String> {
+        let school = school_entity(&ctx.school)?;
+        let school_uid = uid("School", &ctx.school.id)?;
+        let action = uid("Action", "check")?;
+        let context = Context::from_pairs([
+            ("now".to_owned(), date_expr(ctx.today)),
+            ("params".to_owned(), packs.params_expr()),
+        ])
+        .map_err(|e| e.to_string())?;
+        Ok((school, school_uid, action, context))
+    })();
+    let (school, school_uid, action, context) = match setup {
+        Ok(s) => s,
+        Err(e) => {
+            out.problems.push(Problem::error("engine::setup", format!("cannot set up the evaluation: {e}")));
+            return out;
+        }
+    };
+    let authorizer = Authorizer::new();
+    let outcomes: Vec<RecordOutcome> = records
+        .par_iter()
+        .map(|record| {
+            let derived = derive(packs, record, &inputs);
+            let age = derived.age;
+            let fail = |msg: String| RecordOutcome {
+                violated: Vec::new(),
+                age,
+                errors: vec![(
+                    "engine".to_owned(),
+                    vec![Problem::error("engine::entity", format!("cannot evaluate `{}`: {msg}", record.key))
+                        .at(record.file, record.span, "this record")],
+                )],
+            };
+            let e = match entity(packs, record, &derived) {
+                Ok(e) => e,
+                Err(msg) => return fail(msg),
+            };
+            let principal = e.uid();
+            let entities = match Entities::from_entities([e, school.clone()], Some(&packs.schema)) {
+                Ok(es) => es,
+                Err(err) => return fail(err.to_string()),
+            };
+            let request = match Request::new(principal, action.clone(), school_uid.clone(), context.clone(), Some(&packs.schema)) {
+                Ok(r) => r,
+                Err(err) => return fail(err.to_string()),
+            };
+            let response = authorizer.is_authorized(&request, &packs.policies, &entities);
+            let mut violated: Vec<String> = response.diagnostics().reason().map(ToString::to_string).collect();
+            violated.sort();
+            let errors = response
+                .diagnostics()
+                .errors()
+                .map(|err| {
+                    let cedar_policy::AuthorizationError::PolicyEvaluationError(inner) = err;
+                    let id = inner.policy_id().to_string();
+                    let file = packs.meta.get(&id).map(|m| m.file);
+                    (id, Problem::from_diagnostic("policy::evaluation-error", err, file))
+                })
+                .collect();
+            RecordOutcome { violated, age, errors }
+        })
+        .collect();
+
+    let mut counted: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut errors: BTreeMap<(String, String), (Problem, usize)> = BTreeMap::new();
+    for (i, (record, outcome)) in records.iter().zip(&outcomes).enumerate() {
+        for id in &outcome.violated {
+            let Some(meta) = packs.meta.get(id) else { continue };
+            match meta.limit {
+                Some(l) => counted.entry(l).or_default().push(i),
+                None => out.findings.push(finding_for(meta, record, outcome.age)),
+            }
+        }
+        for (id, problems) in &outcome.errors {
+            for p in problems {
+                let key = (id.clone(), p.message.clone());
+                let entry = errors.entry(key).or_insert_with(|| {
+                    let mut p = p.clone();
+                    p.message = format!("policy `{id}` could not be evaluated for `{}`: {}", record.key, p.message);
+                    if let Some(def) = packs.meta.get(id).and_then(|m| m.limit).and_then(|l| packs.limits.get(l)) {
+                        p.labels = vec![Label { span: def.def.select_span, text: "in this condition".into(), primary: true }];
+                    }
+                    (p, 0)
+                });
+                entry.1 += 1;
+            }
+        }
+    }
+    for (_, (mut p, n)) in errors {
+        if n > 1 {
+            p.message = format!("{} (and {} more records)", p.message, n - 1);
+        }
+        p.help = Some(format!(
+            "{}; a policy that cannot be evaluated would pass silently, so konform stops (exit 2)",
+            p.help.unwrap_or_else(|| "fix the policy, e.g. test optional attributes with `has`".to_owned())
+        ));
+        out.problems.push(p);
+    }
+    for (l, members) in counted {
+        let Some(limit) = packs.limits.get(l) else { continue };
+        let Some(meta) = packs.meta.get(&limit.def.id) else { continue };
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for i in members {
+            let Some(record) = records.get(i) else { continue };
+            match limit.def.per {
+                Per::All => groups.entry("all".into()).or_default().push(i),
+                Per::School => {
+                    let schools = record.get("schools").and_then(|a| a.value.as_set()).unwrap_or(&[]);
+                    if schools.is_empty() {
+                        groups.entry(ctx.school.id.clone()).or_default().push(i);
+                    }
+                    for s in schools {
+                        groups.entry(s.clone()).or_default().push(i);
+                    }
+                }
+            }
+        }
+        for (group, members) in groups {
+            let count = members.len();
+            let Ok(max) = usize::try_from(limit.max.max(0)) else { continue };
+            if count <= max {
+                continue;
+            }
+            let Some(first_over) = members.get(max).and_then(|&i| records.get(i)) else { continue };
+            let lookup = |name: &str| match name {
+                "count" => Some(count.to_string()),
+                "max" => Some(limit.max.to_string()),
+                "group" => Some(group.clone()),
+                _ => None,
+            };
+            let related = members
+                .iter()
+                .filter_map(|&i| records.get(i))
+                .map(|r| Related {
+                    file: r.file,
+                    span: r.span,
+                    label: fill_with(&meta.label, lookup),
+                    subject: r.key.clone(),
+                })
+                .collect();
+            out.findings.push(Finding {
+                policy: meta.id.clone(),
+                pack: meta.pack.clone(),
+                severity: meta.severity,
+                message: fill_with(&meta.message, lookup),
+                subject: group.clone(),
+                kind: first_over.kind,
+                file: first_over.file,
+                span: first_over.span,
+                label: format!("{} over the maximum of {}", ordinal(max + 1), limit.max),
+                record_span: first_over.span,
+                help: meta.help.as_ref().map(|h| fill_with(h, lookup)),
+                basis: meta.basis.clone(),
+                url: meta.url.clone(),
+                related,
+            });
+        }
+    }
+    out
+}
+
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled() {
+        let out = fill_with("school `{group}` has {count} (max {max}) {nope}", |n| match n {
+            "group" => Some("5012".into()),
+            "count" => Some("7".into()),
+            "max" => Some("5".into()),
+            _ => None,
+        });
+        assert_eq!(out, "school `5012` has 7 (max 5) (empty)");
+        assert_eq!(fill_with("no {closing", |_| None), "no {closing");
+    }
+
+    #[test]
+    fn ordinals() {
+        assert_eq!(ordinal(1), "1st");
+        assert_eq!(ordinal(2), "2nd");
+        assert_eq!(ordinal(6), "6th");
+        assert_eq!(ordinal(11), "11th");
+        assert_eq!(ordinal(23), "23rd");
+    }
+}

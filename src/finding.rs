@@ -1,0 +1,279 @@
+//! Findings: policy violations as data, and the report of a run.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+
+use crate::problem::Problem;
+use crate::record::RecordKind;
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+
+/// How serious a finding is; set by the policy's `@severity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Should be fixed.
+    Warning,
+    /// Must be fixed.
+    Error,
+}
+
+impl Severity {
+    /// Parses `error`, `warning` or `info`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "error" => Some(Self::Error),
+            "warning" | "warn" => Some(Self::Warning),
+            "info" | "note" => Some(Self::Info),
+            _ => None,
+        }
+    }
+
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Another place a finding refers to (for limits: every counted record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    /// The file.
+    pub file: FileId,
+    /// The place.
+    pub span: Span,
+    /// What is there.
+    pub label: String,
+    /// The record key there.
+    pub subject: String,
+}
+
+/// One violation of one policy by one record (or, for limits, one group).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Finding {
+    /// The policy id (`common.generic-account`).
+    pub policy: String,
+    /// The pack the policy belongs to.
+    pub pack: String,
+    /// How serious.
+    pub severity: Severity,
+    /// What is wrong, placeholders filled in.
+    pub message: String,
+    /// The key of the record (or the group of a limit).
+    pub subject: String,
+    /// The kind of the record.
+    pub kind: RecordKind,
+    /// The file of the record.
+    pub file: FileId,
+    /// The place to point at: the offending cell or key, else the row.
+    pub span: Span,
+    /// What is wrong at that place.
+    pub label: String,
+    /// The whole row or node of the record.
+    pub record_span: Span,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// The rule or law it rests on.
+    pub basis: Option<String>,
+    /// A link to documentation.
+    pub url: Option<String>,
+    /// Other places (limits list the counted records here).
+    pub related: Vec<Related>,
+}
+
+impl Finding {
+    /// A renderable view with the file's text attached.
+    pub fn diagnostic<'a>(&'a self, sources: &'a SourceMap) -> FindingDiagnostic<'a> {
+        let file = sources.get(self.file);
+        FindingDiagnostic {
+            finding: self,
+            file,
+            source: file.named_source(),
+        }
+    }
+}
+
+/// A [`Finding`] ready for miette.
+#[derive(Debug)]
+pub struct FindingDiagnostic<'a> {
+    finding: &'a Finding,
+    file: &'a SourceFile,
+    source: Arc<NamedSource<Arc<str>>>,
+}
+
+impl fmt::Display for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for FindingDiagnostic<'_> {}
+
+impl Diagnostic for FindingDiagnostic<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(&self.finding.policy))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        let f = self.finding;
+        match (&f.help, &f.basis) {
+            (None, None) => None,
+            (Some(h), None) => Some(Box::new(h)),
+            (None, Some(b)) => Some(Box::new(format!("basis: {b}"))),
+            (Some(h), Some(b)) => Some(Box::new(format!("{h}\nbasis: {b}"))),
+        }
+    }
+
+    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.finding
+            .url
+            .as_ref()
+            .map(|u| Box::new(u) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(self.source.as_ref())
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let f = self.finding;
+        let primary = LabeledSpan::new_primary_with_span(
+            Some(f.label.clone()),
+            self.file.clamp(f.span),
+        );
+        let related = f
+            .related
+            .iter()
+            .filter(|r| r.file == f.file && r.span != f.span)
+            .map(|r| LabeledSpan::new_with_span(Some(r.label.clone()), self.file.clamp(r.span)));
+        Some(Box::new(std::iter::once(primary).chain(related)))
+    }
+}
+
+/// Statistics of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records checked, by kind.
+    pub records: usize,
+    /// Input files read completely.
+    pub files: usize,
+    /// Input files that could not be read completely (their records were not checked).
+    pub incomplete_files: Vec<String>,
+    /// Policies and limits evaluated.
+    pub policies: usize,
+}
+
+/// The outcome of a run: findings, problems and statistics.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Report {
+    /// Every file read (inputs, config, packs), for rendering.
+    pub sources: SourceMap,
+    /// Violations, sorted by file, position and policy.
+    pub findings: Vec<Finding>,
+    /// Errors, warnings and notes about inputs, configuration and packs.
+    pub problems: Vec<Problem>,
+    /// Statistics.
+    pub stats: Stats,
+    /// The evaluation date.
+    pub today: String,
+    /// Loaded packs: id and version.
+    pub packs: Vec<(String, String)>,
+}
+
+impl Report {
+    /// Whether konform could not do its job completely (exit code 2).
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Problem::is_error)
+    }
+
+    /// The number of findings at each severity: (error, warning, info).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let n = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        (n(Severity::Error), n(Severity::Warning), n(Severity::Info))
+    }
+
+    /// The process exit code for a `--fail-on` threshold: 2 on errors, 1 on findings at or
+    /// above the threshold, else 0.
+    pub fn exit_code(&self, fail_on: Severity) -> i32 {
+        if self.has_errors() {
+            2
+        } else if self.findings.iter().any(|f| f.severity >= fail_on) {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// Sorts findings by file name, position, policy and subject.
+    pub fn sort(&mut self) {
+        let sources = &self.sources;
+        self.findings.sort_by(|a, b| {
+            (sources.get(a.file).name.as_str(), a.span.offset, &a.policy, &a.subject).cmp(&(
+                sources.get(b.file).name.as_str(),
+                b.span.offset,
+                &b.policy,
+                &b.subject,
+            ))
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_order_and_parse() {
+        assert!(Severity::Error > Severity::Warning && Severity::Warning > Severity::Info);
+        assert_eq!(Severity::from_name("Warning"), Some(Severity::Warning));
+        assert_eq!(Severity::from_name("fatal"), None);
+    }
+
+    #[test]
+    fn exit_codes_follow_fail_on() {
+        let mut r = Report::default();
+        assert_eq!(r.exit_code(Severity::Error), 0);
+        r.findings.push(Finding {
+            policy: "p.x".into(),
+            pack: "p".into(),
+            severity: Severity::Warning,
+            message: "m".into(),
+            subject: "k".into(),
+            kind: RecordKind::Account,
+            file: FileId(0),
+            span: Span::default(),
+            label: String::new(),
+            record_span: Span::default(),
+            help: None,
+            basis: None,
+            url: None,
+            related: Vec::new(),
+        });
+        assert_eq!(r.exit_code(Severity::Error), 0);
+        assert_eq!(r.exit_code(Severity::Warning), 1);
+        r.problems.push(Problem::error("x", "broken"));
+        assert_eq!(r.exit_code(Severity::Warning), 2);
+    }
+}
