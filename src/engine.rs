@@ -196,12 +196,25 @@ pub fn fill_with(template: &str, lookup: impl Fn(&str) -> Option<String>) -> Str
     out
 }
 
-fn finding_for(meta: &PolicyMeta, record: &Record, age: Option<i64>) -> Finding {
-    let span = meta
-        .span_attr
-        .as_deref()
-        .and_then(|a| record.span_of(a))
-        .unwrap_or(record.span);
+/// The span a finding points at: `@span("attr")` names an attribute; `@span("facts.name")`
+/// the attribute that made a regex fact true; else the whole record.
+fn finding_span(packs: &PackSet, span_attr: Option<&str>, record: &Record) -> crate::source::Span {
+    let attr = match span_attr {
+        Some(a) => match a.strip_prefix("facts.") {
+            Some(fact) => packs
+                .facts
+                .iter()
+                .find(|f| f.name() == fact)
+                .and_then(|f| facts::matched_attribute(f, record)),
+            None => Some(a),
+        },
+        None => None,
+    };
+    attr.and_then(|a| record.span_of(a)).unwrap_or(record.span)
+}
+
+fn finding_for(packs: &PackSet, meta: &PolicyMeta, record: &Record, age: Option<i64>) -> Finding {
+    let span = finding_span(packs, meta.span_attr.as_deref(), record);
     let label = if meta.label.is_empty() {
         format!("violates {}", meta.id)
     } else {
@@ -305,7 +318,7 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
             let Some(meta) = packs.meta.get(id) else { continue };
             match meta.limit {
                 Some(l) => counted.entry(l).or_default().push(i),
-                None => out.findings.push(finding_for(meta, record, outcome.age)),
+                None => out.findings.push(finding_for(packs, meta, record, outcome.age)),
             }
         }
         for (id, problems) in &outcome.errors {
@@ -359,6 +372,7 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 continue;
             }
             let Some(first_over) = members.get(max).and_then(|&i| records.get(i)) else { continue };
+            let span_of = |r: &Record| finding_span(packs, limit.def.span_attr.as_deref(), r);
             let lookup = |name: &str| match name {
                 "count" => Some(count.to_string()),
                 "max" => Some(limit.max.to_string()),
@@ -370,7 +384,7 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 .filter_map(|&i| records.get(i))
                 .map(|r| Related {
                     file: r.file,
-                    span: r.span,
+                    span: span_of(r),
                     label: fill_with(&meta.label, lookup),
                     subject: r.key.clone(),
                 })
@@ -383,8 +397,8 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 subject: group.clone(),
                 kind: first_over.kind,
                 file: first_over.file,
-                span: first_over.span,
-                label: format!("{} over the maximum of {}", ordinal(max + 1), limit.max),
+                span: span_of(first_over),
+                label: format!("{} {}, over the maximum of {}", ordinal(max + 1), fill_with(&meta.label, lookup), limit.max),
                 record_span: first_over.span,
                 help: meta.help.as_ref().map(|h| fill_with(h, lookup)),
                 basis: meta.basis.clone(),

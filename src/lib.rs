@@ -1,7 +1,187 @@
 //! konform: a policy-as-code compliance checker for school IT.
+//!
+//! konform reads exported account lists, consent registers and platform configurations into
+//! [`record::Record`]s with source spans, computes facts, evaluates Cedar policies and limits
+//! from policy packs ([`pack`]), and returns a [`finding::Report`] of findings and problems.
+//! Rendering lives in [`render`]. The library never prints, exits or reads the environment:
+//! the binary does.
+//!
+//! ```no_run
+//! use konform::{CheckOptions, check};
+//! let options = CheckOptions::new(vec!["examples/clean-school".into()], "2026-11-22".parse().unwrap_or_default());
+//! let report = check(&options);
+//! println!("{} findings", report.findings.len());
+//! ```
+
+pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod pack;
 pub mod problem;
 pub mod record;
+pub mod render;
 pub mod source;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use crate::config::Config;
+use crate::engine::EvalContext;
+use crate::finding::{Report, Severity};
+use crate::pack::{PackRef, PackRequest};
+use crate::problem::Problem;
+use crate::source::discover;
+use crate::source::load::{self, InputLimits, InputSpec};
+
+/// What to check and how.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CheckOptions {
+    /// Files and folders to check; empty means the config's inputs, else the current folder.
+    pub paths: Vec<PathBuf>,
+    /// An explicit konform.yaml (otherwise discovered upward from the first path).
+    pub config: Option<PathBuf>,
+    /// The evaluation date.
+    pub today: NaiveDate,
+    /// Extra pack folders.
+    pub packs: Vec<PathBuf>,
+    /// The current directory, for config discovery and relative names.
+    pub cwd: PathBuf,
+    /// Limits on inputs.
+    pub limits: InputLimits,
+}
+
+impl CheckOptions {
+    /// Options for checking `paths` on `today`, everything else default.
+    pub fn new(paths: Vec<PathBuf>, today: NaiveDate) -> Self {
+        Self {
+            paths,
+            config: None,
+            today,
+            packs: Vec::new(),
+            cwd: PathBuf::from("."),
+            limits: InputLimits::default(),
+        }
+    }
+}
+
+/// The result of [`check`]: the report and the `fail_on` threshold from konform.yaml.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Findings, problems, sources.
+    pub report: Report,
+    /// `fail_on` from konform.yaml, if set.
+    pub fail_on: Option<Severity>,
+}
+
+/// Runs a check: config, packs, inputs, evaluation. Never fails: everything that goes wrong is
+/// a problem in the report (and makes [`Report::has_errors`] true).
+pub fn check(options: &CheckOptions) -> Report {
+    check_outcome(options).report
+}
+
+/// Like [`check`], also returning settings from konform.yaml that the caller applies.
+pub fn check_outcome(options: &CheckOptions) -> Outcome {
+    let mut report = Report {
+        today: options.today.format("%Y-%m-%d").to_string(),
+        ..Report::default()
+    };
+    let config_path = options.config.clone().or_else(|| {
+        let start = options.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        config::discover(&start, &options.cwd)
+    });
+    let config = match &config_path {
+        Some(path) => {
+            let (config, problems) = config::load(path, &mut report.sources);
+            report.problems.extend(problems);
+            config
+        }
+        None => Some(Config {
+            dir: PathBuf::from("."),
+            school: engine::School { id: "school".into(), ..engine::School::default() },
+            ..Config::default()
+        }),
+    };
+    let Some(config) = config else {
+        return Outcome { report, fail_on: None };
+    };
+    let request = PackRequest {
+        packs: config.packs.clone(),
+        extra: options
+            .packs
+            .iter()
+            .map(|p| PackRef { name: source::display_path(p), path: Some(p.clone()), origin: None })
+            .collect(),
+        overrides: config.overrides.clone(),
+        country: config.school.country.clone(),
+        state: config.school.state.clone(),
+    };
+    let (packs, problems) = pack::load(&request, &mut report.sources);
+    report.problems.extend(problems);
+
+    // Inputs: the paths given (walked), plus the inputs named in konform.yaml; settings from
+    // konform.yaml apply to the file they name however it was reached.
+    let mut specs: Vec<InputSpec> = Vec::new();
+    let by_key: HashMap<PathBuf, &InputSpec> = config.inputs.iter().map(|s| (discover::key(&s.path), s)).collect();
+    let walk_paths = if options.paths.is_empty() && config.inputs.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        options.paths.clone()
+    };
+    let (files, problems) = discover::discover(&walk_paths);
+    let no_inputs_only = problems.iter().all(|p| p.code == "konform::input::no-inputs");
+    for p in problems {
+        // A folder with only konform.yaml is fine when the config names its inputs.
+        if !(no_inputs_only && !config.inputs.is_empty() && p.code == "konform::input::no-inputs") {
+            report.problems.push(p);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for file in files {
+        let k = discover::key(&file);
+        seen.insert(k.clone());
+        match by_key.get(&k) {
+            Some(spec) => specs.push(InputSpec { path: file, ..(*spec).clone() }),
+            None => specs.push(InputSpec { path: file, ..InputSpec::default() }),
+        }
+    }
+    for spec in &config.inputs {
+        if seen.insert(discover::key(&spec.path)) && spec.path.exists() {
+            specs.push(spec.clone());
+        }
+    }
+    let mut records = Vec::new();
+    for spec in &specs {
+        let loaded = load::load(spec, &mut report.sources, options.limits);
+        if loaded.is_complete() {
+            report.stats.files += 1;
+            records.extend(loaded.records);
+        } else {
+            report.stats.incomplete_files.push(loaded.name.clone());
+        }
+        report.problems.extend(loaded.problems);
+    }
+    if let Some(packs) = &packs {
+        report.packs = packs
+            .packs
+            .iter()
+            .map(|p| (p.manifest.id.clone(), p.manifest.version.clone()))
+            .collect();
+        report.stats.policies = packs.policy_count();
+        let ctx = EvalContext { today: options.today, school: config.school.clone() };
+        let evaluation = engine::evaluate(packs, &records, &ctx);
+        report.findings = evaluation.findings;
+        report.problems.extend(evaluation.problems);
+        report.stats.records = records.len();
+    }
+    if specs.is_empty() && !report.has_errors() {
+        report.problems.push(
+            Problem::error("input::no-inputs", "nothing to check")
+                .with_help("give a file or folder, or list inputs in konform.yaml"),
+        );
+    }
+    report.sort();
+    Outcome { report, fail_on: config.fail_on }
+}

@@ -1,1 +1,27 @@
-fn main() {}
+//! The `konform` binary: parse arguments, run the library, print, exit.
+
+mod cli;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // Usage errors exit 2 (as documented); --help and --version exit 0.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let (text, code) = match &cli.command {
+        cli::Command::Check(args) => cli::check::run(args),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`konform check | head`) is not an error worth a panic.
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}

@@ -230,17 +230,23 @@ pub fn age(birth: NaiveDate, today: NaiveDate) -> i64 {
     years
 }
 
+/// For a regex fact, the first attribute of `record` that matches (to point a finding at it).
+pub fn matched_attribute<'f>(fact: &'f CompiledFact, record: &Record) -> Option<&'f str> {
+    let CompiledFact::Regex { attributes, regex, .. } = fact else { return None };
+    attributes.iter().map(String::as_str).find(|a| {
+        let value = record.attrs.get(*a).or_else(|| record.extra.get(*a));
+        match value.map(|v| &v.value) {
+            Some(Value::Set(items)) => items.iter().any(|i| regex.is_match(i)),
+            Some(v) => regex.is_match(&v.display()),
+            None => false,
+        }
+    })
+}
+
 /// Evaluates one fact for one record. `age` is the record's age, if known.
 pub fn evaluate(fact: &CompiledFact, record: &Record, inputs: &FactInputs<'_>, age: Option<i64>) -> bool {
     match fact {
-        CompiledFact::Regex { attributes, regex, .. } => attributes.iter().any(|a| {
-            let value = record.attrs.get(a).or_else(|| record.extra.get(a));
-            match value.map(|v| &v.value) {
-                Some(Value::Set(items)) => items.iter().any(|i| regex.is_match(i)),
-                Some(v) => regex.is_match(&v.display()),
-                None => false,
-            }
-        }),
+        CompiledFact::Regex { .. } => matched_attribute(fact, record).is_some(),
         CompiledFact::Consent { purpose, ages, .. } => {
             if record.kind != RecordKind::Account {
                 return false;

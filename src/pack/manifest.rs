@@ -232,6 +232,8 @@ pub struct LimitDef {
     pub help: Option<String>,
     /// The rule or law it rests on.
     pub basis: Option<String>,
+    /// The attribute whose cell to point at for each counted record.
+    pub span_attr: Option<String>,
 }
 
 /// A parsed pack.yaml.
@@ -510,6 +512,7 @@ fn parse_limits(
         let mut f = Fields::new(file, v, format!("limit `{name}`"), "pack", problems);
         f.deny_unknown(&[
             "severity", "applies_to", "select", "per", "max", "message", "label", "help", "basis",
+            "span",
         ]);
         let severity = match f.string("severity") {
             Some((s, span)) => match Severity::from_name(&s) {
@@ -583,6 +586,7 @@ fn parse_limits(
         let label = f.string("label").map_or_else(|| "counted here".to_owned(), |(l, _)| l);
         let help = f.string("help").map(|(h, _)| h);
         let basis = f.string("basis").map(|(b, _)| b);
+        let span_attr = f.string("span").map(|(s, _)| s);
         let (Some((select, select_span)), Some((max_param, max_span)), Some(message)) = (select, max, message) else {
             continue;
         };
@@ -601,6 +605,7 @@ fn parse_limits(
             label,
             help,
             basis,
+            span_attr,
         });
     }
     out

@@ -255,9 +255,10 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
     };
     let mut policies = PolicySet::new();
     let mut meta: HashMap<String, PolicyMeta> = HashMap::new();
+    let fact_names: Vec<&str> = facts.iter().map(CompiledFact::name).collect();
     for pack in &packs {
         for &file in &pack.policy_files {
-            load_policy_file(file, &pack.manifest.id, sources, &mut policies, &mut meta, &mut problems);
+            load_policy_file(file, &pack.manifest.id, &fact_names, sources, &mut policies, &mut meta, &mut problems);
         }
     }
     let mut limits = Vec::new();
@@ -267,6 +268,15 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
                 Some(ParamValue::Long(n)) => *n,
                 _ => continue, // reported by manifest parsing
             };
+            if let Some(attr) = &def.span_attr {
+                if !span_target_exists(attr, &[def.applies_to], &fact_names) {
+                    problems.push(
+                        Problem::error("pack::bad-span", format!("`span: {attr}` of limit `{}` names no attribute", def.id))
+                            .at(pack.manifest_file, def.span, "this limit")
+                            .with_help("name a canonical attribute of the counted records, e.g. span: origin"),
+                    );
+                }
+            }
             let index = limits.len();
             add_limit_policy(def, pack, index, sources, &mut policies, &mut meta, &mut problems);
             limits.push(Limit {
@@ -552,9 +562,18 @@ fn locate(text: &str, policy: &Policy, raw_id: Option<&str>, from: usize) -> Spa
         .map_or(Span::new(from.min(text.len()), 0), |i| Span::new(i + from, head.len()))
 }
 
+/// Whether `@span`/`span:` names an attribute of one of `kinds` or a fact (`facts.name`).
+fn span_target_exists(attr: &str, kinds: &[RecordKind], fact_names: &[&str]) -> bool {
+    match attr.strip_prefix("facts.") {
+        Some(f) => fact_names.contains(&f),
+        None => kinds.iter().any(|k| columns::by_name(*k, attr).is_some()),
+    }
+}
+
 fn load_policy_file(
     file: FileId,
     pack: &str,
+    fact_names: &[&str],
     sources: &SourceMap,
     policies: &mut PolicySet,
     meta: &mut HashMap<String, PolicyMeta>,
@@ -632,8 +651,8 @@ fn load_policy_file(
         let kinds = kinds_of(policy);
         let span_attr = policy.annotation("span").map(str::to_owned);
         if let Some(attr) = &span_attr {
-            if !kinds.iter().any(|k| columns::by_name(*k, attr).is_some()) {
-                problems.push(fail("policy::bad-span", format!("`@span(\"{attr}\")` on policy `{id}` names no attribute"), "name a canonical attribute of the record, e.g. @span(\"username\")"));
+            if !span_target_exists(attr, &kinds, fact_names) {
+                problems.push(fail("policy::bad-span", format!("`@span(\"{attr}\")` on policy `{id}` names no attribute"), "name a canonical attribute of the record, e.g. @span(\"username\"), or a regex fact as @span(\"facts.generic_name\")"));
             }
         }
         for ph in placeholders(&message) {
@@ -742,7 +761,7 @@ fn add_limit_policy(
             help: def.help.clone(),
             basis: def.basis.clone(),
             url: None,
-            span_attr: None,
+            span_attr: def.span_attr.clone(),
             kinds: vec![def.applies_to],
             file,
             span: def.span,

@@ -39,6 +39,8 @@ pub enum Normalize {
     GrantedBy,
     /// Lowercase and trimmed.
     Lower,
+    /// A consent purpose: `videoconference` for its German, Danish and Swedish names.
+    Purpose,
 }
 
 /// A canonical attribute: its name, type, normalisation and known column names.
@@ -162,7 +164,7 @@ pub static CONSENT: &[Canonical] = &[
         "person", "personid", "personkey", "account", "accountid", "username", "benutzername",
         "kennung", "schueler", "student", "subject", "userid", "uid",
     ]),
-    attr("purpose", Str, Normalize::Lower, &["purpose", "zweck", "formaal", "andamal", "verwendungszweck"]),
+    attr("purpose", Str, Normalize::Purpose, &["purpose", "zweck", "formaal", "andamal", "verwendungszweck"]),
     attr("granted_by", Str, Normalize::GrantedBy, &[
         "grantedby", "erteiltvon", "erteiltdurch", "unterschriebenvon", "givetaf", "givenav",
     ]),
@@ -297,6 +299,13 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
             _ => return word,
         }
         .to_owned(),
+        Normalize::Purpose => match word.as_str() {
+            "videoconference" | "video_conference" | "videokonferenz" | "videokonferenzen"
+            | "videokonference" | "videokonferencer" | "videokonferens" | "videomoede"
+            | "videomote" | "video" => "videoconference",
+            _ => return word,
+        }
+        .to_owned(),
         Normalize::Origin => match word.as_str() {
             "sync" | "divis" | "import" | "leading_system" | "leitsystem" | "automatisch"
             | "auto" | "synchronisiert" | "ldap" | "sis" | "schulverwaltung" => "sync",
@@ -370,6 +379,8 @@ mod tests {
             "pending_deletion"
         );
         assert_eq!(normalize_value(Normalize::GrantedBy, "Erziehungsberechtigte"), "guardian");
+        assert_eq!(normalize_value(Normalize::Purpose, "Videokonferenz"), "videoconference");
+        assert_eq!(normalize_value(Normalize::Purpose, "Fotos Homepage"), "fotos_homepage");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod columns;
 pub mod csv;
 pub mod detect;
+pub mod discover;
 pub mod fields;
 pub mod load;
 pub mod text;

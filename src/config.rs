@@ -1,0 +1,354 @@
+//! `konform.yaml`: the school, the packs, parameter overrides and input settings.
+//!
+//! ```yaml
+//! school: { id: "5012", name: Gymnasium Altona, country: DE, state: HH, types: [gymnasium] }
+//! packs: [common, eduport, iserv, ./packs/local]   # omit for the default packs
+//! parameters:
+//!   eduport: { manual_account_cap: 3 }
+//! fail_on: error
+//! inputs:
+//!   - path: exports/divis.csv
+//!     kind: accounts          # accounts | consents | service (detected when omitted)
+//!     format: csv             # csv | yaml | json (by extension when omitted)
+//!     encoding: windows-1252  # detected when omitted
+//!     delimiter: ";"          # sniffed when omitted
+//!     columns: { Kürzel: username, Raum: ignore }
+//! ```
+//!
+//! The file is parsed into a spanned tree, then validated as a whole: every problem is
+//! reported with its place, not just the first.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::engine::School;
+use crate::finding::Severity;
+use crate::pack::{PackRef, ParamOverride};
+use crate::problem::Problem;
+use crate::record::RecordKind;
+use crate::source::columns;
+use crate::source::detect::{self, Format};
+use crate::source::fields::Fields;
+use crate::source::load::InputSpec;
+use crate::source::text::encoding_for_label;
+use crate::source::yaml::{self, NodeValue, YamlLimits};
+use crate::source::{FileId, SourceFile, SourceMap, Span, display_path};
+
+/// The names konform looks for when discovering its configuration.
+pub const CONFIG_NAMES: &[&str] = &["konform.yaml", "konform.yml"];
+
+/// Countries with built-in knowledge (ages of consent, packs).
+pub const KNOWN_COUNTRIES: &[&str] = &["DE", "DK", "SE"];
+
+/// A validated konform.yaml.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The config file, if there is one.
+    pub file: Option<FileId>,
+    /// The folder relative paths are resolved against.
+    pub dir: PathBuf,
+    /// The school.
+    pub school: School,
+    /// The school's display name.
+    pub school_name: Option<String>,
+    /// The packs named, or `None` for the defaults.
+    pub packs: Option<Vec<PackRef>>,
+    /// Parameter overrides.
+    pub overrides: Vec<ParamOverride>,
+    /// Inputs with settings.
+    pub inputs: Vec<InputSpec>,
+    /// The default `--fail-on`.
+    pub fail_on: Option<Severity>,
+}
+
+/// Finds konform.yaml in `start` (a folder, or a file's folder) or its ancestors, stopping
+/// after the root of a git checkout. `cwd` makes relative paths absolute for the walk; the
+/// result is shown relative to `cwd` where possible.
+pub fn discover(start: &Path, cwd: &Path) -> Option<PathBuf> {
+    let abs = if start.is_absolute() { start.to_path_buf() } else { cwd.join(start) };
+    let first = if abs.is_file() { abs.parent()?.to_path_buf() } else { abs };
+    for dir in first.ancestors() {
+        for name in CONFIG_NAMES {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(relative_to(&candidate, cwd));
+            }
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
+}
+
+/// `path` relative to `base` when it lies below it (lexically), else unchanged.
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let norm = PathBuf::from(display_path(path));
+    let base = PathBuf::from(display_path(base));
+    norm.strip_prefix(&base).map_or(norm.clone(), Path::to_path_buf)
+}
+
+/// Reads and validates a config file. Returns the config (when it has no error) and problems.
+pub fn load(path: &Path, sources: &mut SourceMap) -> (Option<Config>, Vec<Problem>) {
+    let name = display_path(path);
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let file = sources.add(SourceFile::new(name.clone(), Some(path.to_path_buf()), lossy));
+                return (None, vec![Problem::error("config::encoding", format!("`{name}` is not valid UTF-8"))
+                    .at(file, Span::new(at, 1), "invalid byte")
+                    .with_help("save konform.yaml as UTF-8")]);
+            }
+        },
+        Err(e) => {
+            return (None, vec![Problem::error("config::unreadable", format!("cannot read config `{name}`: {e}"))
+                .with_help("check the --config path")]);
+        }
+    };
+    let file = sources.add(SourceFile::new(name, Some(path.to_path_buf()), text.clone()));
+    let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    parse(file, &text, &dir)
+}
+
+/// Validates config `text` (already in the source map as `file`).
+pub fn parse(file: FileId, text: &str, dir: &Path) -> (Option<Config>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let root = match yaml::parse(text, YamlLimits::default()) {
+        Ok(r) => r,
+        Err(e) => {
+            let p = Problem::error("config::syntax", format!("invalid YAML in konform.yaml: {}", e.message))
+                .with_help("fix the YAML syntax at the marked place");
+            let p = match e.span {
+                Some(s) => p.at(file, s, "here"),
+                None => p.in_file(file),
+            };
+            return (None, vec![p]);
+        }
+    };
+    let mut config = Config {
+        file: Some(file),
+        dir: dir.to_path_buf(),
+        school: School { id: "school".into(), ..School::default() },
+        ..Config::default()
+    };
+    if matches!(root.value, NodeValue::Null) {
+        return (Some(config), problems);
+    }
+    let mut f = Fields::new(file, &root, "konform.yaml", "config", &mut problems);
+    f.deny_unknown(&["school", "packs", "parameters", "inputs", "fail_on"]);
+    if let Some(school) = f.node("school") {
+        let mut s = Fields::new(file, school, "`school`", "config", f.problems_ref());
+        s.deny_unknown(&["id", "name", "country", "state", "types"]);
+        if let Some((id, _)) = s.string("id") {
+            config.school.id = id;
+        }
+        config.school_name = s.string("name").map(|(n, _)| n);
+        if let Some((c, span)) = s.string("country") {
+            let c = c.to_uppercase();
+            if !KNOWN_COUNTRIES.contains(&c.as_str()) {
+                s.push(
+                    Problem::warning("config::unknown-country", format!("country `{c}` has no built-in rules"))
+                        .at(file, span, "not DE, DK or SE")
+                        .with_help("use an ISO 3166-1 alpha-2 code; built-in ages of consent exist for DE, DK and SE (others use 16)"),
+                );
+            }
+            config.school.country = c;
+        }
+        if let Some((st, _)) = s.string("state") {
+            config.school.state = st.to_uppercase();
+        }
+        config.school.types = s.strings("types").unwrap_or_default().into_iter().map(|(t, _)| t.to_lowercase()).collect();
+    }
+    if let Some(packs) = f.strings("packs") {
+        config.packs = Some(packs.into_iter().map(|(p, span)| PackRef::new(&p, dir, Some((file, span)))).collect());
+    }
+    if let Some((s, span)) = f.string("fail_on") {
+        match Severity::from_name(&s) {
+            Some(sev) => config.fail_on = Some(sev),
+            None => f.push(
+                Problem::error("config::bad-value", format!("unknown severity `{s}` for `fail_on`"))
+                    .at(file, span, "not a severity")
+                    .with_help("use error, warning or info"),
+            ),
+        }
+    }
+    for (pk, pv) in f.map("parameters").unwrap_or_default() {
+        let Some(pack) = pk.scalar_text() else { continue };
+        let Some(entries) = pv.as_map() else {
+            f.push(
+                Problem::error("config::wrong-type", format!("parameters of `{pack}` must be a mapping"))
+                    .at(file, pv.span, format!("found {}", pv.type_name()))
+                    .with_help(format!("write parameters: {{ {pack}: {{ name: value }} }}")),
+            );
+            continue;
+        };
+        for (nk, nv) in entries {
+            let Some(name) = nk.scalar_text() else { continue };
+            config.overrides.push(ParamOverride {
+                pack: (pack.clone(), pk.span),
+                name: (name, nk.span),
+                value: nv.clone(),
+                file,
+            });
+        }
+    }
+    for item in f.seq("inputs").unwrap_or_default() {
+        if let Some(spec) = parse_input(file, item, dir, f.problems_ref()) {
+            config.inputs.push(spec);
+        }
+    }
+    let ok = !problems.iter().any(Problem::is_error);
+    (ok.then_some(config), problems)
+}
+
+fn parse_input(file: FileId, item: &yaml::Node, dir: &Path, problems: &mut Vec<Problem>) -> Option<InputSpec> {
+    let before = problems.iter().filter(|p| p.is_error()).count();
+    let mut f = Fields::new(file, item, "an input", "config", problems);
+    f.deny_unknown(&["path", "kind", "format", "encoding", "delimiter", "columns"]);
+    let Some((path, path_span)) = f.string("path") else {
+        f.missing("path", "every input needs a `path:` relative to konform.yaml");
+        return None;
+    };
+    let full = dir.join(&path);
+    if !full.exists() {
+        f.push(
+            Problem::error("config::missing-input", format!("input `{path}` does not exist"))
+                .at(file, path_span, format!("no file at {}", display_path(&full)))
+                .with_help("paths in konform.yaml are relative to the folder of konform.yaml"),
+        );
+    }
+    let mut spec = InputSpec { path: full, ..InputSpec::default() };
+    if let Some((k, span)) = f.string("kind") {
+        spec.kind = detect::kind_from_name(&k);
+        if spec.kind.is_none() {
+            f.push(
+                Problem::error("config::bad-value", format!("unknown input kind `{k}`"))
+                    .at(file, span, "unknown kind")
+                    .with_help(format!("use one of: {}", detect::KIND_NAMES.join(", "))),
+            );
+        }
+    }
+    if let Some((fmt, span)) = f.string("format") {
+        spec.format = Format::from_name(&fmt);
+        if spec.format.is_none() {
+            f.push(
+                Problem::error("config::bad-value", format!("unknown format `{fmt}`"))
+                    .at(file, span, "unknown format")
+                    .with_help(format!("use one of: {}", Format::NAMES.join(", "))),
+            );
+        }
+    }
+    if let Some((enc, span)) = f.string("encoding") {
+        spec.encoding = encoding_for_label(&enc);
+        if spec.encoding.is_none() {
+            f.push(
+                Problem::error("config::bad-value", format!("unknown encoding `{enc}`"))
+                    .at(file, span, "unknown encoding")
+                    .with_help("use e.g. utf-8, windows-1252, iso-8859-1, utf-16le"),
+            );
+        }
+    }
+    if let Some((d, span)) = f.string("delimiter") {
+        let byte = match d.as_str() {
+            "tab" | "\\t" | "\t" => Some(b'\t'),
+            s if s.len() == 1 && s.is_ascii() => s.bytes().next(),
+            _ => None,
+        };
+        if byte.is_none() {
+            f.push(
+                Problem::error("config::bad-value", format!("delimiter `{d}` is not a single character"))
+                    .at(file, span, "not one character")
+                    .with_help("use \";\", \",\" or tab"),
+            );
+        }
+        spec.delimiter = byte;
+    }
+    let kinds: Vec<RecordKind> = spec.kind.map_or_else(
+        || vec![RecordKind::Account, RecordKind::Consent, RecordKind::Service],
+        |k| vec![k],
+    );
+    let mut mapping = BTreeMap::new();
+    for (ck, cv) in f.map("columns").unwrap_or_default() {
+        let (Some(col), Some(target)) = (ck.scalar_text(), cv.scalar_text()) else { continue };
+        let valid = target == "ignore" || kinds.iter().any(|k| columns::by_name(*k, &target).is_some());
+        if !valid {
+            let names: Vec<&str> = kinds
+                .iter()
+                .flat_map(|k| columns::canonical_for(*k).iter().map(|c| c.name))
+                .collect();
+            let best = names.iter().copied().find(|n| strsim::jaro_winkler(n, &target) > 0.85);
+            let help = match best {
+                Some(b) => format!("did you mean `{b}`? or `ignore`"),
+                None => format!("canonical attributes: {}; or `ignore`", names.join(", ")),
+            };
+            f.push(
+                Problem::error("config::unknown-attribute", format!("column `{col}` is mapped to `{target}`, which is not an attribute"))
+                    .at(file, cv.span, "not a canonical attribute")
+                    .with_help(help),
+            );
+            continue;
+        }
+        mapping.insert(col, target);
+    }
+    spec.columns = mapping;
+    let after = problems.iter().filter(|p| p.is_error()).count();
+    (after == before).then_some(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> (Option<Config>, Vec<Problem>) {
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("konform.yaml", None, text));
+        parse(file, text, Path::new("."))
+    }
+
+    #[test]
+    fn a_full_config_parses() {
+        let (c, problems) = parse_text(
+            "school: { id: '5012', country: de, state: hh }\npacks: [common, ./local]\nparameters:\n  eduport: { manual_account_cap: 3 }\nfail_on: warning\n",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let c = c.unwrap_or_default();
+        assert_eq!(c.school.id, "5012");
+        assert_eq!(c.school.country, "DE");
+        assert_eq!(c.fail_on, Some(Severity::Warning));
+        let packs: Vec<bool> = c.packs.unwrap_or_default().iter().map(|p| p.path.is_some()).collect();
+        assert_eq!(packs, vec![false, true]);
+        assert_eq!(c.overrides.len(), 1);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let (c, problems) = parse_text(
+            "shcool: {}\nfail_on: fatal\ninputs:\n  - path: nope.csv\n    kind: pupils\n    columns: { X: usernam }\n",
+        );
+        assert!(c.is_none());
+        let codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            vec![
+                "konform::config::unknown-key",
+                "konform::config::bad-value",
+                "konform::config::missing-input",
+                "konform::config::bad-value",
+                "konform::config::unknown-attribute",
+            ]
+        );
+        assert!(problems[0].help.as_deref().is_some_and(|h| h.contains("`school`")));
+        assert!(problems[4].help.as_deref().is_some_and(|h| h.contains("`username`")));
+    }
+
+    #[test]
+    fn empty_config_is_fine() {
+        let (c, problems) = parse_text("# nothing yet\n");
+        assert!(problems.is_empty());
+        assert!(c.is_some_and(|c| c.packs.is_none()));
+    }
+}

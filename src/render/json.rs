@@ -1,0 +1,201 @@
+//! JSON output, schema version 1 (documented in README.md, "JSON output").
+//!
+//! Deterministic: no timestamps, no absolute paths beyond what the user gave. Lines and
+//! columns are 1-based (columns count characters); spans are byte offsets into the decoded
+//! UTF-8 text of the file.
+
+use serde::Serialize;
+
+use crate::finding::{Report, Severity};
+use crate::source::{FileId, SourceMap, Span};
+
+/// The version of the JSON schema; bumped on incompatible changes.
+pub const JSON_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    version: u32,
+    tool: Tool,
+    today: &'a str,
+    fail_on: &'static str,
+    exit_code: i32,
+    packs: Vec<PackInfo<'a>>,
+    summary: Summary<'a>,
+    findings: Vec<FindingJson<'a>>,
+    problems: Vec<ProblemJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct PackInfo<'a> {
+    id: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    records: usize,
+    files: usize,
+    policies: usize,
+    incomplete_inputs: &'a [String],
+    problems: usize,
+}
+
+#[derive(Serialize)]
+struct Location<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    offset: usize,
+    length: usize,
+}
+
+#[derive(Serialize)]
+struct RelatedJson<'a> {
+    subject: &'a str,
+    label: &'a str,
+    location: Location<'a>,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    policy: &'a str,
+    pack: &'a str,
+    severity: &'static str,
+    message: &'a str,
+    subject: &'a str,
+    kind: &'static str,
+    label: &'a str,
+    location: Location<'a>,
+    help: Option<&'a str>,
+    basis: Option<&'a str>,
+    url: Option<&'a str>,
+    related: Vec<RelatedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct LabelJson<'a> {
+    text: &'a str,
+    primary: bool,
+    location: Location<'a>,
+}
+
+#[derive(Serialize)]
+struct ProblemJson<'a> {
+    code: &'a str,
+    level: &'static str,
+    message: &'a str,
+    file: Option<&'a str>,
+    labels: Vec<LabelJson<'a>>,
+    help: Option<&'a str>,
+}
+
+fn location<'a>(sources: &'a SourceMap, file: FileId, span: Span) -> Location<'a> {
+    let f = sources.get(file);
+    let span = f.clamp(span);
+    let (line, column) = f.line_col(span.offset);
+    let (end_line, end_column) = f.line_col(span.end());
+    Location {
+        file: &f.name,
+        line,
+        column,
+        end_line,
+        end_column,
+        offset: span.offset,
+        length: span.len,
+    }
+}
+
+/// Renders the report as pretty-printed JSON (schema version 1).
+pub fn json(report: &Report, fail_on: Severity) -> String {
+    let sources = &report.sources;
+    let (errors, warnings, infos) = report.counts();
+    let doc = Doc {
+        version: JSON_VERSION,
+        tool: Tool {
+            name: "konform",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        today: &report.today,
+        fail_on: fail_on.name(),
+        exit_code: report.exit_code(fail_on),
+        packs: report.packs.iter().map(|(id, version)| PackInfo { id, version }).collect(),
+        summary: Summary {
+            errors,
+            warnings,
+            infos,
+            records: report.stats.records,
+            files: report.stats.files,
+            policies: report.stats.policies,
+            incomplete_inputs: &report.stats.incomplete_files,
+            problems: report.problems.iter().filter(|p| p.is_error()).count(),
+        },
+        findings: report
+            .findings
+            .iter()
+            .map(|f| FindingJson {
+                policy: &f.policy,
+                pack: &f.pack,
+                severity: f.severity.name(),
+                message: &f.message,
+                subject: &f.subject,
+                kind: f.kind.entity_type(),
+                label: &f.label,
+                location: location(sources, f.file, f.span),
+                help: f.help.as_deref(),
+                basis: f.basis.as_deref(),
+                url: f.url.as_deref(),
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| RelatedJson {
+                        subject: &r.subject,
+                        label: &r.label,
+                        location: location(sources, r.file, r.span),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        problems: report
+            .problems
+            .iter()
+            .map(|p| ProblemJson {
+                code: &p.code,
+                level: p.level.name(),
+                message: &p.message,
+                file: p.file.map(|f| sources.get(f).name.as_str()),
+                labels: p
+                    .file
+                    .map(|file| {
+                        p.labels
+                            .iter()
+                            .map(|l| LabelJson {
+                                text: &l.text,
+                                primary: l.primary,
+                                location: location(sources, file, l.span),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                help: p.help.as_deref(),
+            })
+            .collect(),
+    };
+    match serde_json::to_string_pretty(&doc) {
+        Ok(mut s) => {
+            s.push('\n');
+            s
+        }
+        Err(e) => format!("{{\"version\": {JSON_VERSION}, \"error\": {:?}}}\n", e.to_string()),
+    }
+}

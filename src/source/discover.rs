@@ -1,0 +1,128 @@
+//! Finding the input files under the paths given on the command line.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::problem::Problem;
+use crate::source::display_path;
+
+/// File names that are konform's own files, never inputs.
+const OWN_FILES: &[&str] = &["konform.yaml", "konform.yml", "waivers.yaml", "waivers.yml", "pack.yaml", "baseline.json"];
+/// Folders never walked into.
+const SKIP_DIRS: &[&str] = &["target", "node_modules", "policies", "packs"];
+/// Extensions of input files found in folders.
+const INPUT_EXTENSIONS: &[&str] = &["csv", "tsv", "yaml", "yml", "json"];
+
+/// The files to read for `paths`: files as given; folders walked (sorted, hidden entries and
+/// konform's own files skipped, symbolic links not followed). Problems for paths that do not
+/// exist or cannot be walked, and for folders with no input at all.
+pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Problem>) {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for path in paths {
+        let shown = display_path(path);
+        if !path.exists() {
+            problems.push(
+                Problem::error("input::not-found", format!("`{shown}` does not exist"))
+                    .with_help("give an existing file or folder to check"),
+            );
+            continue;
+        }
+        if path.is_file() {
+            if seen.insert(key(path)) {
+                out.push(path.clone());
+            }
+            continue;
+        }
+        let before = out.len();
+        let walker = WalkDir::new(path)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !skipped(e.path(), e.file_type().is_dir()));
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_file() && is_input(e.path()) => {
+                    if seen.insert(key(e.path())) {
+                        out.push(e.path().to_path_buf());
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let at = e.path().map_or_else(|| shown.clone(), display_path);
+                    problems.push(
+                        Problem::error("input::unreadable", format!("cannot read `{at}`: {e}"))
+                            .with_help("konform needs read permission on every file and folder it checks"),
+                    );
+                }
+            }
+        }
+        if out.len() == before {
+            problems.push(
+                Problem::error("input::no-inputs", format!("no input files in `{shown}`"))
+                    .with_help(format!(
+                        "konform reads files ending in {}; name a file directly, or list inputs in konform.yaml",
+                        INPUT_EXTENSIONS.iter().map(|e| format!(".{e}")).collect::<Vec<_>>().join(", ")
+                    )),
+            );
+        }
+    }
+    (out, problems)
+}
+
+/// A key identifying a file regardless of how its path was written.
+pub fn key(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(display_path(path)))
+}
+
+fn skipped(path: &Path, is_dir: bool) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with('.') || (is_dir && SKIP_DIRS.contains(&name))
+}
+
+fn is_input(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if OWN_FILES.contains(&name) || name.starts_with('.') {
+        return false;
+    }
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| INPUT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_sorted_and_skips_own_and_hidden_files() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("exports"))?;
+        std::fs::create_dir_all(d.join(".git"))?;
+        for f in ["konform.yaml", "b.csv", "exports/a.yaml", "notes.md", ".hidden.csv", ".git/x.csv"] {
+            std::fs::write(d.join(f), "x")?;
+        }
+        let (files, problems) = discover(&[d.to_path_buf()]);
+        assert!(problems.is_empty());
+        let names: Vec<String> = files
+            .iter()
+            .filter_map(|f| f.strip_prefix(d).ok())
+            .map(display_path)
+            .collect();
+        assert_eq!(names, vec!["b.csv", "exports/a.yaml"]);
+        Ok(())
+    }
+
+    #[test]
+    fn missing_paths_and_empty_folders_are_errors() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (_, problems) = discover(&[dir.path().join("nope"), dir.path().to_path_buf()]);
+        let codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, vec!["konform::input::not-found", "konform::input::no-inputs"]);
+        Ok(())
+    }
+}
