@@ -24,11 +24,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=policies");
     let mut files = Vec::new();
     collect(&policies, &mut files)?;
-    let mut code = String::from("/// Every file under `policies/`: (path relative to the crate, text).\npub static EMBEDDED: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Every file under `policies/`: (path relative to the crate, text).\npub static EMBEDDED: &[(&str, &str)] = &[\n",
+    );
     for f in files {
         let rel = f.strip_prefix(&root)?.to_string_lossy().replace('\\', "/");
         println!("cargo:rerun-if-changed={}", f.display());
-        writeln!(code, "    ({rel:?}, include_str!({:?})),", f.display().to_string())?;
+        writeln!(
+            code,
+            "    ({rel:?}, include_str!({:?})),",
+            f.display().to_string()
+        )?;
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR")?).join("embedded.rs");

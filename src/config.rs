@@ -65,8 +65,16 @@ pub struct Config {
 /// after the root of a git checkout. `cwd` makes relative paths absolute for the walk; the
 /// result is shown relative to `cwd` where possible.
 pub fn discover(start: &Path, cwd: &Path) -> Option<PathBuf> {
-    let abs = if start.is_absolute() { start.to_path_buf() } else { cwd.join(start) };
-    let first = if abs.is_file() { abs.parent()?.to_path_buf() } else { abs };
+    let abs = if start.is_absolute() {
+        start.to_path_buf()
+    } else {
+        cwd.join(start)
+    };
+    let first = if abs.is_file() {
+        abs.parent()?.to_path_buf()
+    } else {
+        abs
+    };
     for dir in first.ancestors() {
         for name in CONFIG_NAMES {
             let candidate = dir.join(name);
@@ -85,7 +93,8 @@ pub fn discover(start: &Path, cwd: &Path) -> Option<PathBuf> {
 pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
     let norm = PathBuf::from(display_path(path));
     let base = PathBuf::from(display_path(base));
-    norm.strip_prefix(&base).map_or(norm.clone(), Path::to_path_buf)
+    norm.strip_prefix(&base)
+        .map_or(norm.clone(), Path::to_path_buf)
 }
 
 /// Reads and validates a config file. Returns the config (when it has no error) and problems.
@@ -97,20 +106,47 @@ pub fn load(path: &Path, sources: &mut SourceMap) -> (Option<Config>, Vec<Proble
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
                 let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                let file = sources.add(SourceFile::new(name.clone(), Some(path.to_path_buf()), lossy));
-                return (None, vec![Problem::error("config::encoding", format!("`{name}` is not valid UTF-8"))
-                    .at(file, Span::new(at, 1), "invalid byte")
-                    .with_help("save konform.yaml as UTF-8")]);
+                let file = sources.add(SourceFile::new(
+                    name.clone(),
+                    Some(path.to_path_buf()),
+                    lossy,
+                ));
+                return (
+                    None,
+                    vec![
+                        Problem::error("config::encoding", format!("`{name}` is not valid UTF-8"))
+                            .at(file, Span::new(at, 1), "invalid byte")
+                            .with_help("save konform.yaml as UTF-8"),
+                    ],
+                );
             }
         },
         Err(e) => {
-            return (None, vec![Problem::error("config::unreadable", format!("cannot read config `{name}`: {e}"))
-                .with_help("check the --config path")]);
+            return (
+                None,
+                vec![
+                    Problem::error(
+                        "config::unreadable",
+                        format!("cannot read config `{name}`: {e}"),
+                    )
+                    .with_help("check the --config path"),
+                ],
+            );
         }
     };
-    let file = sources.add(SourceFile::new(name, Some(path.to_path_buf()), text.clone()));
-    let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let file = sources.add(SourceFile::new(
+        name,
+        Some(path.to_path_buf()),
+        text.clone(),
+    ));
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
     parse(file, &text, &dir)
 }
 
@@ -120,8 +156,11 @@ pub fn parse(file: FileId, text: &str, dir: &Path) -> (Option<Config>, Vec<Probl
     let root = match yaml::parse(text, YamlLimits::default()) {
         Ok(r) => r,
         Err(e) => {
-            let p = Problem::error("config::syntax", format!("invalid YAML in konform.yaml: {}", e.message))
-                .with_help("fix the YAML syntax at the marked place");
+            let p = Problem::error(
+                "config::syntax",
+                format!("invalid YAML in konform.yaml: {}", e.message),
+            )
+            .with_help("fix the YAML syntax at the marked place");
             let p = match e.span {
                 Some(s) => p.at(file, s, "here"),
                 None => p.in_file(file),
@@ -132,7 +171,10 @@ pub fn parse(file: FileId, text: &str, dir: &Path) -> (Option<Config>, Vec<Probl
     let mut config = Config {
         file: Some(file),
         dir: dir.to_path_buf(),
-        school: School { id: "school".into(), ..School::default() },
+        school: School {
+            id: "school".into(),
+            ..School::default()
+        },
         ..Config::default()
     };
     if matches!(root.value, NodeValue::Null) {
@@ -161,33 +203,53 @@ pub fn parse(file: FileId, text: &str, dir: &Path) -> (Option<Config>, Vec<Probl
         if let Some((st, _)) = s.string("state") {
             config.school.state = st.to_uppercase();
         }
-        config.school.types = s.strings("types").unwrap_or_default().into_iter().map(|(t, _)| t.to_lowercase()).collect();
+        config.school.types = s
+            .strings("types")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(t, _)| t.to_lowercase())
+            .collect();
     }
     if let Some(packs) = f.strings("packs") {
-        config.packs = Some(packs.into_iter().map(|(p, span)| PackRef::new(&p, dir, Some((file, span)))).collect());
+        config.packs = Some(
+            packs
+                .into_iter()
+                .map(|(p, span)| PackRef::new(&p, dir, Some((file, span))))
+                .collect(),
+        );
     }
     if let Some((s, span)) = f.string("fail_on") {
         match Severity::from_name(&s) {
             Some(sev) => config.fail_on = Some(sev),
             None => f.push(
-                Problem::error("config::bad-value", format!("unknown severity `{s}` for `fail_on`"))
-                    .at(file, span, "not a severity")
-                    .with_help("use error, warning or info"),
+                Problem::error(
+                    "config::bad-value",
+                    format!("unknown severity `{s}` for `fail_on`"),
+                )
+                .at(file, span, "not a severity")
+                .with_help("use error, warning or info"),
             ),
         }
     }
     for (pk, pv) in f.map("parameters").unwrap_or_default() {
-        let Some(pack) = pk.scalar_text() else { continue };
+        let Some(pack) = pk.scalar_text() else {
+            continue;
+        };
         let Some(entries) = pv.as_map() else {
             f.push(
-                Problem::error("config::wrong-type", format!("parameters of `{pack}` must be a mapping"))
-                    .at(file, pv.span, format!("found {}", pv.type_name()))
-                    .with_help(format!("write parameters: {{ {pack}: {{ name: value }} }}")),
+                Problem::error(
+                    "config::wrong-type",
+                    format!("parameters of `{pack}` must be a mapping"),
+                )
+                .at(file, pv.span, format!("found {}", pv.type_name()))
+                .with_help(format!("write parameters: {{ {pack}: {{ name: value }} }}")),
             );
             continue;
         };
         for (nk, nv) in entries {
-            let Some(name) = nk.scalar_text() else { continue };
+            let Some(name) = nk.scalar_text() else {
+                continue;
+            };
             config.overrides.push(ParamOverride {
                 pack: (pack.clone(), pk.span),
                 name: (name, nk.span),
@@ -205,23 +267,41 @@ pub fn parse(file: FileId, text: &str, dir: &Path) -> (Option<Config>, Vec<Probl
     (ok.then_some(config), problems)
 }
 
-fn parse_input(file: FileId, item: &yaml::Node, dir: &Path, problems: &mut Vec<Problem>) -> Option<InputSpec> {
+fn parse_input(
+    file: FileId,
+    item: &yaml::Node,
+    dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<InputSpec> {
     let before = problems.iter().filter(|p| p.is_error()).count();
     let mut f = Fields::new(file, item, "an input", "config", problems);
     f.deny_unknown(&["path", "kind", "format", "encoding", "delimiter", "columns"]);
     let Some((path, path_span)) = f.string("path") else {
-        f.missing("path", "every input needs a `path:` relative to konform.yaml");
+        f.missing(
+            "path",
+            "every input needs a `path:` relative to konform.yaml",
+        );
         return None;
     };
     let full = dir.join(&path);
     if !full.exists() {
         f.push(
-            Problem::error("config::missing-input", format!("input `{path}` does not exist"))
-                .at(file, path_span, format!("no file at {}", display_path(&full)))
-                .with_help("paths in konform.yaml are relative to the folder of konform.yaml"),
+            Problem::error(
+                "config::missing-input",
+                format!("input `{path}` does not exist"),
+            )
+            .at(
+                file,
+                path_span,
+                format!("no file at {}", display_path(&full)),
+            )
+            .with_help("paths in konform.yaml are relative to the folder of konform.yaml"),
         );
     }
-    let mut spec = InputSpec { path: full, ..InputSpec::default() };
+    let mut spec = InputSpec {
+        path: full,
+        ..InputSpec::default()
+    };
     if let Some((k, span)) = f.string("kind") {
         spec.kind = detect::kind_from_name(&k);
         if spec.kind.is_none() {
@@ -260,35 +340,55 @@ fn parse_input(file: FileId, item: &yaml::Node, dir: &Path, problems: &mut Vec<P
         };
         if byte.is_none() {
             f.push(
-                Problem::error("config::bad-value", format!("delimiter `{d}` is not a single character"))
-                    .at(file, span, "not one character")
-                    .with_help("use \";\", \",\" or tab"),
+                Problem::error(
+                    "config::bad-value",
+                    format!("delimiter `{d}` is not a single character"),
+                )
+                .at(file, span, "not one character")
+                .with_help("use \";\", \",\" or tab"),
             );
         }
         spec.delimiter = byte;
     }
     let kinds: Vec<RecordKind> = spec.kind.map_or_else(
-        || vec![RecordKind::Account, RecordKind::Consent, RecordKind::Service],
+        || {
+            vec![
+                RecordKind::Account,
+                RecordKind::Consent,
+                RecordKind::Service,
+            ]
+        },
         |k| vec![k],
     );
     let mut mapping = BTreeMap::new();
     for (ck, cv) in f.map("columns").unwrap_or_default() {
-        let (Some(col), Some(target)) = (ck.scalar_text(), cv.scalar_text()) else { continue };
-        let valid = target == "ignore" || kinds.iter().any(|k| columns::by_name(*k, &target).is_some());
+        let (Some(col), Some(target)) = (ck.scalar_text(), cv.scalar_text()) else {
+            continue;
+        };
+        let valid = target == "ignore"
+            || kinds
+                .iter()
+                .any(|k| columns::by_name(*k, &target).is_some());
         if !valid {
             let names: Vec<&str> = kinds
                 .iter()
                 .flat_map(|k| columns::canonical_for(*k).iter().map(|c| c.name))
                 .collect();
-            let best = names.iter().copied().find(|n| strsim::jaro_winkler(n, &target) > 0.85);
+            let best = names
+                .iter()
+                .copied()
+                .find(|n| strsim::jaro_winkler(n, &target) > 0.85);
             let help = match best {
                 Some(b) => format!("did you mean `{b}`? or `ignore`"),
                 None => format!("canonical attributes: {}; or `ignore`", names.join(", ")),
             };
             f.push(
-                Problem::error("config::unknown-attribute", format!("column `{col}` is mapped to `{target}`, which is not an attribute"))
-                    .at(file, cv.span, "not a canonical attribute")
-                    .with_help(help),
+                Problem::error(
+                    "config::unknown-attribute",
+                    format!("column `{col}` is mapped to `{target}`, which is not an attribute"),
+                )
+                .at(file, cv.span, "not a canonical attribute")
+                .with_help(help),
             );
             continue;
         }
@@ -319,7 +419,12 @@ mod tests {
         assert_eq!(c.school.id, "5012");
         assert_eq!(c.school.country, "DE");
         assert_eq!(c.fail_on, Some(Severity::Warning));
-        let packs: Vec<bool> = c.packs.unwrap_or_default().iter().map(|p| p.path.is_some()).collect();
+        let packs: Vec<bool> = c
+            .packs
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.path.is_some())
+            .collect();
         assert_eq!(packs, vec![false, true]);
         assert_eq!(c.overrides.len(), 1);
     }
@@ -341,8 +446,18 @@ mod tests {
                 "konform::config::unknown-attribute",
             ]
         );
-        assert!(problems[0].help.as_deref().is_some_and(|h| h.contains("`school`")));
-        assert!(problems[4].help.as_deref().is_some_and(|h| h.contains("`username`")));
+        assert!(
+            problems[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("`school`"))
+        );
+        assert!(
+            problems[4]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("`username`"))
+        );
     }
 
     #[test]

@@ -69,13 +69,15 @@ fn value_expr(v: &Value) -> RestrictedExpression {
         Value::Bool(b) => RestrictedExpression::new_bool(*b),
         Value::Long(n) => RestrictedExpression::new_long(*n),
         Value::Date(d) => date_expr(*d),
-        Value::Set(items) => {
-            RestrictedExpression::new_set(items.iter().cloned().map(RestrictedExpression::new_string))
-        }
+        Value::Set(items) => RestrictedExpression::new_set(
+            items.iter().cloned().map(RestrictedExpression::new_string),
+        ),
     }
 }
 
-fn record_expr(fields: Vec<(String, RestrictedExpression)>) -> Result<RestrictedExpression, String> {
+fn record_expr(
+    fields: Vec<(String, RestrictedExpression)>,
+) -> Result<RestrictedExpression, String> {
     RestrictedExpression::new_record(fields).map_err(|e| e.to_string())
 }
 
@@ -101,12 +103,19 @@ fn derive(packs: &PackSet, record: &Record, inputs: &FactInputs<'_>) -> Derived 
         .iter()
         .map(|f| (f.name().to_owned(), facts::evaluate(f, record, inputs, age)))
         .collect();
-    Derived { age, consents, facts }
+    Derived {
+        age,
+        consents,
+        facts,
+    }
 }
 
 fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity, String> {
     let mut attrs: HashMap<String, RestrictedExpression> = HashMap::new();
-    attrs.insert("key".into(), RestrictedExpression::new_string(record.key.clone()));
+    attrs.insert(
+        "key".into(),
+        RestrictedExpression::new_string(record.key.clone()),
+    );
     for (name, attr) in &record.attrs {
         attrs.insert(name.clone(), value_expr(&attr.value));
     }
@@ -123,7 +132,13 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
         }
         attrs.insert(
             "consents".into(),
-            RestrictedExpression::new_set(derived.consents.iter().cloned().map(RestrictedExpression::new_string)),
+            RestrictedExpression::new_set(
+                derived
+                    .consents
+                    .iter()
+                    .cloned()
+                    .map(RestrictedExpression::new_string),
+            ),
         );
     }
     let facts = derived
@@ -136,10 +151,12 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
         .extra_attributes
         .iter()
         .filter_map(|name| {
-            record
-                .extra
-                .get(name)
-                .map(|a| (name.clone(), RestrictedExpression::new_string(a.value.display())))
+            record.extra.get(name).map(|a| {
+                (
+                    name.clone(),
+                    RestrictedExpression::new_string(a.value.display()),
+                )
+            })
         })
         .collect();
     attrs.insert("extra".into(), record_expr(extra)?);
@@ -149,12 +166,27 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
 
 fn school_entity(school: &School) -> Result<Entity, String> {
     let attrs = HashMap::from([
-        ("id".to_owned(), RestrictedExpression::new_string(school.id.clone())),
-        ("country".to_owned(), RestrictedExpression::new_string(school.country.clone())),
-        ("state".to_owned(), RestrictedExpression::new_string(school.state.clone())),
+        (
+            "id".to_owned(),
+            RestrictedExpression::new_string(school.id.clone()),
+        ),
+        (
+            "country".to_owned(),
+            RestrictedExpression::new_string(school.country.clone()),
+        ),
+        (
+            "state".to_owned(),
+            RestrictedExpression::new_string(school.state.clone()),
+        ),
         (
             "types".to_owned(),
-            RestrictedExpression::new_set(school.types.iter().cloned().map(RestrictedExpression::new_string)),
+            RestrictedExpression::new_set(
+                school
+                    .types
+                    .iter()
+                    .cloned()
+                    .map(RestrictedExpression::new_string),
+            ),
         ),
     ]);
     Entity::new(uid("School", &school.id)?, attrs, Default::default()).map_err(|e| e.to_string())
@@ -262,7 +294,10 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
     let (school, school_uid, action, context) = match setup {
         Ok(s) => s,
         Err(e) => {
-            out.problems.push(Problem::error("engine::setup", format!("cannot set up the evaluation: {e}")));
+            out.problems.push(Problem::error(
+                "engine::setup",
+                format!("cannot set up the evaluation: {e}"),
+            ));
             return out;
         }
     };
@@ -277,8 +312,13 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 age,
                 errors: vec![(
                     "engine".to_owned(),
-                    vec![Problem::error("engine::entity", format!("cannot evaluate `{}`: {msg}", record.key))
-                        .at(record.file, record.span, "this record")],
+                    vec![
+                        Problem::error(
+                            "engine::entity",
+                            format!("cannot evaluate `{}`: {msg}", record.key),
+                        )
+                        .at(record.file, record.span, "this record"),
+                    ],
                 )],
             };
             let e = match entity(packs, record, &derived) {
@@ -290,12 +330,22 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 Ok(es) => es,
                 Err(err) => return fail(err.to_string()),
             };
-            let request = match Request::new(principal, action.clone(), school_uid.clone(), context.clone(), Some(&packs.schema)) {
+            let request = match Request::new(
+                principal,
+                action.clone(),
+                school_uid.clone(),
+                context.clone(),
+                Some(&packs.schema),
+            ) {
                 Ok(r) => r,
                 Err(err) => return fail(err.to_string()),
             };
             let response = authorizer.is_authorized(&request, &packs.policies, &entities);
-            let mut violated: Vec<String> = response.diagnostics().reason().map(ToString::to_string).collect();
+            let mut violated: Vec<String> = response
+                .diagnostics()
+                .reason()
+                .map(ToString::to_string)
+                .collect();
             violated.sort();
             let errors = response
                 .diagnostics()
@@ -304,10 +354,17 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                     let cedar_policy::AuthorizationError::PolicyEvaluationError(inner) = err;
                     let id = inner.policy_id().to_string();
                     let file = packs.meta.get(&id).map(|m| m.file);
-                    (id, Problem::from_diagnostic("policy::evaluation-error", err, file))
+                    (
+                        id,
+                        Problem::from_diagnostic("policy::evaluation-error", err, file),
+                    )
                 })
                 .collect();
-            RecordOutcome { violated, age, errors }
+            RecordOutcome {
+                violated,
+                age,
+                errors,
+            }
         })
         .collect();
 
@@ -315,10 +372,14 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
     let mut errors: BTreeMap<(String, String), (Problem, usize)> = BTreeMap::new();
     for (i, (record, outcome)) in records.iter().zip(&outcomes).enumerate() {
         for id in &outcome.violated {
-            let Some(meta) = packs.meta.get(id) else { continue };
+            let Some(meta) = packs.meta.get(id) else {
+                continue;
+            };
             match meta.limit {
                 Some(l) => counted.entry(l).or_default().push(i),
-                None => out.findings.push(finding_for(packs, meta, record, outcome.age)),
+                None => out
+                    .findings
+                    .push(finding_for(packs, meta, record, outcome.age)),
             }
         }
         for (id, problems) in &outcome.errors {
@@ -326,9 +387,21 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 let key = (id.clone(), p.message.clone());
                 let entry = errors.entry(key).or_insert_with(|| {
                     let mut p = p.clone();
-                    p.message = format!("policy `{id}` could not be evaluated for `{}`: {}", record.key, p.message);
-                    if let Some(def) = packs.meta.get(id).and_then(|m| m.limit).and_then(|l| packs.limits.get(l)) {
-                        p.labels = vec![Label { span: def.def.select_span, text: "in this condition".into(), primary: true }];
+                    p.message = format!(
+                        "policy `{id}` could not be evaluated for `{}`: {}",
+                        record.key, p.message
+                    );
+                    if let Some(def) = packs
+                        .meta
+                        .get(id)
+                        .and_then(|m| m.limit)
+                        .and_then(|l| packs.limits.get(l))
+                    {
+                        p.labels = vec![Label {
+                            span: def.def.select_span,
+                            text: "in this condition".into(),
+                            primary: true,
+                        }];
                     }
                     (p, 0)
                 });
@@ -342,20 +415,31 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
         }
         p.help = Some(format!(
             "{}; a policy that cannot be evaluated would pass silently, so konform stops (exit 2)",
-            p.help.unwrap_or_else(|| "fix the policy, e.g. test optional attributes with `has`".to_owned())
+            p.help.unwrap_or_else(
+                || "fix the policy, e.g. test optional attributes with `has`".to_owned()
+            )
         ));
         out.problems.push(p);
     }
     for (l, members) in counted {
-        let Some(limit) = packs.limits.get(l) else { continue };
-        let Some(meta) = packs.meta.get(&limit.def.id) else { continue };
+        let Some(limit) = packs.limits.get(l) else {
+            continue;
+        };
+        let Some(meta) = packs.meta.get(&limit.def.id) else {
+            continue;
+        };
         let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for i in members {
-            let Some(record) = records.get(i) else { continue };
+            let Some(record) = records.get(i) else {
+                continue;
+            };
             match limit.def.per {
                 Per::All => groups.entry("all".into()).or_default().push(i),
                 Per::School => {
-                    let schools = record.get("schools").and_then(|a| a.value.as_set()).unwrap_or(&[]);
+                    let schools = record
+                        .get("schools")
+                        .and_then(|a| a.value.as_set())
+                        .unwrap_or(&[]);
                     if schools.is_empty() {
                         groups.entry(ctx.school.id.clone()).or_default().push(i);
                     }
@@ -367,11 +451,15 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
         }
         for (group, members) in groups {
             let count = members.len();
-            let Ok(max) = usize::try_from(limit.max.max(0)) else { continue };
+            let Ok(max) = usize::try_from(limit.max.max(0)) else {
+                continue;
+            };
             if count <= max {
                 continue;
             }
-            let Some(first_over) = members.get(max).and_then(|&i| records.get(i)) else { continue };
+            let Some(first_over) = members.get(max).and_then(|&i| records.get(i)) else {
+                continue;
+            };
             let span_of = |r: &Record| finding_span(packs, limit.def.span_attr.as_deref(), r);
             let lookup = |name: &str| match name {
                 "count" => Some(count.to_string()),
@@ -398,7 +486,12 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 kind: first_over.kind,
                 file: first_over.file,
                 span: span_of(first_over),
-                label: format!("{} {}, over the maximum of {}", ordinal(max + 1), fill_with(&meta.label, lookup), limit.max),
+                label: format!(
+                    "{} {}, over the maximum of {}",
+                    ordinal(max + 1),
+                    fill_with(&meta.label, lookup),
+                    limit.max
+                ),
                 record_span: first_over.span,
                 help: meta.help.as_ref().map(|h| fill_with(h, lookup)),
                 basis: meta.basis.clone(),
@@ -427,12 +520,15 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled() {
-        let out = fill_with("school `{group}` has {count} (max {max}) {nope}", |n| match n {
-            "group" => Some("5012".into()),
-            "count" => Some("7".into()),
-            "max" => Some("5".into()),
-            _ => None,
-        });
+        let out = fill_with(
+            "school `{group}` has {count} (max {max}) {nope}",
+            |n| match n {
+                "group" => Some("5012".into()),
+                "count" => Some("7".into()),
+                "max" => Some("5".into()),
+                _ => None,
+            },
+        );
         assert_eq!(out, "school `5012` has 7 (max 5) (empty)");
         assert_eq!(fill_with("no {closing", |_| None), "no {closing");
     }

@@ -158,10 +158,8 @@ impl Diagnostic for FindingDiagnostic<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let f = self.finding;
-        let primary = LabeledSpan::new_primary_with_span(
-            Some(f.label.clone()),
-            self.file.clamp(f.span),
-        );
+        let primary =
+            LabeledSpan::new_primary_with_span(Some(f.label.clone()), self.file.clamp(f.span));
         let related = f
             .related
             .iter()
@@ -230,12 +228,18 @@ impl Report {
     pub fn sort(&mut self) {
         let sources = &self.sources;
         self.findings.sort_by(|a, b| {
-            (sources.get(a.file).name.as_str(), a.span.offset, &a.policy, &a.subject).cmp(&(
-                sources.get(b.file).name.as_str(),
-                b.span.offset,
-                &b.policy,
-                &b.subject,
-            ))
+            (
+                sources.get(a.file).name.as_str(),
+                a.span.offset,
+                &a.policy,
+                &a.subject,
+            )
+                .cmp(&(
+                    sources.get(b.file).name.as_str(),
+                    b.span.offset,
+                    &b.policy,
+                    &b.subject,
+                ))
         });
     }
 }

@@ -89,7 +89,11 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         ..Report::default()
     };
     let config_path = options.config.clone().or_else(|| {
-        let start = options.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        let start = options
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
         config::discover(&start, &options.cwd)
     });
     let config = match &config_path {
@@ -100,19 +104,29 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         }
         None => Some(Config {
             dir: PathBuf::from("."),
-            school: engine::School { id: "school".into(), ..engine::School::default() },
+            school: engine::School {
+                id: "school".into(),
+                ..engine::School::default()
+            },
             ..Config::default()
         }),
     };
     let Some(config) = config else {
-        return Outcome { report, fail_on: None };
+        return Outcome {
+            report,
+            fail_on: None,
+        };
     };
     let request = PackRequest {
         packs: config.packs.clone(),
         extra: options
             .packs
             .iter()
-            .map(|p| PackRef { name: source::display_path(p), path: Some(p.clone()), origin: None })
+            .map(|p| PackRef {
+                name: source::display_path(p),
+                path: Some(p.clone()),
+                origin: None,
+            })
             .collect(),
         overrides: config.overrides.clone(),
         country: config.school.country.clone(),
@@ -124,14 +138,20 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     // Inputs: the paths given (walked), plus the inputs named in konform.yaml; settings from
     // konform.yaml apply to the file they name however it was reached.
     let mut specs: Vec<InputSpec> = Vec::new();
-    let by_key: HashMap<PathBuf, &InputSpec> = config.inputs.iter().map(|s| (discover::key(&s.path), s)).collect();
+    let by_key: HashMap<PathBuf, &InputSpec> = config
+        .inputs
+        .iter()
+        .map(|s| (discover::key(&s.path), s))
+        .collect();
     let walk_paths = if options.paths.is_empty() && config.inputs.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         options.paths.clone()
     };
     let (files, problems) = discover::discover(&walk_paths);
-    let no_inputs_only = problems.iter().all(|p| p.code == "konform::input::no-inputs");
+    let no_inputs_only = problems
+        .iter()
+        .all(|p| p.code == "konform::input::no-inputs");
     for p in problems {
         // A folder with only konform.yaml is fine when the config names its inputs.
         if !(no_inputs_only && !config.inputs.is_empty() && p.code == "konform::input::no-inputs") {
@@ -143,8 +163,14 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         let k = discover::key(&file);
         seen.insert(k.clone());
         match by_key.get(&k) {
-            Some(spec) => specs.push(InputSpec { path: file, ..(*spec).clone() }),
-            None => specs.push(InputSpec { path: file, ..InputSpec::default() }),
+            Some(spec) => specs.push(InputSpec {
+                path: file,
+                ..(*spec).clone()
+            }),
+            None => specs.push(InputSpec {
+                path: file,
+                ..InputSpec::default()
+            }),
         }
     }
     for spec in &config.inputs {
@@ -170,7 +196,10 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             .map(|p| (p.manifest.id.clone(), p.manifest.version.clone()))
             .collect();
         report.stats.policies = packs.policy_count();
-        let ctx = EvalContext { today: options.today, school: config.school.clone() };
+        let ctx = EvalContext {
+            today: options.today,
+            school: config.school.clone(),
+        };
         let evaluation = engine::evaluate(packs, &records, &ctx);
         report.findings = evaluation.findings;
         report.problems.extend(evaluation.problems);
@@ -183,5 +212,8 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         );
     }
     report.sort();
-    Outcome { report, fail_on: config.fail_on }
+    Outcome {
+        report,
+        fail_on: config.fail_on,
+    }
 }

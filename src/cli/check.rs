@@ -53,7 +53,9 @@ fn parse_today(s: &str) -> Result<NaiveDate, String> {
 /// Runs the check and returns the process exit code.
 pub fn run(args: &CheckArgs) -> (String, i32) {
     let started = Instant::now();
-    let today = args.today.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = args
+        .today
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let mut options = CheckOptions::new(args.paths.clone(), today);
     options.config.clone_from(&args.config);
     options.packs.clone_from(&args.packs);
@@ -82,7 +84,15 @@ pub fn run(args: &CheckArgs) -> (String, i32) {
                 .filter(|w| (40..=400).contains(w))
                 .unwrap_or(100);
             let elapsed = Some(started.elapsed());
-            render::human(report, &HumanOptions { color, graphics, width, elapsed })
+            render::human(
+                report,
+                &HumanOptions {
+                    color,
+                    graphics,
+                    width,
+                    elapsed,
+                },
+            )
         }
     };
     (text, code)

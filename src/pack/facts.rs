@@ -56,7 +56,9 @@ impl CompiledFact {
     /// The fact name.
     pub fn name(&self) -> &str {
         match self {
-            Self::Regex { name, .. } | Self::Consent { name, .. } | Self::ModuleAccess { name, .. } => name,
+            Self::Regex { name, .. }
+            | Self::Consent { name, .. }
+            | Self::ModuleAccess { name, .. } => name,
         }
     }
 }
@@ -74,9 +76,12 @@ pub fn compile(
         let file = pack.manifest_file;
         for def in &pack.manifest.facts {
             if let Some((other_file, other_span)) = seen.get(&def.name) {
-                let mut p = Problem::error("pack::duplicate-fact", format!("fact `{}` is defined twice", def.name))
-                    .at(file, def.span, "second definition")
-                    .with_help("fact names are shared by all packs; rename one of them");
+                let mut p = Problem::error(
+                    "pack::duplicate-fact",
+                    format!("fact `{}` is defined twice", def.name),
+                )
+                .at(file, def.span, "second definition")
+                .with_help("fact names are shared by all packs; rename one of them");
                 if *other_file == file {
                     p = p.with_label(*other_span, "first definition");
                 }
@@ -85,7 +90,11 @@ pub fn compile(
             }
             seen.insert(def.name.clone(), (file, def.span));
             let compiled = match &def.kind {
-                FactKind::Regex { attributes, pattern, case_insensitive } => {
+                FactKind::Regex {
+                    attributes,
+                    pattern,
+                    case_insensitive,
+                } => {
                     let (text, at_file, at_span) = match pattern {
                         Pattern::Literal(p, s) => (p.clone(), file, *s),
                         Pattern::Param(name, s) => {
@@ -132,7 +141,10 @@ pub fn compile(
                         }
                     }
                 }
-                FactKind::Consent { purpose, guardian_below_age } => CompiledFact::Consent {
+                FactKind::Consent {
+                    purpose,
+                    guardian_below_age,
+                } => CompiledFact::Consent {
                     name: def.name.clone(),
                     purpose: purpose.clone(),
                     ages: guardian_below_age.clone(),
@@ -187,7 +199,11 @@ impl<'a> FactInputs<'a> {
 
     /// The consents of an account: entries whose person is its key or its username.
     pub fn consents_of(&self, record: &Record) -> Vec<&'a Record> {
-        let mut out: Vec<&'a Record> = self.consents.get(record.key.as_str()).cloned().unwrap_or_default();
+        let mut out: Vec<&'a Record> = self
+            .consents
+            .get(record.key.as_str())
+            .cloned()
+            .unwrap_or_default();
         if let Some(u) = record.str("username").filter(|u| *u != record.key) {
             out.extend(self.consents.get(u).into_iter().flatten().copied());
         }
@@ -232,7 +248,12 @@ pub fn age(birth: NaiveDate, today: NaiveDate) -> i64 {
 
 /// For a regex fact, the first attribute of `record` that matches (to point a finding at it).
 pub fn matched_attribute<'f>(fact: &'f CompiledFact, record: &Record) -> Option<&'f str> {
-    let CompiledFact::Regex { attributes, regex, .. } = fact else { return None };
+    let CompiledFact::Regex {
+        attributes, regex, ..
+    } = fact
+    else {
+        return None;
+    };
     attributes.iter().map(String::as_str).find(|a| {
         let value = record.attrs.get(*a).or_else(|| record.extra.get(*a));
         match value.map(|v| &v.value) {
@@ -244,7 +265,12 @@ pub fn matched_attribute<'f>(fact: &'f CompiledFact, record: &Record) -> Option<
 }
 
 /// Evaluates one fact for one record. `age` is the record's age, if known.
-pub fn evaluate(fact: &CompiledFact, record: &Record, inputs: &FactInputs<'_>, age: Option<i64>) -> bool {
+pub fn evaluate(
+    fact: &CompiledFact,
+    record: &Record,
+    inputs: &FactInputs<'_>,
+    age: Option<i64>,
+) -> bool {
     match fact {
         CompiledFact::Regex { .. } => matched_attribute(fact, record).is_some(),
         CompiledFact::Consent { purpose, ages, .. } => {
@@ -274,9 +300,9 @@ pub fn evaluate(fact: &CompiledFact, record: &Record, inputs: &FactInputs<'_>, a
             inputs.services.iter().any(|s| {
                 s.str("module") == Some(module.as_str())
                     && s.get("enabled").and_then(|a| a.value.as_bool()) != Some(false)
-                    && s.get("allowed_roles").and_then(|a| a.value.as_set()).is_none_or(|allowed| {
-                        allowed.iter().any(|r| record.has_in_set("roles", r))
-                    })
+                    && s.get("allowed_roles")
+                        .and_then(|a| a.value.as_set())
+                        .is_none_or(|allowed| allowed.iter().any(|r| record.has_in_set("roles", r)))
             })
         }
     }
@@ -295,7 +321,11 @@ mod tests {
         let mut r = Record::new(RecordKind::Account, FileId(0), Span::default());
         r.key = key.into();
         r.set("username", Value::Str(key.into()), Span::default());
-        r.set("roles", Value::Set(roles.iter().map(|s| (*s).to_owned()).collect()), Span::default());
+        r.set(
+            "roles",
+            Value::Set(roles.iter().map(|s| (*s).to_owned()).collect()),
+            Span::default(),
+        );
         if let Some(b) = birth {
             r.set("birth_date", Value::Date(date(b)), Span::default());
         }
@@ -306,7 +336,11 @@ mod tests {
         let mut r = Record::new(RecordKind::Consent, FileId(1), Span::default());
         r.key = person.into();
         r.set("person", Value::Str(person.into()), Span::default());
-        r.set("purpose", Value::Str("videoconference".into()), Span::default());
+        r.set(
+            "purpose",
+            Value::Str("videoconference".into()),
+            Span::default(),
+        );
         r.set("granted_by", Value::Str(by.into()), Span::default());
         r.set("granted", Value::Date(date(granted)), Span::default());
         if let Some(w) = withdrawn {
@@ -319,7 +353,12 @@ mod tests {
         CompiledFact::Consent {
             name: "vc".into(),
             purpose: "videoconference".into(),
-            ages: BTreeMap::from([("DE".into(), 16), ("DK".into(), 15), ("SE".into(), 13), ("default".into(), 16)]),
+            ages: BTreeMap::from([
+                ("DE".into(), 16),
+                ("DK".into(), 15),
+                ("SE".into(), 13),
+                ("default".into(), 16),
+            ]),
         }
     }
 
@@ -347,7 +386,10 @@ mod tests {
         let s2 = account("s2", &["student"], None);
         assert!(evaluate(&fact, &s2, &de, None));
         let s3 = account("s3", &["student"], None);
-        assert!(!evaluate(&fact, &s3, &de, None), "withdrawn consent no longer counts");
+        assert!(
+            !evaluate(&fact, &s3, &de, None),
+            "withdrawn consent no longer counts"
+        );
         let s4 = account("s4", &["teacher"], None);
         assert!(!evaluate(&fact, &s4, &de, None), "no consent at all");
     }
@@ -355,13 +397,34 @@ mod tests {
     #[test]
     fn module_access_by_roles_and_enabled() {
         let mut svc = Record::new(RecordKind::Service, FileId(2), Span::default());
-        svc.set("module", Value::Str("videoconference".into()), Span::default());
-        svc.set("allowed_roles", Value::Set(vec!["student".into()]), Span::default());
+        svc.set(
+            "module",
+            Value::Str("videoconference".into()),
+            Span::default(),
+        );
+        svc.set(
+            "allowed_roles",
+            Value::Set(vec!["student".into()]),
+            Span::default(),
+        );
         let records = vec![svc];
         let inputs = FactInputs::new(&records, date("2026-11-22"), "DE");
-        let fact = CompiledFact::ModuleAccess { name: "m".into(), module: "videoconference".into() };
-        assert!(evaluate(&fact, &account("a", &["student"], None), &inputs, None));
-        assert!(!evaluate(&fact, &account("b", &["teacher"], None), &inputs, None));
+        let fact = CompiledFact::ModuleAccess {
+            name: "m".into(),
+            module: "videoconference".into(),
+        };
+        assert!(evaluate(
+            &fact,
+            &account("a", &["student"], None),
+            &inputs,
+            None
+        ));
+        assert!(!evaluate(
+            &fact,
+            &account("b", &["teacher"], None),
+            &inputs,
+            None
+        ));
     }
 
     #[test]
@@ -369,11 +432,23 @@ mod tests {
         let fact = CompiledFact::Regex {
             name: "g".into(),
             attributes: vec!["username".into(), "roles".into()],
-            regex: RegexBuilder::new("^lehrer[0-9]*$").case_insensitive(true).build()?,
+            regex: RegexBuilder::new("^lehrer[0-9]*$")
+                .case_insensitive(true)
+                .build()?,
         };
         let inputs = FactInputs::default();
-        assert!(evaluate(&fact, &account("Lehrer1", &[], None), &inputs, None));
-        assert!(!evaluate(&fact, &account("anna.lehrer", &[], None), &inputs, None));
+        assert!(evaluate(
+            &fact,
+            &account("Lehrer1", &[], None),
+            &inputs,
+            None
+        ));
+        assert!(!evaluate(
+            &fact,
+            &account("anna.lehrer", &[], None),
+            &inputs,
+            None
+        ));
         Ok(())
     }
 }

@@ -85,10 +85,17 @@ impl ParamType {
             (Self::String | Self::Regex, NodeValue::Str(s)) => Ok(ParamValue::Str(s.clone())),
             (Self::Set, NodeValue::Seq(items)) => items
                 .iter()
-                .map(|i| i.scalar_text().ok_or_else(|| format!("found {} in the list", i.type_name())))
+                .map(|i| {
+                    i.scalar_text()
+                        .ok_or_else(|| format!("found {} in the list", i.type_name()))
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(ParamValue::Set),
-            _ => Err(format!("expected {}, found {}", self.describe(), node.type_name())),
+            _ => Err(format!(
+                "expected {}, found {}",
+                self.describe(),
+                node.type_name()
+            )),
         }
     }
 
@@ -275,24 +282,36 @@ pub fn parse(file: FileId, root: &Node, problems: &mut Vec<Problem>) -> Option<M
     let before = problems.iter().filter(|p| p.is_error()).count();
     let mut f = Fields::new(file, root, "pack.yaml", "pack", problems);
     f.deny_unknown(&[
-        "id", "title", "version", "description", "default", "scope", "parameters", "facts",
-        "limits", "extra_attributes",
+        "id",
+        "title",
+        "version",
+        "description",
+        "default",
+        "scope",
+        "parameters",
+        "facts",
+        "limits",
+        "extra_attributes",
     ]);
     let id = f.string("id");
     if id.is_none() {
         f.missing("id", "give the pack a lowercase id such as `id: myschool`");
     }
-    if let Some((id, span)) = &id {
-        if !is_identifier(id) {
+    if let Some((id, span)) = &id
+        && !is_identifier(id) {
             f.push(
-                Problem::error("pack::bad-id", format!("pack id `{id}` is not a lowercase identifier"))
-                    .at(file, *span, "not a valid pack id")
-                    .with_help("use lowercase letters, digits and `_`, starting with a letter"),
+                Problem::error(
+                    "pack::bad-id",
+                    format!("pack id `{id}` is not a lowercase identifier"),
+                )
+                .at(file, *span, "not a valid pack id")
+                .with_help("use lowercase letters, digits and `_`, starting with a letter"),
             );
         }
-    }
     let title = f.string("title").map(|(t, _)| t).unwrap_or_default();
-    let version = f.string("version").map_or_else(|| "0.0.0".to_owned(), |(v, _)| v);
+    let version = f
+        .string("version")
+        .map_or_else(|| "0.0.0".to_owned(), |(v, _)| v);
     let default = f.bool("default").is_some_and(|(b, _)| b);
     let extra_attributes = f
         .strings("extra_attributes")
@@ -304,8 +323,18 @@ pub fn parse(file: FileId, root: &Node, problems: &mut Vec<Problem>) -> Option<M
     if let Some(scope) = f.node("scope") {
         let mut s = Fields::new(file, scope, "`scope`", "pack", f.problems_ref());
         s.deny_unknown(&["countries", "states"]);
-        countries = s.strings("countries").unwrap_or_default().into_iter().map(|(c, _)| c.to_uppercase()).collect();
-        states = s.strings("states").unwrap_or_default().into_iter().map(|(c, _)| c.to_uppercase()).collect();
+        countries = s
+            .strings("countries")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(c, _)| c.to_uppercase())
+            .collect();
+        states = s
+            .strings("states")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(c, _)| c.to_uppercase())
+            .collect();
     }
     let pack_id = id.as_ref().map_or("pack", |(i, _)| i.as_str()).to_owned();
     let parameters = f
@@ -337,15 +366,24 @@ pub fn parse(file: FileId, root: &Node, problems: &mut Vec<Problem>) -> Option<M
     })
 }
 
-fn parse_parameters(file: FileId, entries: &[(Node, Node)], problems: &mut Vec<Problem>) -> Vec<ParamDef> {
+fn parse_parameters(
+    file: FileId,
+    entries: &[(Node, Node)],
+    problems: &mut Vec<Problem>,
+) -> Vec<ParamDef> {
     let mut out = Vec::new();
     for (k, v) in entries {
-        let Some(name) = k.scalar_text() else { continue };
+        let Some(name) = k.scalar_text() else {
+            continue;
+        };
         if !is_identifier(&name) {
             problems.push(
-                Problem::error("pack::bad-name", format!("parameter name `{name}` is not a lowercase identifier"))
-                    .at(file, k.span, "invalid name")
-                    .with_help("use lowercase letters, digits and `_`"),
+                Problem::error(
+                    "pack::bad-name",
+                    format!("parameter name `{name}` is not a lowercase identifier"),
+                )
+                .at(file, k.span, "invalid name")
+                .with_help("use lowercase letters, digits and `_`"),
             );
             continue;
         }
@@ -376,8 +414,11 @@ fn parse_parameters(file: FileId, entries: &[(Node, Node)], problems: &mut Vec<P
             Ok(d) => d,
             Err(e) => {
                 f.push(
-                    Problem::error("pack::bad-default", format!("default of `{name}` is not a {}", ty.name()))
-                        .at(file, default_node.span, e),
+                    Problem::error(
+                        "pack::bad-default",
+                        format!("default of `{name}` is not a {}", ty.name()),
+                    )
+                    .at(file, default_node.span, e),
                 );
                 continue;
             }
@@ -403,11 +444,16 @@ fn parse_facts(
 ) -> Vec<FactDef> {
     let mut out = Vec::new();
     for (k, v) in entries {
-        let Some(name) = k.scalar_text() else { continue };
+        let Some(name) = k.scalar_text() else {
+            continue;
+        };
         if !is_identifier(&name) {
             problems.push(
-                Problem::error("pack::bad-name", format!("fact name `{name}` is not a lowercase identifier"))
-                    .at(file, k.span, "invalid name"),
+                Problem::error(
+                    "pack::bad-name",
+                    format!("fact name `{name}` is not a lowercase identifier"),
+                )
+                .at(file, k.span, "invalid name"),
             );
             continue;
         }
@@ -415,11 +461,20 @@ fn parse_facts(
         f.deny_unknown(&["description", "regex", "consent", "module_access"]);
         let description = f.string("description").map(|(d, _)| d).unwrap_or_default();
         let kind = if let Some(r) = f.node("regex") {
-            let mut rf = Fields::new(file, r, format!("`regex` of fact `{name}`"), "pack", f.problems_ref());
+            let mut rf = Fields::new(
+                file,
+                r,
+                format!("`regex` of fact `{name}`"),
+                "pack",
+                f.problems_ref(),
+            );
             rf.deny_unknown(&["attributes", "pattern", "pattern_param", "case_insensitive"]);
             let attributes = rf.strings("attributes").unwrap_or_default();
             if attributes.is_empty() {
-                rf.missing("attributes", "name the attributes to match, e.g. attributes: [username]");
+                rf.missing(
+                    "attributes",
+                    "name the attributes to match, e.g. attributes: [username]",
+                );
             }
             let case_insensitive = rf.bool("case_insensitive").is_none_or(|(b, _)| b);
             let pattern = match (rf.string("pattern"), rf.string("pattern_param")) {
@@ -428,19 +483,28 @@ fn parse_facts(
                     match params.iter().find(|d| d.name == p) {
                         Some(d) if d.ty == ParamType::Regex => {}
                         Some(_) => rf.push(
-                            Problem::error("pack::bad-param", format!("parameter `{p}` is not of type regex"))
-                                .at(file, s, "not a regex parameter"),
+                            Problem::error(
+                                "pack::bad-param",
+                                format!("parameter `{p}` is not of type regex"),
+                            )
+                            .at(file, s, "not a regex parameter"),
                         ),
                         None => rf.push(
-                            Problem::error("pack::unknown-param", format!("no parameter `{p}` in this pack"))
-                                .at(file, s, "unknown parameter")
-                                .with_help("declare it under `parameters:` with `type: regex`"),
+                            Problem::error(
+                                "pack::unknown-param",
+                                format!("no parameter `{p}` in this pack"),
+                            )
+                            .at(file, s, "unknown parameter")
+                            .with_help("declare it under `parameters:` with `type: regex`"),
                         ),
                     }
                     Some(Pattern::Param(p, s))
                 }
                 _ => {
-                    rf.missing("pattern", "give either `pattern:` or `pattern_param:` (not both)");
+                    rf.missing(
+                        "pattern",
+                        "give either `pattern:` or `pattern_param:` (not both)",
+                    );
                     None
                 }
             };
@@ -451,7 +515,13 @@ fn parse_facts(
                 case_insensitive,
             }
         } else if let Some(c) = f.node("consent") {
-            let mut cf = Fields::new(file, c, format!("`consent` of fact `{name}`"), "pack", f.problems_ref());
+            let mut cf = Fields::new(
+                file,
+                c,
+                format!("`consent` of fact `{name}`"),
+                "pack",
+                f.problems_ref(),
+            );
             cf.deny_unknown(&["purpose", "guardian_below_age"]);
             let Some((purpose, _)) = cf.string("purpose") else {
                 cf.missing("purpose", "name the purpose, e.g. purpose: videoconference");
@@ -462,12 +532,23 @@ fn parse_facts(
                 let country = ck.scalar_text().unwrap_or_default();
                 match cv.value {
                     NodeValue::Int(n) => {
-                        let key = if country == "default" { country } else { country.to_uppercase() };
+                        let key = if country == "default" {
+                            country
+                        } else {
+                            country.to_uppercase()
+                        };
                         ages.insert(key, n);
                     }
                     _ => cf.push(
-                        Problem::error("pack::wrong-type", format!("age for `{country}` must be a whole number"))
-                            .at(file, cv.span, format!("found {}", cv.type_name())),
+                        Problem::error(
+                            "pack::wrong-type",
+                            format!("age for `{country}` must be a whole number"),
+                        )
+                        .at(
+                            file,
+                            cv.span,
+                            format!("found {}", cv.type_name()),
+                        ),
                     ),
                 }
             }
@@ -476,7 +557,13 @@ fn parse_facts(
                 guardian_below_age: ages,
             }
         } else if let Some(m) = f.node("module_access") {
-            let mut mf = Fields::new(file, m, format!("`module_access` of fact `{name}`"), "pack", f.problems_ref());
+            let mut mf = Fields::new(
+                file,
+                m,
+                format!("`module_access` of fact `{name}`"),
+                "pack",
+                f.problems_ref(),
+            );
             mf.deny_unknown(&["module"]);
             let Some((module, _)) = mf.string("module") else {
                 mf.missing("module", "name the module, e.g. module: videoconference");
@@ -486,7 +573,10 @@ fn parse_facts(
                 module: module.to_lowercase(),
             }
         } else {
-            f.missing("regex", "a fact is one of `regex:`, `consent:` or `module_access:`");
+            f.missing(
+                "regex",
+                "a fact is one of `regex:`, `consent:` or `module_access:`",
+            );
             continue;
         };
         out.push(FactDef {
@@ -508,10 +598,20 @@ fn parse_limits(
 ) -> Vec<LimitDef> {
     let mut out = Vec::new();
     for (k, v) in entries {
-        let Some(name) = k.scalar_text() else { continue };
+        let Some(name) = k.scalar_text() else {
+            continue;
+        };
         let mut f = Fields::new(file, v, format!("limit `{name}`"), "pack", problems);
         f.deny_unknown(&[
-            "severity", "applies_to", "select", "per", "max", "message", "label", "help", "basis",
+            "severity",
+            "applies_to",
+            "select",
+            "per",
+            "max",
+            "message",
+            "label",
+            "help",
+            "basis",
             "span",
         ]);
         let severity = match f.string("severity") {
@@ -565,17 +665,26 @@ fn parse_limits(
         }
         let max = f.string("max");
         match &max {
-            None => f.missing("max", "name a `long` parameter of this pack holding the maximum"),
+            None => f.missing(
+                "max",
+                "name a `long` parameter of this pack holding the maximum",
+            ),
             Some((m, span)) => match params.iter().find(|p| &p.name == m) {
                 Some(p) if p.ty == ParamType::Long => {}
                 Some(_) => f.push(
-                    Problem::error("pack::bad-param", format!("parameter `{m}` is not of type long"))
-                        .at(file, *span, "not a long parameter"),
+                    Problem::error(
+                        "pack::bad-param",
+                        format!("parameter `{m}` is not of type long"),
+                    )
+                    .at(file, *span, "not a long parameter"),
                 ),
                 None => f.push(
-                    Problem::error("pack::unknown-param", format!("no parameter `{m}` in this pack"))
-                        .at(file, *span, "unknown parameter")
-                        .with_help("declare it under `parameters:` with `type: long`"),
+                    Problem::error(
+                        "pack::unknown-param",
+                        format!("no parameter `{m}` in this pack"),
+                    )
+                    .at(file, *span, "unknown parameter")
+                    .with_help("declare it under `parameters:` with `type: long`"),
                 ),
             },
         }
@@ -583,14 +692,22 @@ fn parse_limits(
         if message.is_none() {
             f.missing("message", "write what is wrong, e.g. message: school `{group}` has {count} manual accounts, more than {max}");
         }
-        let label = f.string("label").map_or_else(|| "counted here".to_owned(), |(l, _)| l);
+        let label = f
+            .string("label")
+            .map_or_else(|| "counted here".to_owned(), |(l, _)| l);
         let help = f.string("help").map(|(h, _)| h);
         let basis = f.string("basis").map(|(b, _)| b);
         let span_attr = f.string("span").map(|(s, _)| s);
-        let (Some((select, select_span)), Some((max_param, max_span)), Some(message)) = (select, max, message) else {
+        let (Some((select, select_span)), Some((max_param, max_span)), Some(message)) =
+            (select, max, message)
+        else {
             continue;
         };
-        let id = if name.starts_with(&format!("{pack}.")) { name.clone() } else { format!("{pack}.{name}") };
+        let id = if name.starts_with(&format!("{pack}.")) {
+            name.clone()
+        } else {
+            format!("{pack}.{name}")
+        };
         out.push(LimitDef {
             id,
             span: k.span,

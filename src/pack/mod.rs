@@ -35,8 +35,23 @@ const SCHEMA_PATH: &str = "policies/konform.cedarschema";
 
 /// Annotations konform reads from a policy; others are reported as likely typos.
 const ANNOTATIONS: &[&str] = &[
-    "id", "severity", "message", "help", "basis", "label", "span", "url", "title", "message_de",
-    "message_da", "message_sv", "help_de", "help_da", "help_sv", "label_de", "label_da",
+    "id",
+    "severity",
+    "message",
+    "help",
+    "basis",
+    "label",
+    "span",
+    "url",
+    "title",
+    "message_de",
+    "message_da",
+    "message_sv",
+    "help_de",
+    "help_da",
+    "help_sv",
+    "label_de",
+    "label_da",
     "label_sv",
 ];
 
@@ -207,7 +222,10 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
         let root = match yaml::parse(&text, YamlLimits::default()) {
             Ok(r) => r,
             Err(e) => {
-                let p = Problem::error("pack::syntax", format!("invalid YAML in pack.yaml: {}", e.message));
+                let p = Problem::error(
+                    "pack::syntax",
+                    format!("invalid YAML in pack.yaml: {}", e.message),
+                );
                 problems.push(match e.span {
                     Some(s) => p.at(raw.manifest_file, s, "here"),
                     None => p.in_file(raw.manifest_file),
@@ -215,13 +233,30 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
                 continue;
             }
         };
-        let Some(manifest) = manifest::parse(raw.manifest_file, &root, &mut problems) else { continue };
+        let Some(manifest) = manifest::parse(raw.manifest_file, &root, &mut problems) else {
+            continue;
+        };
         if let Some(other) = packs.iter().find(|p| p.manifest.id == manifest.id) {
-            let mut p = Problem::error("pack::duplicate-pack", format!("pack `{}` is loaded twice", manifest.id))
-                .at(raw.manifest_file, manifest.id_span, "second pack with this id")
-                .with_help(format!("the first one comes from `{}`; remove one of them", other.dir));
+            let mut p = Problem::error(
+                "pack::duplicate-pack",
+                format!("pack `{}` is loaded twice", manifest.id),
+            )
+            .at(
+                raw.manifest_file,
+                manifest.id_span,
+                "second pack with this id",
+            )
+            .with_help(format!(
+                "the first one comes from `{}`; remove one of them",
+                other.dir
+            ));
             if let Some((f, s)) = raw.origin {
-                p = p.with_help(format!("named in `{}` at offset {}; the first one comes from `{}`", sources.get(f).name, s.offset, other.dir));
+                p = p.with_help(format!(
+                    "named in `{}` at offset {}; the first one comes from `{}`",
+                    sources.get(f).name,
+                    s.offset,
+                    other.dir
+                ));
             }
             problems.push(p);
             continue;
@@ -249,7 +284,11 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
     let schema = match Schema::from_cedarschema_str(&schema_text) {
         Ok((schema, _warnings)) => schema,
         Err(e) => {
-            problems.extend(Problem::from_diagnostic("schema::invalid", &e, Some(schema_file)));
+            problems.extend(Problem::from_diagnostic(
+                "schema::invalid",
+                &e,
+                Some(schema_file),
+            ));
             return (None, problems);
         }
     };
@@ -258,27 +297,50 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
     let fact_names: Vec<&str> = facts.iter().map(CompiledFact::name).collect();
     for pack in &packs {
         for &file in &pack.policy_files {
-            load_policy_file(file, &pack.manifest.id, &fact_names, sources, &mut policies, &mut meta, &mut problems);
+            load_policy_file(
+                file,
+                &pack.manifest.id,
+                &fact_names,
+                sources,
+                &mut policies,
+                &mut meta,
+                &mut problems,
+            );
         }
     }
     let mut limits = Vec::new();
     for pack in &packs {
         for def in &pack.manifest.limits {
-            let max = match params.get(&pack.manifest.id).and_then(|m| m.get(&def.max_param)) {
+            let max = match params
+                .get(&pack.manifest.id)
+                .and_then(|m| m.get(&def.max_param))
+            {
                 Some(ParamValue::Long(n)) => *n,
                 _ => continue, // reported by manifest parsing
             };
-            if let Some(attr) = &def.span_attr {
-                if !span_target_exists(attr, &[def.applies_to], &fact_names) {
+            if let Some(attr) = &def.span_attr
+                && !span_target_exists(attr, &[def.applies_to], &fact_names) {
                     problems.push(
-                        Problem::error("pack::bad-span", format!("`span: {attr}` of limit `{}` names no attribute", def.id))
-                            .at(pack.manifest_file, def.span, "this limit")
-                            .with_help("name a canonical attribute of the counted records, e.g. span: origin"),
+                        Problem::error(
+                            "pack::bad-span",
+                            format!("`span: {attr}` of limit `{}` names no attribute", def.id),
+                        )
+                        .at(pack.manifest_file, def.span, "this limit")
+                        .with_help(
+                            "name a canonical attribute of the counted records, e.g. span: origin",
+                        ),
                     );
                 }
-            }
             let index = limits.len();
-            add_limit_policy(def, pack, index, sources, &mut policies, &mut meta, &mut problems);
+            add_limit_policy(
+                def,
+                pack,
+                index,
+                sources,
+                &mut policies,
+                &mut meta,
+                &mut problems,
+            );
             limits.push(Limit {
                 def: def.clone(),
                 pack: pack.manifest.id.clone(),
@@ -346,16 +408,26 @@ fn gather(req: &PackRequest, sources: &mut SourceMap, problems: &mut Vec<Problem
                 if embedded.contains(&r.name) {
                     out.push(embedded_pack(&r.name, r.origin, sources));
                 } else {
-                    let best = embedded
-                        .iter()
-                        .max_by(|a, b| strsim::jaro_winkler(&r.name, a).total_cmp(&strsim::jaro_winkler(&r.name, b)));
-                    let mut p = Problem::error("config::unknown-pack", format!("unknown pack `{}`", r.name));
+                    let best = embedded.iter().max_by(|a, b| {
+                        strsim::jaro_winkler(&r.name, a)
+                            .total_cmp(&strsim::jaro_winkler(&r.name, b))
+                    });
+                    let mut p = Problem::error(
+                        "config::unknown-pack",
+                        format!("unknown pack `{}`", r.name),
+                    );
                     if let Some((f, s)) = r.origin {
                         p = p.at(f, s, "no embedded pack has this id");
                     }
                     let help = match best {
-                        Some(b) if strsim::jaro_winkler(&r.name, b) > 0.8 => format!("did you mean `{b}`? embedded packs: {}; a folder path must contain `/`", embedded.join(", ")),
-                        _ => format!("embedded packs: {}; a folder path must contain `/` (e.g. ./my-pack)", embedded.join(", ")),
+                        Some(b) if strsim::jaro_winkler(&r.name, b) > 0.8 => format!(
+                            "did you mean `{b}`? embedded packs: {}; a folder path must contain `/`",
+                            embedded.join(", ")
+                        ),
+                        _ => format!(
+                            "embedded packs: {}; a folder path must contain `/` (e.g. ./my-pack)",
+                            embedded.join(", ")
+                        ),
                     };
                     problems.push(p.with_help(help));
                 }
@@ -372,13 +444,23 @@ fn gather(req: &PackRequest, sources: &mut SourceMap, problems: &mut Vec<Problem
 fn embedded_is_default(id: &str, country: &str, state: &str) -> bool {
     let path = format!("policies/{id}/pack.yaml");
     // A broken embedded manifest is selected anyway, so that loading reports the problem.
-    let Some((_, text)) = embedded::EMBEDDED.iter().find(|(p, _)| *p == path) else { return true };
-    let Ok(root) = yaml::parse(text, YamlLimits::default()) else { return true };
+    let Some((_, text)) = embedded::EMBEDDED.iter().find(|(p, _)| *p == path) else {
+        return true;
+    };
+    let Ok(root) = yaml::parse(text, YamlLimits::default()) else {
+        return true;
+    };
     let mut scratch = Vec::new();
-    let Some(m) = manifest::parse(FileId(u32::MAX), &root, &mut scratch) else { return true };
+    let Some(m) = manifest::parse(FileId(u32::MAX), &root, &mut scratch) else {
+        return true;
+    };
     m.default
-        && (country.is_empty() || m.countries.is_empty() || m.countries.iter().any(|c| c.eq_ignore_ascii_case(country)))
-        && (state.is_empty() || m.states.is_empty() || m.states.iter().any(|s| s.eq_ignore_ascii_case(state)))
+        && (country.is_empty()
+            || m.countries.is_empty()
+            || m.countries.iter().any(|c| c.eq_ignore_ascii_case(country)))
+        && (state.is_empty()
+            || m.states.is_empty()
+            || m.states.iter().any(|s| s.eq_ignore_ascii_case(state)))
 }
 
 fn embedded_pack(id: &str, origin: Option<(FileId, Span)>, sources: &mut SourceMap) -> RawPack {
@@ -386,14 +468,17 @@ fn embedded_pack(id: &str, origin: Option<(FileId, Span)>, sources: &mut SourceM
     let mut manifest_file = None;
     let mut policy_files = Vec::new();
     for (path, text) in embedded::EMBEDDED {
-        let Some(rest) = path.strip_prefix(&prefix) else { continue };
+        let Some(rest) = path.strip_prefix(&prefix) else {
+            continue;
+        };
         if rest == "pack.yaml" {
             manifest_file = Some(sources.add(SourceFile::new(*path, None, *text)));
         } else if !rest.contains('/') && rest.ends_with(".cedar") {
             policy_files.push(sources.add(SourceFile::new(*path, None, *text)));
         }
     }
-    let manifest_file = manifest_file.unwrap_or_else(|| sources.add(SourceFile::new(format!("{prefix}pack.yaml"), None, "")));
+    let manifest_file = manifest_file
+        .unwrap_or_else(|| sources.add(SourceFile::new(format!("{prefix}pack.yaml"), None, "")));
     RawPack {
         dir: format!("policies/{id}"),
         manifest_file,
@@ -402,7 +487,11 @@ fn embedded_pack(id: &str, origin: Option<(FileId, Span)>, sources: &mut SourceM
     }
 }
 
-fn disk_pack(dir: &Path, origin: Option<(FileId, Span)>, sources: &mut SourceMap) -> Result<RawPack, Problem> {
+fn disk_pack(
+    dir: &Path,
+    origin: Option<(FileId, Span)>,
+    sources: &mut SourceMap,
+) -> Result<RawPack, Problem> {
     let shown = display_path(dir);
     let fail = |msg: String, help: &str| {
         let mut p = Problem::error("config::bad-pack-path", msg).with_help(help.to_owned());
@@ -418,9 +507,18 @@ fn disk_pack(dir: &Path, origin: Option<(FileId, Span)>, sources: &mut SourceMap
             "a pack is a folder with a pack.yaml and *.cedar files",
         )
     })?;
-    let manifest_file = sources.add(SourceFile::new(display_path(&manifest_path), Some(manifest_path), manifest_text));
+    let manifest_file = sources.add(SourceFile::new(
+        display_path(&manifest_path),
+        Some(manifest_path),
+        manifest_text,
+    ));
     let mut cedar: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| fail(format!("cannot list `{shown}`: {e}"), "check the pack folder"))?
+        .map_err(|e| {
+            fail(
+                format!("cannot list `{shown}`: {e}"),
+                "check the pack folder",
+            )
+        })?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "cedar") && p.is_file())
@@ -428,8 +526,12 @@ fn disk_pack(dir: &Path, origin: Option<(FileId, Span)>, sources: &mut SourceMap
     cedar.sort();
     let mut policy_files = Vec::new();
     for path in cedar {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| fail(format!("cannot read `{}`: {e}", display_path(&path)), "policy files must be UTF-8 text"))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            fail(
+                format!("cannot read `{}`: {e}", display_path(&path)),
+                "policy files must be UTF-8 text",
+            )
+        })?;
         policy_files.push(sources.add(SourceFile::new(display_path(&path), Some(path), text)));
     }
     Ok(RawPack {
@@ -448,35 +550,67 @@ fn resolve_params(
     let mut out: BTreeMap<String, BTreeMap<String, ParamValue>> = packs
         .iter()
         .map(|p| {
-            let values = p.manifest.parameters.iter().map(|d| (d.name.clone(), d.default.clone())).collect();
+            let values = p
+                .manifest
+                .parameters
+                .iter()
+                .map(|d| (d.name.clone(), d.default.clone()))
+                .collect();
             (p.manifest.id.clone(), values)
         })
         .collect();
     for o in overrides {
         let Some(pack) = packs.iter().find(|p| p.manifest.id == o.pack.0) else {
             problems.push(
-                Problem::error("config::unknown-pack", format!("parameters for pack `{}`, which is not loaded", o.pack.0))
-                    .at(o.file, o.pack.1, "not a loaded pack")
-                    .with_help(format!(
-                        "loaded packs: {}",
-                        packs.iter().map(|p| p.manifest.id.as_str()).collect::<Vec<_>>().join(", ")
-                    )),
+                Problem::error(
+                    "config::unknown-pack",
+                    format!("parameters for pack `{}`, which is not loaded", o.pack.0),
+                )
+                .at(o.file, o.pack.1, "not a loaded pack")
+                .with_help(format!(
+                    "loaded packs: {}",
+                    packs
+                        .iter()
+                        .map(|p| p.manifest.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             );
             continue;
         };
         let Some(def) = pack.manifest.parameters.iter().find(|d| d.name == o.name.0) else {
-            let names: Vec<&str> = pack.manifest.parameters.iter().map(|d| d.name.as_str()).collect();
+            let names: Vec<&str> = pack
+                .manifest
+                .parameters
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect();
             let best = names.iter().copied().max_by(|a, b| {
                 strsim::jaro_winkler(&o.name.0, a).total_cmp(&strsim::jaro_winkler(&o.name.0, b))
             });
             let help = match best {
-                Some(b) if strsim::jaro_winkler(&o.name.0, b) > 0.8 => format!("did you mean `{b}`? parameters of `{}`: {}", pack.manifest.id, names.join(", ")),
-                _ => format!("parameters of `{}`: {}", pack.manifest.id, if names.is_empty() { "none".to_owned() } else { names.join(", ") }),
+                Some(b) if strsim::jaro_winkler(&o.name.0, b) > 0.8 => format!(
+                    "did you mean `{b}`? parameters of `{}`: {}",
+                    pack.manifest.id,
+                    names.join(", ")
+                ),
+                _ => format!(
+                    "parameters of `{}`: {}",
+                    pack.manifest.id,
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
             };
             problems.push(
-                Problem::error("config::unknown-parameter", format!("pack `{}` has no parameter `{}`", o.pack.0, o.name.0))
-                    .at(o.file, o.name.1, "unknown parameter")
-                    .with_help(help),
+                Problem::error(
+                    "config::unknown-parameter",
+                    format!("pack `{}` has no parameter `{}`", o.pack.0, o.name.0),
+                )
+                .at(o.file, o.name.1, "unknown parameter")
+                .with_help(help),
             );
             continue;
         };
@@ -487,9 +621,21 @@ fn resolve_params(
                 }
             }
             Err(e) => problems.push(
-                Problem::error("config::bad-parameter", format!("parameter `{}.{}` must be a {}", o.pack.0, o.name.0, def.ty.name()))
-                    .at(o.file, o.value.span, e)
-                    .with_help(format!("{} (default: {})", def.description, def.default.display())),
+                Problem::error(
+                    "config::bad-parameter",
+                    format!(
+                        "parameter `{}.{}` must be a {}",
+                        o.pack.0,
+                        o.name.0,
+                        def.ty.name()
+                    ),
+                )
+                .at(o.file, o.value.span, e)
+                .with_help(format!(
+                    "{} (default: {})",
+                    def.description,
+                    def.default.display()
+                )),
             ),
         }
     }
@@ -508,10 +654,19 @@ fn schema_text(packs: &[Pack], facts: &[CompiledFact], extra: &[String]) -> Stri
         .map_or("", |(_, t)| *t);
     let mut s = String::from(base);
     s.push_str("\n// ---- generated from the loaded packs ----\n");
-    let fact_fields: Vec<String> = facts.iter().map(|f| format!("{}: Bool", quoted(f.name()))).collect();
+    let fact_fields: Vec<String> = facts
+        .iter()
+        .map(|f| format!("{}: Bool", quoted(f.name())))
+        .collect();
     s.push_str(&format!("type Facts = {{ {} }};\n", fact_fields.join(", ")));
-    let extra_fields: Vec<String> = extra.iter().map(|e| format!("{}?: String", quoted(e))).collect();
-    s.push_str(&format!("type Extra = {{ {} }};\n", extra_fields.join(", ")));
+    let extra_fields: Vec<String> = extra
+        .iter()
+        .map(|e| format!("{}?: String", quoted(e)))
+        .collect();
+    s.push_str(&format!(
+        "type Extra = {{ {} }};\n",
+        extra_fields.join(", ")
+    ));
     let pack_fields: Vec<String> = packs
         .iter()
         .map(|p| {
@@ -524,13 +679,20 @@ fn schema_text(packs: &[Pack], facts: &[CompiledFact], extra: &[String]) -> Stri
             format!("{}: {{ {} }}", quoted(&p.manifest.id), fields.join(", "))
         })
         .collect();
-    s.push_str(&format!("type Params = {{ {} }};\n", pack_fields.join(", ")));
+    s.push_str(&format!(
+        "type Params = {{ {} }};\n",
+        pack_fields.join(", ")
+    ));
     s
 }
 
 /// The record kinds a policy's principal constraint admits.
 fn kinds_of(policy: &Policy) -> Vec<RecordKind> {
-    let all = vec![RecordKind::Account, RecordKind::Service, RecordKind::Consent];
+    let all = vec![
+        RecordKind::Account,
+        RecordKind::Service,
+        RecordKind::Consent,
+    ];
     let of = |t: &cedar_policy::EntityTypeName| match t.to_string().as_str() {
         "Account" => vec![RecordKind::Account],
         "Service" => vec![RecordKind::Service],
@@ -550,7 +712,11 @@ fn locate(text: &str, policy: &Policy, raw_id: Option<&str>, from: usize) -> Spa
     if let Some(id) = raw_id {
         for quote in ["\"", "\""] {
             let needle = format!("@id({quote}{id}{quote})");
-            if let Some(i) = text.get(from..).and_then(|t| t.find(&needle)).map(|i| i + from) {
+            if let Some(i) = text
+                .get(from..)
+                .and_then(|t| t.find(&needle))
+                .map(|i| i + from)
+            {
                 return Span::new(i, needle.len());
             }
         }
@@ -559,7 +725,9 @@ fn locate(text: &str, policy: &Policy, raw_id: Option<&str>, from: usize) -> Spa
     let head = src.lines().next().unwrap_or("");
     text.get(from..)
         .and_then(|t| t.find(head))
-        .map_or(Span::new(from.min(text.len()), 0), |i| Span::new(i + from, head.len()))
+        .map_or(Span::new(from.min(text.len()), 0), |i| {
+            Span::new(i + from, head.len())
+        })
 }
 
 /// Whether `@span`/`span:` names an attribute of one of `kinds` or a fact (`facts.name`).
@@ -603,15 +771,33 @@ fn load_policy_file(
         let span = locate(&text, policy, raw_id.as_deref(), cursor);
         cursor = span.end();
         let fail = |code: &str, msg: String, help: &str| {
-            Problem::error(code, msg).at(file, span, "this policy").with_help(help.to_owned())
+            Problem::error(code, msg)
+                .at(file, span, "this policy")
+                .with_help(help.to_owned())
         };
         let Some(raw_id) = raw_id else {
-            problems.push(fail("policy::missing-id", "policy has no `@id`".into(), "add a permanent id naming the problem, e.g. @id(\"generic-account\")"));
+            problems.push(fail(
+                "policy::missing-id",
+                "policy has no `@id`".into(),
+                "add a permanent id naming the problem, e.g. @id(\"generic-account\")",
+            ));
             continue;
         };
-        let id = if raw_id.starts_with(&format!("{pack}.")) { raw_id.clone() } else { format!("{pack}.{raw_id}") };
-        if raw_id.is_empty() || !raw_id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.') {
-            problems.push(fail("policy::bad-id", format!("policy id `{raw_id}` is not lowercase kebab-case"), "use lowercase letters, digits and `-`, e.g. @id(\"recording-enabled\")"));
+        let id = if raw_id.starts_with(&format!("{pack}.")) {
+            raw_id.clone()
+        } else {
+            format!("{pack}.{raw_id}")
+        };
+        if raw_id.is_empty()
+            || !raw_id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        {
+            problems.push(fail(
+                "policy::bad-id",
+                format!("policy id `{raw_id}` is not lowercase kebab-case"),
+                "use lowercase letters, digits and `-`, e.g. @id(\"recording-enabled\")",
+            ));
             continue;
         }
         if policy.effect() != Effect::Forbid {
@@ -620,53 +806,84 @@ fn load_policy_file(
         }
         for (key, _) in policy.annotations() {
             if !ANNOTATIONS.contains(&key) {
-                let best = ANNOTATIONS.iter().copied().find(|a| strsim::jaro_winkler(key, a) > 0.85);
+                let best = ANNOTATIONS
+                    .iter()
+                    .copied()
+                    .find(|a| strsim::jaro_winkler(key, a) > 0.85);
                 problems.push(
-                    Problem::warning("policy::unknown-annotation", format!("unknown annotation `@{key}` on policy `{id}`"))
-                        .at(file, span, "this policy")
-                        .with_help(match best {
-                            Some(b) => format!("did you mean `@{b}`?"),
-                            None => format!("known annotations: {}", ANNOTATIONS.iter().map(|a| format!("@{a}")).collect::<Vec<_>>().join(", ")),
-                        }),
+                    Problem::warning(
+                        "policy::unknown-annotation",
+                        format!("unknown annotation `@{key}` on policy `{id}`"),
+                    )
+                    .at(file, span, "this policy")
+                    .with_help(match best {
+                        Some(b) => format!("did you mean `@{b}`?"),
+                        None => format!(
+                            "known annotations: {}",
+                            ANNOTATIONS
+                                .iter()
+                                .map(|a| format!("@{a}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    }),
                 );
             }
         }
         let severity = match policy.annotation("severity") {
-            Some(s) => match Severity::from_name(s) {
-                Some(sev) => sev,
-                None => {
-                    problems.push(fail("policy::bad-severity", format!("unknown severity `{s}` on policy `{id}`"), "use @severity(\"error\"), @severity(\"warning\") or @severity(\"info\")"));
-                    continue;
+            Some(s) => {
+                match Severity::from_name(s) {
+                    Some(sev) => sev,
+                    None => {
+                        problems.push(fail("policy::bad-severity", format!("unknown severity `{s}` on policy `{id}`"), "use @severity(\"error\"), @severity(\"warning\") or @severity(\"info\")"));
+                        continue;
+                    }
                 }
-            },
+            }
             None => {
-                problems.push(fail("policy::missing-severity", format!("policy `{id}` has no `@severity`"), "add @severity(\"error\"), @severity(\"warning\") or @severity(\"info\")"));
+                problems.push(fail(
+                    "policy::missing-severity",
+                    format!("policy `{id}` has no `@severity`"),
+                    "add @severity(\"error\"), @severity(\"warning\") or @severity(\"info\")",
+                ));
                 continue;
             }
         };
         let Some(message) = policy.annotation("message").map(str::to_owned) else {
-            problems.push(fail("policy::missing-message", format!("policy `{id}` has no `@message`"), "add @message(\"…\") saying what is wrong, with {attribute} placeholders"));
+            problems.push(fail(
+                "policy::missing-message",
+                format!("policy `{id}` has no `@message`"),
+                "add @message(\"…\") saying what is wrong, with {attribute} placeholders",
+            ));
             continue;
         };
         let kinds = kinds_of(policy);
         let span_attr = policy.annotation("span").map(str::to_owned);
-        if let Some(attr) = &span_attr {
-            if !span_target_exists(attr, &kinds, fact_names) {
+        if let Some(attr) = &span_attr
+            && !span_target_exists(attr, &kinds, fact_names) {
                 problems.push(fail("policy::bad-span", format!("`@span(\"{attr}\")` on policy `{id}` names no attribute"), "name a canonical attribute of the record, e.g. @span(\"username\"), or a regex fact as @span(\"facts.generic_name\")"));
             }
-        }
         for ph in placeholders(&message) {
-            let known = ph == "key" || ph == "age" || kinds.iter().any(|k| columns::by_name(*k, &ph).is_some());
+            let known = ph == "key"
+                || ph == "age"
+                || kinds.iter().any(|k| columns::by_name(*k, &ph).is_some());
             if !known {
-                problems.push(fail("policy::bad-placeholder", format!("`{{{ph}}}` in the message of policy `{id}` is not an attribute"), "use canonical attribute names such as {username}, {staff_category} or {key}"));
+                problems.push(fail(
+                    "policy::bad-placeholder",
+                    format!("`{{{ph}}}` in the message of policy `{id}` is not an attribute"),
+                    "use canonical attribute names such as {username}, {staff_category} or {key}",
+                ));
             }
         }
         let new = policy.new_id(PolicyId::new(id.clone()));
         if let Err(e) = policies.add(new) {
             let first = meta.get(&id);
-            let mut p = Problem::error("policy::duplicate-id", format!("policy id `{id}` is used twice: {e}"))
-                .at(file, span, "second policy with this id")
-                .with_help("policy ids are permanent and unique; give this policy its own id");
+            let mut p = Problem::error(
+                "policy::duplicate-id",
+                format!("policy id `{id}` is used twice: {e}"),
+            )
+            .at(file, span, "second policy with this id")
+            .with_help("policy ids are permanent and unique; give this policy its own id");
             if let Some(first) = first.filter(|m| m.file == file) {
                 p = p.with_label(first.span, "first policy with this id");
             }
@@ -714,7 +931,10 @@ pub fn placeholders(template: &str) -> Vec<String> {
 const LIMIT_PREFIX: &str = "forbid (principal is ";
 
 fn limit_policy_text(def: &LimitDef) -> (String, usize) {
-    let head = format!("{LIMIT_PREFIX}{}, action == Action::\"check\", resource) when {{ ", def.applies_to.entity_type());
+    let head = format!(
+        "{LIMIT_PREFIX}{}, action == Action::\"check\", resource) when {{ ",
+        def.applies_to.entity_type()
+    );
     let offset = head.len();
     (format!("{head}{} }};", def.select), offset)
 }
@@ -735,7 +955,11 @@ fn add_limit_policy(
         Err(e) => {
             for mut p in Problem::from_diagnostic("pack::bad-select", &e, Some(file)) {
                 p.message = format!("cannot parse `select` of limit `{}`: {}", def.id, p.message);
-                p.labels = vec![Label { span: def.select_span, text: "in this condition".into(), primary: true }];
+                p.labels = vec![Label {
+                    span: def.select_span,
+                    text: "in this condition".into(),
+                    primary: true,
+                }];
                 problems.push(p);
             }
             return;
@@ -744,9 +968,12 @@ fn add_limit_policy(
     let _ = sources;
     if let Err(e) = policies.add(policy) {
         problems.push(
-            Problem::error("policy::duplicate-id", format!("limit id `{}` is used twice: {e}", def.id))
-                .at(file, def.span, "this limit")
-                .with_help("give the limit an id of its own"),
+            Problem::error(
+                "policy::duplicate-id",
+                format!("limit id `{}` is used twice: {e}", def.id),
+            )
+            .at(file, def.span, "this limit")
+            .with_help("give the limit an id of its own"),
         );
         return;
     }
@@ -772,20 +999,29 @@ fn add_limit_policy(
 
 /// Maps labels of a validation error in a limit's generated policy back to pack.yaml.
 fn remap_limit_labels(p: &mut Problem, m: &PolicyMeta, limits: &[Limit], sources: &SourceMap) {
-    let Some(limit) = m.limit.and_then(|i| limits.get(i)) else { return };
+    let Some(limit) = m.limit.and_then(|i| limits.get(i)) else {
+        return;
+    };
     let def = &limit.def;
     let (_, offset) = limit_policy_text(def);
     let yaml_text = sources.get(limit.file).slice(def.select_span);
     let exact = yaml_text == def.select;
     for l in &mut p.labels {
         l.span = if exact && l.span.offset >= offset && l.span.end() <= offset + def.select.len() {
-            Span::new(def.select_span.offset + (l.span.offset - offset), l.span.len)
+            Span::new(
+                def.select_span.offset + (l.span.offset - offset),
+                l.span.len,
+            )
         } else {
             def.select_span
         };
     }
     if p.labels.is_empty() {
-        p.labels.push(Label { span: def.select_span, text: "in this condition".into(), primary: true });
+        p.labels.push(Label {
+            span: def.select_span,
+            text: "in this condition".into(),
+            primary: true,
+        });
     }
 }
 
@@ -798,14 +1034,18 @@ impl PackSet {
                     ParamValue::Long(n) => RestrictedExpression::new_long(*n),
                     ParamValue::Str(s) => RestrictedExpression::new_string(s.clone()),
                     ParamValue::Bool(b) => RestrictedExpression::new_bool(*b),
-                    ParamValue::Set(items) => RestrictedExpression::new_set(items.iter().cloned().map(RestrictedExpression::new_string)),
+                    ParamValue::Set(items) => RestrictedExpression::new_set(
+                        items.iter().cloned().map(RestrictedExpression::new_string),
+                    ),
                 };
                 (name.clone(), e)
             });
-            let record = RestrictedExpression::new_record(fields).unwrap_or_else(|_| RestrictedExpression::new_bool(false));
+            let record = RestrictedExpression::new_record(fields)
+                .unwrap_or_else(|_| RestrictedExpression::new_bool(false));
             (pack.clone(), record)
         });
-        RestrictedExpression::new_record(packs).unwrap_or_else(|_| RestrictedExpression::new_bool(false))
+        RestrictedExpression::new_record(packs)
+            .unwrap_or_else(|_| RestrictedExpression::new_bool(false))
     }
 
     /// The number of policies and limits.

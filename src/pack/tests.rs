@@ -18,7 +18,11 @@ fn load_only(dir: &Path) -> (Option<PackSet>, Vec<Problem>, SourceMap) {
     let mut sources = SourceMap::new();
     let req = PackRequest {
         packs: Some(Vec::new()),
-        extra: vec![PackRef::new(&dir.display().to_string(), Path::new("."), None)],
+        extra: vec![PackRef::new(
+            &dir.display().to_string(),
+            Path::new("."),
+            None,
+        )],
         ..PackRequest::default()
     };
     let (set, problems) = load(&req, &mut sources);
@@ -37,10 +41,14 @@ const MANIFEST: &str = "id: mine\ntitle: test\nparameters:\n  cap: { type: long,
 #[test]
 fn a_valid_pack_loads_with_ids_from_annotations() {
     let dir = tmp();
-    write_pack(dir.path(), MANIFEST, &[(
-        "a.cedar",
-        "@id(\"no-admins\")\n@severity(\"warning\")\n@message(\"`{username}` is an admin\")\nforbid (principal is Account, action, resource)\nwhen { principal.roles.contains(\"admin\") };\n",
-    )]);
+    write_pack(
+        dir.path(),
+        MANIFEST,
+        &[(
+            "a.cedar",
+            "@id(\"no-admins\")\n@severity(\"warning\")\n@message(\"`{username}` is an admin\")\nforbid (principal is Account, action, resource)\nwhen { principal.roles.contains(\"admin\") };\n",
+        )],
+    );
     let (set, problems, _) = load_only(dir.path());
     assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
     let set = set.map(|s| s.meta.keys().cloned().collect::<Vec<_>>());
@@ -50,69 +58,112 @@ fn a_valid_pack_loads_with_ids_from_annotations() {
 #[test]
 fn a_policy_that_does_not_validate_points_into_its_file() {
     let dir = tmp();
-    write_pack(dir.path(), MANIFEST, &[(
-        "bad.cedar",
-        "@id(\"x\")\n@severity(\"error\")\n@message(\"m\")\nforbid (principal is Account, action, resource)\nwhen { principal.usernme == \"a\" };\n",
-    )]);
+    write_pack(
+        dir.path(),
+        MANIFEST,
+        &[(
+            "bad.cedar",
+            "@id(\"x\")\n@severity(\"error\")\n@message(\"m\")\nforbid (principal is Account, action, resource)\nwhen { principal.usernme == \"a\" };\n",
+        )],
+    );
     let (set, problems, sources) = load_only(dir.path());
     assert!(set.is_none());
-    let p = problems.iter().find(|p| p.code == "konform::policy::invalid");
+    let p = problems
+        .iter()
+        .find(|p| p.code == "konform::policy::invalid");
     let p = match p {
         Some(p) => p,
         None => panic!("no validation problem in {problems:?}"),
     };
-    let file = p.file.map(|f| sources.get(f).name.clone()).unwrap_or_default();
+    let file = p
+        .file
+        .map(|f| sources.get(f).name.clone())
+        .unwrap_or_default();
     assert!(file.ends_with("bad.cedar"), "{file}");
-    let text = p.file.map(|f| sources.get(f).slice(p.primary_span().unwrap_or_default()).to_owned());
+    let text = p.file.map(|f| {
+        sources
+            .get(f)
+            .slice(p.primary_span().unwrap_or_default())
+            .to_owned()
+    });
     assert!(text.is_some_and(|t| t.contains("usernme")), "{p:?}");
 }
 
 #[test]
 fn missing_annotations_and_permits_are_errors() {
     let dir = tmp();
-    write_pack(dir.path(), MANIFEST, &[(
-        "a.cedar",
-        "forbid (principal, action, resource);\n@id(\"p\")\n@severity(\"error\")\n@message(\"m\")\npermit (principal, action, resource);\n@id(\"q\")\n@severity(\"fatal\")\n@message(\"m\")\nforbid (principal, action, resource);\n",
-    )]);
+    write_pack(
+        dir.path(),
+        MANIFEST,
+        &[(
+            "a.cedar",
+            "forbid (principal, action, resource);\n@id(\"p\")\n@severity(\"error\")\n@message(\"m\")\npermit (principal, action, resource);\n@id(\"q\")\n@severity(\"fatal\")\n@message(\"m\")\nforbid (principal, action, resource);\n",
+        )],
+    );
     let (set, problems, _) = load_only(dir.path());
     assert!(set.is_none());
     let codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
     assert!(codes.contains(&"konform::policy::missing-id"), "{codes:?}");
     assert!(codes.contains(&"konform::policy::not-forbid"), "{codes:?}");
-    assert!(codes.contains(&"konform::policy::bad-severity"), "{codes:?}");
+    assert!(
+        codes.contains(&"konform::policy::bad-severity"),
+        "{codes:?}"
+    );
 }
 
 #[test]
 fn syntax_errors_and_duplicate_ids_are_reported() {
     let dir = tmp();
     let policy = "@id(\"p\")\n@severity(\"error\")\n@message(\"m\")\nforbid (principal, action, resource);\n";
-    write_pack(dir.path(), MANIFEST, &[("a.cedar", policy), ("b.cedar", policy), ("c.cedar", "forbid (principal, action resource);")]);
+    write_pack(
+        dir.path(),
+        MANIFEST,
+        &[
+            ("a.cedar", policy),
+            ("b.cedar", policy),
+            ("c.cedar", "forbid (principal, action resource);"),
+        ],
+    );
     let (_, problems, _) = load_only(dir.path());
     let codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
-    assert!(codes.contains(&"konform::policy::duplicate-id"), "{codes:?}");
+    assert!(
+        codes.contains(&"konform::policy::duplicate-id"),
+        "{codes:?}"
+    );
     assert!(codes.contains(&"konform::policy::syntax"), "{codes:?}");
 }
 
 #[test]
 fn limits_with_bad_select_point_into_pack_yaml() {
     let dir = tmp();
-    let manifest = format!("{MANIFEST}limits:\n  too-many:\n    select: principal.orign == \"manual\"\n    max: cap\n    message: too many\n");
+    let manifest = format!(
+        "{MANIFEST}limits:\n  too-many:\n    select: principal.orign == \"manual\"\n    max: cap\n    message: too many\n"
+    );
     write_pack(dir.path(), &manifest, &[]);
     let (set, problems, sources) = load_only(dir.path());
     assert!(set.is_none());
     let p = problems.iter().find(|p| p.is_error());
     let shown = p.and_then(|p| Some(sources.get(p.file?).slice(p.primary_span()?).to_owned()));
-    assert!(shown.as_deref().is_some_and(|s| s.contains("orign")), "{problems:?} {shown:?}");
+    assert!(
+        shown.as_deref().is_some_and(|s| s.contains("orign")),
+        "{problems:?} {shown:?}"
+    );
 }
 
 #[test]
 fn bad_regex_and_unknown_fact_kind_are_errors() {
     let dir = tmp();
-    let manifest = "id: mine\nfacts:\n  g:\n    regex: { attributes: [username], pattern: '(unclosed' }\n";
+    let manifest =
+        "id: mine\nfacts:\n  g:\n    regex: { attributes: [username], pattern: '(unclosed' }\n";
     write_pack(dir.path(), manifest, &[]);
     let (set, problems, _) = load_only(dir.path());
     assert!(set.is_none());
-    assert!(problems.iter().any(|p| p.code == "konform::pack::bad-regex"), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.code == "konform::pack::bad-regex"),
+        "{problems:?}"
+    );
 }
 
 #[test]
@@ -120,8 +171,23 @@ fn embedded_packs_load_and_validate() {
     let mut sources = SourceMap::new();
     let (set, problems) = load(&PackRequest::default(), &mut sources);
     assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
-    let ids: Vec<String> = set.map(|s| { let mut v: Vec<String> = s.meta.keys().cloned().collect(); v.sort(); v }).unwrap_or_default();
-    assert_eq!(ids, vec!["common.generic-account", "eduport.contract-worker-account", "eduport.manual-account-cap", "iserv.recording-enabled", "iserv.videoconference-without-consent"]);
+    let ids: Vec<String> = set
+        .map(|s| {
+            let mut v: Vec<String> = s.meta.keys().cloned().collect();
+            v.sort();
+            v
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        ids,
+        vec![
+            "common.generic-account",
+            "eduport.contract-worker-account",
+            "eduport.manual-account-cap",
+            "iserv.recording-enabled",
+            "iserv.videoconference-without-consent"
+        ]
+    );
 }
 
 #[test]
@@ -130,10 +196,15 @@ fn schema_declares_every_canonical_attribute() {
         .iter()
         .find(|(p, _)| *p == SCHEMA_PATH)
         .map_or("", |(_, t)| *t);
-    for kind in [RecordKind::Account, RecordKind::Service, RecordKind::Consent] {
+    for kind in [
+        RecordKind::Account,
+        RecordKind::Service,
+        RecordKind::Consent,
+    ] {
         for c in columns::canonical_for(kind) {
             assert!(
-                schema.contains(&format!("  {}: ", c.name)) || schema.contains(&format!("  {}?: ", c.name)),
+                schema.contains(&format!("  {}: ", c.name))
+                    || schema.contains(&format!("  {}?: ", c.name)),
                 "schema lacks `{}` of {kind}",
                 c.name
             );

@@ -81,7 +81,11 @@ pub fn summary(report: &Report, elapsed: Option<Duration>) -> String {
         plural(report.stats.files, "file", "files"),
         plural(report.stats.policies, "rule", "rules"),
         plural(packs.len(), "pack", "packs"),
-        if packs.is_empty() { "none".to_owned() } else { packs.join(", ") },
+        if packs.is_empty() {
+            "none".to_owned()
+        } else {
+            packs.join(", ")
+        },
         report.today,
     );
     let (e, w, i) = report.counts();
@@ -93,9 +97,17 @@ pub fn summary(report: &Report, elapsed: Option<Duration>) -> String {
         plural(w, "warning", "warnings"),
         plural(i, "info", "infos"),
     );
-    let warnings = report.problems.iter().filter(|p| p.level == ProblemLevel::Warning).count();
+    let warnings = report
+        .problems
+        .iter()
+        .filter(|p| p.level == ProblemLevel::Warning)
+        .count();
     if warnings > 0 {
-        let _ = write!(s, "\n{} about the inputs or configuration", plural(warnings, "warning", "warnings"));
+        let _ = write!(
+            s,
+            "\n{} about the inputs or configuration",
+            plural(warnings, "warning", "warnings")
+        );
     }
     if !report.stats.incomplete_files.is_empty() {
         let _ = write!(

@@ -129,7 +129,11 @@ pub fn json(report: &Report, fail_on: Severity) -> String {
         today: &report.today,
         fail_on: fail_on.name(),
         exit_code: report.exit_code(fail_on),
-        packs: report.packs.iter().map(|(id, version)| PackInfo { id, version }).collect(),
+        packs: report
+            .packs
+            .iter()
+            .map(|(id, version)| PackInfo { id, version })
+            .collect(),
         summary: Summary {
             errors,
             warnings,
@@ -196,6 +200,9 @@ pub fn json(report: &Report, fail_on: Severity) -> String {
             s.push('\n');
             s
         }
-        Err(e) => format!("{{\"version\": {JSON_VERSION}, \"error\": {:?}}}\n", e.to_string()),
+        Err(e) => format!(
+            "{{\"version\": {JSON_VERSION}, \"error\": {:?}}}\n",
+            e.to_string()
+        ),
     }
 }

@@ -74,119 +74,460 @@ use AttrType::{Bool, Date, Long, Set, Str};
 
 /// Canonical attributes of accounts (DESIGN.md "Canonical account attributes").
 pub static ACCOUNT: &[Canonical] = &[
-    attr("id", Str, Normalize::None, &[
-        "id", "key", "kennung", "personid", "uuid", "sourcedid", "sisid", "benutzerid", "userid",
-        "accountid", "externalid", "extid", "identifier", "divisid", "schuelerid", "lehrerid",
-        "recordid",
-    ]),
-    attr("username", Str, Normalize::None, &[
-        "username", "benutzername", "login", "loginname", "anmeldename", "accountname",
-        "nutzername", "benutzer", "user", "uid", "brugernavn", "anvandarnamn", "unilogin",
-        "samaccountname", "userprincipalname",
-    ]),
-    attr("given_name", Str, Normalize::None, &[
-        "givenname", "vorname", "firstname", "fornavn", "fornamn", "rufname",
-    ]),
-    attr("family_name", Str, Normalize::None, &[
-        "familyname", "nachname", "lastname", "surname", "sn", "familienname", "efternavn",
-        "efternamn",
-    ]),
-    attr("display_name", Str, Normalize::None, &[
-        "displayname", "anzeigename", "name", "fullname", "vollername", "navn", "namn",
-    ]),
-    attr("email", Str, Normalize::None, &[
-        "email", "mail", "emailadresse", "emailaddress", "epost", "mailadresse",
-    ]),
-    attr("roles", Set, Normalize::Role, &[
-        "roles", "role", "rolle", "rollen", "benutzertyp", "usertype", "accounttype", "kontotyp",
-        "brugertype", "anvandartyp", "typ",
-    ]),
-    attr("staff_category", Str, Normalize::Word, &[
-        "staffcategory", "personalgruppe", "personalkategorie", "mitarbeitergruppe",
-        "beschaeftigtengruppe", "personalart", "stillingskategori", "personalkategori",
-    ]),
-    attr("employment_type", Str, Normalize::Word, &[
-        "employmenttype", "beschaeftigungsart", "vertragsart", "anstellungsart",
-        "beschaeftigungsverhaeltnis", "ansaettelsesform", "anstallningsform",
-    ]),
-    attr("origin", Str, Normalize::Origin, &[
-        "origin", "herkunft", "quelle", "anlageart", "source", "kilde", "kalla",
-    ]),
-    attr("state", Str, Normalize::State, &[
-        "state", "status", "zustand", "kontostatus", "accountstatus",
-    ]),
-    attr("enabled", Bool, Normalize::None, &[
-        "enabled", "aktiv", "active", "enableduser", "aktiviert", "freigeschaltet",
-    ]),
-    attr("schools", Set, Normalize::None, &[
-        "schools", "school", "schule", "schulen", "schulnummer", "schoolid", "schoolids",
-        "dienststelle", "skole", "skola", "orgs",
-    ]),
-    attr("groups", Set, Normalize::None, &[
-        "groups", "gruppen", "gruppe", "klasse", "klassen", "class", "classes", "lerngruppen",
-        "klasser", "grupper",
-    ]),
-    attr("created", Date, Normalize::None, &[
-        "created", "erstellt", "angelegt", "angelegtam", "createdat", "erstelltam",
-        "creationdate", "oprettet", "skapad",
-    ]),
-    attr("last_login", Date, Normalize::None, &[
-        "lastlogin", "letzteanmeldung", "letzterlogin", "lastlogon", "lastsignin",
-        "senestelogin", "senasteinloggning",
-    ]),
-    attr("valid_from", Date, Normalize::None, &[
-        "validfrom", "gueltigab", "gueltigvon", "begindate", "startdate", "eintrittsdatum",
-    ]),
-    attr("valid_until", Date, Normalize::None, &[
-        "validuntil", "gueltigbis", "ablaufdatum", "enddate", "expires", "austrittsdatum",
-        "ablauf",
-    ]),
-    attr("birth_date", Date, Normalize::None, &[
-        "birthdate", "geburtsdatum", "dateofbirth", "dob", "birthday", "gebdatum",
-        "foedselsdato", "fodelsedatum",
-    ]),
-    attr("manual_reason", Str, Normalize::None, &[
-        "manualreason", "reason", "grund", "begruendung", "anlagegrund", "begrundelse",
-    ]),
-    attr("sponsor", Str, Normalize::None, &[
-        "sponsor", "verantwortlich", "verantwortlicher", "antragsteller", "approvedby",
-        "genehmigtvon", "ansvarlig", "ansvarig",
-    ]),
-    attr("password_present", Bool, Normalize::None, &[
-        "password", "passwort", "kennwort", "adgangskode", "losenord", "pwd",
-    ]),
+    attr(
+        "id",
+        Str,
+        Normalize::None,
+        &[
+            "id",
+            "key",
+            "kennung",
+            "personid",
+            "uuid",
+            "sourcedid",
+            "sisid",
+            "benutzerid",
+            "userid",
+            "accountid",
+            "externalid",
+            "extid",
+            "identifier",
+            "divisid",
+            "schuelerid",
+            "lehrerid",
+            "recordid",
+        ],
+    ),
+    attr(
+        "username",
+        Str,
+        Normalize::None,
+        &[
+            "username",
+            "benutzername",
+            "login",
+            "loginname",
+            "anmeldename",
+            "accountname",
+            "nutzername",
+            "benutzer",
+            "user",
+            "uid",
+            "brugernavn",
+            "anvandarnamn",
+            "unilogin",
+            "samaccountname",
+            "userprincipalname",
+        ],
+    ),
+    attr(
+        "given_name",
+        Str,
+        Normalize::None,
+        &[
+            "givenname",
+            "vorname",
+            "firstname",
+            "fornavn",
+            "fornamn",
+            "rufname",
+        ],
+    ),
+    attr(
+        "family_name",
+        Str,
+        Normalize::None,
+        &[
+            "familyname",
+            "nachname",
+            "lastname",
+            "surname",
+            "sn",
+            "familienname",
+            "efternavn",
+            "efternamn",
+        ],
+    ),
+    attr(
+        "display_name",
+        Str,
+        Normalize::None,
+        &[
+            "displayname",
+            "anzeigename",
+            "name",
+            "fullname",
+            "vollername",
+            "navn",
+            "namn",
+        ],
+    ),
+    attr(
+        "email",
+        Str,
+        Normalize::None,
+        &[
+            "email",
+            "mail",
+            "emailadresse",
+            "emailaddress",
+            "epost",
+            "mailadresse",
+        ],
+    ),
+    attr(
+        "roles",
+        Set,
+        Normalize::Role,
+        &[
+            "roles",
+            "role",
+            "rolle",
+            "rollen",
+            "benutzertyp",
+            "usertype",
+            "accounttype",
+            "kontotyp",
+            "brugertype",
+            "anvandartyp",
+            "typ",
+        ],
+    ),
+    attr(
+        "staff_category",
+        Str,
+        Normalize::Word,
+        &[
+            "staffcategory",
+            "personalgruppe",
+            "personalkategorie",
+            "mitarbeitergruppe",
+            "beschaeftigtengruppe",
+            "personalart",
+            "stillingskategori",
+            "personalkategori",
+        ],
+    ),
+    attr(
+        "employment_type",
+        Str,
+        Normalize::Word,
+        &[
+            "employmenttype",
+            "beschaeftigungsart",
+            "vertragsart",
+            "anstellungsart",
+            "beschaeftigungsverhaeltnis",
+            "ansaettelsesform",
+            "anstallningsform",
+        ],
+    ),
+    attr(
+        "origin",
+        Str,
+        Normalize::Origin,
+        &[
+            "origin",
+            "herkunft",
+            "quelle",
+            "anlageart",
+            "source",
+            "kilde",
+            "kalla",
+        ],
+    ),
+    attr(
+        "state",
+        Str,
+        Normalize::State,
+        &["state", "status", "zustand", "kontostatus", "accountstatus"],
+    ),
+    attr(
+        "enabled",
+        Bool,
+        Normalize::None,
+        &[
+            "enabled",
+            "aktiv",
+            "active",
+            "enableduser",
+            "aktiviert",
+            "freigeschaltet",
+        ],
+    ),
+    attr(
+        "schools",
+        Set,
+        Normalize::None,
+        &[
+            "schools",
+            "school",
+            "schule",
+            "schulen",
+            "schulnummer",
+            "schoolid",
+            "schoolids",
+            "dienststelle",
+            "skole",
+            "skola",
+            "orgs",
+        ],
+    ),
+    attr(
+        "groups",
+        Set,
+        Normalize::None,
+        &[
+            "groups",
+            "gruppen",
+            "gruppe",
+            "klasse",
+            "klassen",
+            "class",
+            "classes",
+            "lerngruppen",
+            "klasser",
+            "grupper",
+        ],
+    ),
+    attr(
+        "created",
+        Date,
+        Normalize::None,
+        &[
+            "created",
+            "erstellt",
+            "angelegt",
+            "angelegtam",
+            "createdat",
+            "erstelltam",
+            "creationdate",
+            "oprettet",
+            "skapad",
+        ],
+    ),
+    attr(
+        "last_login",
+        Date,
+        Normalize::None,
+        &[
+            "lastlogin",
+            "letzteanmeldung",
+            "letzterlogin",
+            "lastlogon",
+            "lastsignin",
+            "senestelogin",
+            "senasteinloggning",
+        ],
+    ),
+    attr(
+        "valid_from",
+        Date,
+        Normalize::None,
+        &[
+            "validfrom",
+            "gueltigab",
+            "gueltigvon",
+            "begindate",
+            "startdate",
+            "eintrittsdatum",
+        ],
+    ),
+    attr(
+        "valid_until",
+        Date,
+        Normalize::None,
+        &[
+            "validuntil",
+            "gueltigbis",
+            "ablaufdatum",
+            "enddate",
+            "expires",
+            "austrittsdatum",
+            "ablauf",
+        ],
+    ),
+    attr(
+        "birth_date",
+        Date,
+        Normalize::None,
+        &[
+            "birthdate",
+            "geburtsdatum",
+            "dateofbirth",
+            "dob",
+            "birthday",
+            "gebdatum",
+            "foedselsdato",
+            "fodelsedatum",
+        ],
+    ),
+    attr(
+        "manual_reason",
+        Str,
+        Normalize::None,
+        &[
+            "manualreason",
+            "reason",
+            "grund",
+            "begruendung",
+            "anlagegrund",
+            "begrundelse",
+        ],
+    ),
+    attr(
+        "sponsor",
+        Str,
+        Normalize::None,
+        &[
+            "sponsor",
+            "verantwortlich",
+            "verantwortlicher",
+            "antragsteller",
+            "approvedby",
+            "genehmigtvon",
+            "ansvarlig",
+            "ansvarig",
+        ],
+    ),
+    attr(
+        "password_present",
+        Bool,
+        Normalize::None,
+        &[
+            "password",
+            "passwort",
+            "kennwort",
+            "adgangskode",
+            "losenord",
+            "pwd",
+        ],
+    ),
 ];
 
 /// Canonical attributes of consent-register entries.
 pub static CONSENT: &[Canonical] = &[
-    attr("id", Str, Normalize::None, &["id", "consentid", "einwilligungsid", "nr", "nummer"]),
-    attr("person", Str, Normalize::None, &[
-        "person", "personid", "personkey", "account", "accountid", "username", "benutzername",
-        "kennung", "schueler", "student", "subject", "userid", "uid",
-    ]),
-    attr("purpose", Str, Normalize::Purpose, &["purpose", "zweck", "formaal", "andamal", "verwendungszweck"]),
-    attr("granted_by", Str, Normalize::GrantedBy, &[
-        "grantedby", "erteiltvon", "erteiltdurch", "unterschriebenvon", "givetaf", "givenav",
-    ]),
-    attr("granted", Date, Normalize::None, &[
-        "granted", "grantedon", "date", "datum", "erteiltam", "consentdate",
-        "einwilligungsdatum", "dato",
-    ]),
-    attr("withdrawn", Date, Normalize::None, &[
-        "withdrawn", "withdrawnon", "widerrufen", "widerrufenam", "revoked", "tilbagekaldt",
-        "aterkallad",
-    ]),
-    attr("form", Str, Normalize::None, &["form", "formular", "evidence", "nachweis", "dokument"]),
+    attr(
+        "id",
+        Str,
+        Normalize::None,
+        &["id", "consentid", "einwilligungsid", "nr", "nummer"],
+    ),
+    attr(
+        "person",
+        Str,
+        Normalize::None,
+        &[
+            "person",
+            "personid",
+            "personkey",
+            "account",
+            "accountid",
+            "username",
+            "benutzername",
+            "kennung",
+            "schueler",
+            "student",
+            "subject",
+            "userid",
+            "uid",
+        ],
+    ),
+    attr(
+        "purpose",
+        Str,
+        Normalize::Purpose,
+        &["purpose", "zweck", "formaal", "andamal", "verwendungszweck"],
+    ),
+    attr(
+        "granted_by",
+        Str,
+        Normalize::GrantedBy,
+        &[
+            "grantedby",
+            "erteiltvon",
+            "erteiltdurch",
+            "unterschriebenvon",
+            "givetaf",
+            "givenav",
+        ],
+    ),
+    attr(
+        "granted",
+        Date,
+        Normalize::None,
+        &[
+            "granted",
+            "grantedon",
+            "date",
+            "datum",
+            "erteiltam",
+            "consentdate",
+            "einwilligungsdatum",
+            "dato",
+        ],
+    ),
+    attr(
+        "withdrawn",
+        Date,
+        Normalize::None,
+        &[
+            "withdrawn",
+            "withdrawnon",
+            "widerrufen",
+            "widerrufenam",
+            "revoked",
+            "tilbagekaldt",
+            "aterkallad",
+        ],
+    ),
+    attr(
+        "form",
+        Str,
+        Normalize::None,
+        &["form", "formular", "evidence", "nachweis", "dokument"],
+    ),
 ];
 
 /// Canonical attributes of platform/service modules.
 pub static SERVICE: &[Canonical] = &[
-    attr("platform", Str, Normalize::Lower, &["platform", "plattform", "system"]),
+    attr(
+        "platform",
+        Str,
+        Normalize::Lower,
+        &["platform", "plattform", "system"],
+    ),
     attr("module", Str, Normalize::Lower, &["module", "modul"]),
-    attr("enabled", Bool, Normalize::None, &["enabled", "aktiv", "active"]),
-    attr("recording", Bool, Normalize::None, &["recording", "aufzeichnung", "record", "optagelse", "inspelning"]),
-    attr("allowed_roles", Set, Normalize::Role, &["allowedroles", "roles", "rollen", "erlaubterollen"]),
-    attr("retention_days", Long, Normalize::None, &["retentiondays", "aufbewahrungstage", "retention"]),
+    attr(
+        "enabled",
+        Bool,
+        Normalize::None,
+        &["enabled", "aktiv", "active"],
+    ),
+    attr(
+        "recording",
+        Bool,
+        Normalize::None,
+        &[
+            "recording",
+            "aufzeichnung",
+            "record",
+            "optagelse",
+            "inspelning",
+        ],
+    ),
+    attr(
+        "allowed_roles",
+        Set,
+        Normalize::Role,
+        &["allowedroles", "roles", "rollen", "erlaubterollen"],
+    ),
+    attr(
+        "retention_days",
+        Long,
+        Normalize::None,
+        &["retentiondays", "aufbewahrungstage", "retention"],
+    ),
 ];
 
 /// The canonical attributes of a record kind.
@@ -284,14 +625,31 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
         Normalize::Lower => value.trim().to_lowercase(),
         Normalize::Word => word,
         Normalize::Role => match word.as_str() {
-            "lehrer" | "lehrerin" | "lehrkraft" | "lehrkraefte" | "teacher" | "laerer" | "larare"
-            | "faculty" | "instructor" | "paedagoge" | "paedagogin" | "paedagog" => "teacher",
+            "lehrer" | "lehrerin" | "lehrkraft" | "lehrkraefte" | "teacher" | "laerer"
+            | "larare" | "faculty" | "instructor" | "paedagoge" | "paedagogin" | "paedagog" => {
+                "teacher"
+            }
             "schueler" | "schuelerin" | "student" | "pupil" | "learner" | "elev" => "student",
-            "mitarbeiter" | "mitarbeiterin" | "staff" | "personal" | "verwaltung" | "sekretariat"
-            | "administrator_staff" | "medarbejder" | "personale" => "staff",
-            "eltern" | "elternteil" | "parent" | "guardian" | "erziehungsberechtigte"
-            | "erziehungsberechtigter" | "sorgeberechtigte" | "foraelder" | "vaerge"
-            | "vardnadshavare" | "relative" => "guardian",
+            "mitarbeiter"
+            | "mitarbeiterin"
+            | "staff"
+            | "personal"
+            | "verwaltung"
+            | "sekretariat"
+            | "administrator_staff"
+            | "medarbejder"
+            | "personale" => "staff",
+            "eltern"
+            | "elternteil"
+            | "parent"
+            | "guardian"
+            | "erziehungsberechtigte"
+            | "erziehungsberechtigter"
+            | "sorgeberechtigte"
+            | "foraelder"
+            | "vaerge"
+            | "vardnadshavare"
+            | "relative" => "guardian",
             "gast" | "guest" | "gaest" | "gaast" => "guest",
             "admin" | "administrator" | "schuladmin" | "systemadmin" => "admin",
             "service" | "dienst" | "funktionskonto" | "systemkonto" | "technical" => "service",
@@ -317,19 +675,32 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
             "active" | "aktiv" | "enabled" | "aktiveret" => "active",
             "disabled" | "deaktiviert" | "gesperrt" | "inactive" | "inaktiv" | "locked"
             | "suspended" => "disabled",
-            "pending_deletion" | "zur_loeschung_freigegeben" | "loeschung" | "zu_loeschen"
-            | "tobedeleted" | "to_be_deleted" | "deletion_pending" | "freigegeben" => {
-                "pending_deletion"
-            }
+            "pending_deletion"
+            | "zur_loeschung_freigegeben"
+            | "loeschung"
+            | "zu_loeschen"
+            | "tobedeleted"
+            | "to_be_deleted"
+            | "deletion_pending"
+            | "freigegeben" => "pending_deletion",
             _ => return word,
         }
         .to_owned(),
         Normalize::GrantedBy => match word.as_str() {
             "self" | "selbst" | "person" | "student" | "schueler" | "schuelerin" | "selv"
             | "sjalv" | "own" => "self",
-            "guardian" | "parent" | "parents" | "eltern" | "elternteil" | "erziehungsberechtigte"
-            | "erziehungsberechtigter" | "sorgeberechtigte" | "foraeldre" | "foraelder"
-            | "vaerge" | "vardnadshavare" => "guardian",
+            "guardian"
+            | "parent"
+            | "parents"
+            | "eltern"
+            | "elternteil"
+            | "erziehungsberechtigte"
+            | "erziehungsberechtigter"
+            | "sorgeberechtigte"
+            | "foraeldre"
+            | "foraelder"
+            | "vaerge"
+            | "vardnadshavare" => "guardian",
             _ => return word,
         }
         .to_owned(),
@@ -361,7 +732,10 @@ mod tests {
     fn misspelt_columns_get_a_suggestion() {
         let s = suggest(RecordKind::Account, "Benutzernme").map(|(c, a)| (c.name, a));
         assert_eq!(s, Some(("username", "benutzername")));
-        assert_eq!(suggest(RecordKind::Account, "Raumnummer").map(|(c, _)| c.name), None);
+        assert_eq!(
+            suggest(RecordKind::Account, "Raumnummer").map(|(c, _)| c.name),
+            None
+        );
         assert!(suggest(RecordKind::Account, "xy").is_none());
     }
 
@@ -369,23 +743,45 @@ mod tests {
     fn values_are_normalised() {
         assert_eq!(normalize_value(Normalize::Role, "Lehrkraft"), "teacher");
         assert_eq!(normalize_value(Normalize::Role, "Schüler"), "student");
-        assert_eq!(normalize_value(Normalize::Role, "Bibliothekar"), "bibliothekar");
+        assert_eq!(
+            normalize_value(Normalize::Role, "Bibliothekar"),
+            "bibliothekar"
+        );
         assert_eq!(normalize_value(Normalize::Origin, "DiViS"), "sync");
         assert_eq!(normalize_value(Normalize::Origin, "manuell"), "manual");
-        assert_eq!(normalize_value(Normalize::Word, "Sozialpädagoge"), "sozialpaedagoge");
-        assert_eq!(normalize_value(Normalize::Word, "Honorarkraft "), "honorarkraft");
+        assert_eq!(
+            normalize_value(Normalize::Word, "Sozialpädagoge"),
+            "sozialpaedagoge"
+        );
+        assert_eq!(
+            normalize_value(Normalize::Word, "Honorarkraft "),
+            "honorarkraft"
+        );
         assert_eq!(
             normalize_value(Normalize::State, "zur Löschung freigegeben"),
             "pending_deletion"
         );
-        assert_eq!(normalize_value(Normalize::GrantedBy, "Erziehungsberechtigte"), "guardian");
-        assert_eq!(normalize_value(Normalize::Purpose, "Videokonferenz"), "videoconference");
-        assert_eq!(normalize_value(Normalize::Purpose, "Fotos Homepage"), "fotos_homepage");
+        assert_eq!(
+            normalize_value(Normalize::GrantedBy, "Erziehungsberechtigte"),
+            "guardian"
+        );
+        assert_eq!(
+            normalize_value(Normalize::Purpose, "Videokonferenz"),
+            "videoconference"
+        );
+        assert_eq!(
+            normalize_value(Normalize::Purpose, "Fotos Homepage"),
+            "fotos_homepage"
+        );
     }
 
     #[test]
     fn aliases_are_unique_within_a_kind() {
-        for kind in [RecordKind::Account, RecordKind::Consent, RecordKind::Service] {
+        for kind in [
+            RecordKind::Account,
+            RecordKind::Consent,
+            RecordKind::Service,
+        ] {
             let mut seen = std::collections::HashMap::new();
             for c in canonical_for(kind) {
                 for a in c.aliases {

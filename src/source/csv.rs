@@ -134,7 +134,9 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
             cells = vec![row_span; row.len()];
         }
         let Some((columns, header_cells, header_span)) = &header else {
-            header = Some(read_header(file, &row, &cells, row_span, kind, options, &mut out));
+            header = Some(read_header(
+                file, &row, &cells, row_span, kind, options, &mut out,
+            ));
             if out.problems.iter().any(Problem::is_error) {
                 return out;
             }
@@ -241,13 +243,22 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
         None => out.problems.push(
             Problem::error("input::empty", "the file is empty")
                 .in_file(file)
-                .with_help("export the list again; an empty file is never treated as a clean result"),
+                .with_help(
+                    "export the list again; an empty file is never treated as a clean result",
+                ),
         ),
-        Some((_, _, span)) if out.records.is_empty() && !out.problems.iter().any(Problem::is_error) => {
+        Some((_, _, span))
+            if out.records.is_empty() && !out.problems.iter().any(Problem::is_error) =>
+        {
             out.problems.push(
-                Problem::error("input::empty", format!("the file has a header but no {}", kind.name()))
-                    .at(file, *span, "only this header line")
-                    .with_help("export the list again; an empty list is never treated as a clean result"),
+                Problem::error(
+                    "input::empty",
+                    format!("the file has a header but no {}", kind.name()),
+                )
+                .at(file, *span, "only this header line")
+                .with_help(
+                    "export the list again; an empty list is never treated as a clean result",
+                ),
             );
         }
         Some(_) => {}
@@ -298,8 +309,13 @@ pub fn required(kind: RecordKind) -> &'static [&'static [&'static str]] {
 
 fn key_help(kind: RecordKind) -> String {
     match kind {
-        RecordKind::Account => "every account needs an id or a username; fill in the cell or remove the row".into(),
-        RecordKind::Consent => "every consent needs the person it belongs to; fill in the cell or remove the row".into(),
+        RecordKind::Account => {
+            "every account needs an id or a username; fill in the cell or remove the row".into()
+        }
+        RecordKind::Consent => {
+            "every consent needs the person it belongs to; fill in the cell or remove the row"
+                .into()
+        }
         RecordKind::Service => "every module needs a name".into(),
     }
 }
@@ -337,10 +353,13 @@ fn read_header(
         }
         if let Some(first) = by_name.insert(name.to_owned(), span) {
             out.problems.push(
-                Problem::error("input::duplicate-column", format!("column `{name}` appears twice"))
-                    .at(file, span, "second column with this name")
-                    .with_label(first, "first column with this name")
-                    .with_help("rename or remove one of the two columns"),
+                Problem::error(
+                    "input::duplicate-column",
+                    format!("column `{name}` appears twice"),
+                )
+                .at(file, span, "second column with this name")
+                .with_label(first, "first column with this name")
+                .with_help("rename or remove one of the two columns"),
             );
             columns.push(Column::Ignored);
             continue;
@@ -439,7 +458,10 @@ mod tests {
         let row = "1;\"Müller; Anna\";\"say \"\"hi\"\"\";x\r\n";
         let spans = field_spans(row, b';');
         let parts: Vec<&str> = spans.iter().map(|s| slice(row, *s)).collect();
-        assert_eq!(parts, vec!["1", "\"Müller; Anna\"", "\"say \"\"hi\"\"\"", "x"]);
+        assert_eq!(
+            parts,
+            vec!["1", "\"Müller; Anna\"", "\"say \"\"hi\"\"\"", "x"]
+        );
     }
 
     #[test]
@@ -450,10 +472,16 @@ mod tests {
         assert_eq!(r.records.len(), 2);
         let first = &r.records[0];
         assert_eq!(first.key, "lehrer1");
-        assert_eq!(first.span_of("username").map(|s| slice(text, s)), Some("lehrer1"));
+        assert_eq!(
+            first.span_of("username").map(|s| slice(text, s)),
+            Some("lehrer1")
+        );
         assert_eq!(slice(text, first.span), "lehrer1;;;Lehrkraft");
         let second = &r.records[1];
-        assert_eq!(second.span_of("roles").map(|s| slice(text, s)), Some("Schüler"));
+        assert_eq!(
+            second.span_of("roles").map(|s| slice(text, s)),
+            Some("Schüler")
+        );
         assert!(second.has_in_set("roles", "student"));
     }
 
@@ -462,40 +490,78 @@ mod tests {
         let text = "id,username,note\n1,\"a\nb\",x\n2,c,y\n";
         let r = read_accounts(text);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
-        assert_eq!(r.records[1].span_of("username").map(|s| slice(text, s)), Some("c"));
-        assert_eq!(r.records[0].extra.get("note").map(|a| a.value.display()), Some("x".into()));
+        assert_eq!(
+            r.records[1].span_of("username").map(|s| slice(text, s)),
+            Some("c")
+        );
+        assert_eq!(
+            r.records[0].extra.get("note").map(|a| a.value.display()),
+            Some("x".into())
+        );
     }
 
     #[test]
     fn missing_key_column_lists_expected_names() {
         let r = read_accounts("Vorname;Nachname\nAnna;Berg\n");
-        let p = r.problems.iter().find(|p| p.code == "konform::input::missing-column");
-        assert!(p.is_some_and(|p| p.message.contains("`id` or `username`")
-            && p.help.as_deref().is_some_and(|h| h.contains("benutzername"))));
+        let p = r
+            .problems
+            .iter()
+            .find(|p| p.code == "konform::input::missing-column");
+        assert!(p.is_some_and(|p| {
+            p.message.contains("`id` or `username`")
+                && p.help
+                    .as_deref()
+                    .is_some_and(|h| h.contains("benutzername"))
+        }));
     }
 
     #[test]
     fn duplicate_columns_and_keys_are_errors() {
         let r = read_accounts("id;id\n1;2\n");
-        assert!(r.problems.iter().any(|p| p.code == "konform::input::duplicate-column"));
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.code == "konform::input::duplicate-column")
+        );
         let r = read_accounts("id;Vorname\n1;a\n1;b\n");
-        assert!(r.problems.iter().any(|p| p.code == "konform::input::duplicate-key"));
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.code == "konform::input::duplicate-key")
+        );
     }
 
     #[test]
     fn field_count_and_bad_dates_point_at_the_place() {
         let text = "id;Erstellt\n1;2026-01-01\n2;31.13.2026\n3\n";
         let r = read_accounts(text);
-        let bad = r.problems.iter().find(|p| p.code == "konform::input::bad-date");
-        assert_eq!(bad.and_then(Problem::primary_span).map(|s| slice(text, s)), Some("31.13.2026"));
-        let count = r.problems.iter().find(|p| p.code == "konform::input::field-count");
-        assert_eq!(count.and_then(Problem::primary_span).map(|s| slice(text, s)), Some("3"));
+        let bad = r
+            .problems
+            .iter()
+            .find(|p| p.code == "konform::input::bad-date");
+        assert_eq!(
+            bad.and_then(Problem::primary_span).map(|s| slice(text, s)),
+            Some("31.13.2026")
+        );
+        let count = r
+            .problems
+            .iter()
+            .find(|p| p.code == "konform::input::field-count");
+        assert_eq!(
+            count
+                .and_then(Problem::primary_span)
+                .map(|s| slice(text, s)),
+            Some("3")
+        );
     }
 
     #[test]
     fn misspelt_column_warns_and_is_kept_as_extra() {
         let r = read_accounts("id;Benutzernme\n1;x\n");
-        let w = r.problems.iter().find(|p| p.code == "konform::input::unknown-column");
+        let w = r
+            .problems
+            .iter()
+            .find(|p| p.code == "konform::input::unknown-column");
         assert!(w.is_some_and(|w| !w.is_error() && w.message.contains("benutzername")));
         assert_eq!(r.records.len(), 1);
         assert!(r.records[0].extra.contains_key("Benutzernme"));
@@ -506,7 +572,12 @@ mod tests {
         let mut options = CsvOptions::default();
         options.columns.insert("Kürzel".into(), "username".into());
         options.columns.insert("Name".into(), "ignore".into());
-        let r = read(FileId(0), "Kürzel;Name\nBRG;x\n", RecordKind::Account, &options);
+        let r = read(
+            FileId(0),
+            "Kürzel;Name\nBRG;x\n",
+            RecordKind::Account,
+            &options,
+        );
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert_eq!(r.records[0].str("username"), Some("BRG"));
         assert!(r.records[0].get("display_name").is_none());
@@ -514,8 +585,18 @@ mod tests {
 
     #[test]
     fn empty_files_and_header_only_files_are_errors() {
-        assert!(read_accounts("").problems.iter().any(|p| p.code == "konform::input::empty"));
-        assert!(read_accounts("id;username\n").problems.iter().any(|p| p.code == "konform::input::empty"));
+        assert!(
+            read_accounts("")
+                .problems
+                .iter()
+                .any(|p| p.code == "konform::input::empty")
+        );
+        assert!(
+            read_accounts("id;username\n")
+                .problems
+                .iter()
+                .any(|p| p.code == "konform::input::empty")
+        );
     }
 
     #[test]

@@ -74,7 +74,8 @@ pub fn kind_of_csv(text: &str) -> RecordKind {
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let is_consent = header.split(delimiter).any(|h| {
         let n = normalize_name(h.trim().trim_matches('"'));
-        columns::by_name(RecordKind::Consent, "purpose").is_some_and(|c| c.aliases.contains(&n.as_str()))
+        columns::by_name(RecordKind::Consent, "purpose")
+            .is_some_and(|c| c.aliases.contains(&n.as_str()))
     });
     if is_consent {
         RecordKind::Consent
@@ -141,9 +142,15 @@ mod tests {
                 .map(|n| kind_of_tree(&n))
                 .map_err(|e| e.message)
         };
-        assert_eq!(kind("platform: iserv\nmodules: {}\n")?, Some(RecordKind::Service));
+        assert_eq!(
+            kind("platform: iserv\nmodules: {}\n")?,
+            Some(RecordKind::Service)
+        );
         assert_eq!(kind("accounts: []\n")?, Some(RecordKind::Account));
-        assert_eq!(kind("- person: a\n  purpose: b\n")?, Some(RecordKind::Consent));
+        assert_eq!(
+            kind("- person: a\n  purpose: b\n")?,
+            Some(RecordKind::Consent)
+        );
         assert_eq!(kind("- username: a\n")?, Some(RecordKind::Account));
         assert_eq!(kind("foo: bar\n")?, None);
         Ok(())

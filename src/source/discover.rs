@@ -9,7 +9,14 @@ use crate::problem::Problem;
 use crate::source::display_path;
 
 /// File names that are konform's own files, never inputs.
-const OWN_FILES: &[&str] = &["konform.yaml", "konform.yml", "waivers.yaml", "waivers.yml", "pack.yaml", "baseline.json"];
+const OWN_FILES: &[&str] = &[
+    "konform.yaml",
+    "konform.yml",
+    "waivers.yaml",
+    "waivers.yml",
+    "pack.yaml",
+    "baseline.json",
+];
 /// Folders never walked into.
 const SKIP_DIRS: &[&str] = &["target", "node_modules", "policies", "packs"];
 /// Extensions of input files found in folders.
@@ -55,7 +62,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Problem>) {
                     let at = e.path().map_or_else(|| shown.clone(), display_path);
                     problems.push(
                         Problem::error("input::unreadable", format!("cannot read `{at}`: {e}"))
-                            .with_help("konform needs read permission on every file and folder it checks"),
+                            .with_help(
+                                "konform needs read permission on every file and folder it checks",
+                            ),
                     );
                 }
             }
@@ -103,7 +112,14 @@ mod tests {
         let d = dir.path();
         std::fs::create_dir_all(d.join("exports"))?;
         std::fs::create_dir_all(d.join(".git"))?;
-        for f in ["konform.yaml", "b.csv", "exports/a.yaml", "notes.md", ".hidden.csv", ".git/x.csv"] {
+        for f in [
+            "konform.yaml",
+            "b.csv",
+            "exports/a.yaml",
+            "notes.md",
+            ".hidden.csv",
+            ".git/x.csv",
+        ] {
             std::fs::write(d.join(f), "x")?;
         }
         let (files, problems) = discover(&[d.to_path_buf()]);
@@ -122,7 +138,10 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let (_, problems) = discover(&[dir.path().join("nope"), dir.path().to_path_buf()]);
         let codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
-        assert_eq!(codes, vec!["konform::input::not-found", "konform::input::no-inputs"]);
+        assert_eq!(
+            codes,
+            vec!["konform::input::not-found", "konform::input::no-inputs"]
+        );
         Ok(())
     }
 }

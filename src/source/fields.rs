@@ -31,8 +31,11 @@ impl<'a> Fields<'a> {
         let what = what.into();
         if node.as_map().is_none() && !matches!(node.value, NodeValue::Null) {
             problems.push(
-                Problem::error(&format!("{code}::wrong-type"), format!("{what} must be a mapping"))
-                    .at(file, node.span, format!("found {}", node.type_name())),
+                Problem::error(
+                    &format!("{code}::wrong-type"),
+                    format!("{what} must be a mapping"),
+                )
+                .at(file, node.span, format!("found {}", node.type_name())),
             );
         }
         Self {
@@ -61,9 +64,13 @@ impl<'a> Fields<'a> {
 
     /// Reports every key not in `known`, with a suggestion when one is close.
     pub fn deny_unknown(&mut self, known: &[&str]) {
-        let Some(entries) = self.node.as_map() else { return };
+        let Some(entries) = self.node.as_map() else {
+            return;
+        };
         for (k, _) in entries {
-            let Some(name) = k.scalar_text() else { continue };
+            let Some(name) = k.scalar_text() else {
+                continue;
+            };
             if known.contains(&name.as_str()) {
                 continue;
             }
@@ -78,7 +85,10 @@ impl<'a> Fields<'a> {
             )
             .at(self.file, k.span, "not a known key");
             p = match best {
-                Some((_, s)) => p.with_help(format!("did you mean `{s}`? known keys: {}", known.join(", "))),
+                Some((_, s)) => p.with_help(format!(
+                    "did you mean `{s}`? known keys: {}",
+                    known.join(", ")
+                )),
                 None => p.with_help(format!("known keys: {}", known.join(", "))),
             };
             self.problems.push(p);
@@ -92,7 +102,9 @@ impl<'a> Fields<'a> {
 
     /// The value node of `key` (absent when null).
     pub fn node(&self, key: &str) -> Option<&'a Node> {
-        self.node.get(key).filter(|n| !matches!(n.value, NodeValue::Null))
+        self.node
+            .get(key)
+            .filter(|n| !matches!(n.value, NodeValue::Null))
     }
 
     fn wrong_type(&mut self, key: &str, node: &Node, expected: &str) {
@@ -198,7 +210,10 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_wrong_types_are_all_reported() {
-        let root = match parse("packs: common\nschol: {}\ntoday: [1]\n", YamlLimits::default()) {
+        let root = match parse(
+            "packs: common\nschol: {}\ntoday: [1]\n",
+            YamlLimits::default(),
+        ) {
             Ok(r) => r,
             Err(e) => panic!("{e:?}"),
         };
@@ -208,7 +223,12 @@ mod tests {
         assert_eq!(f.strings("packs").map(|v| v.len()), Some(1));
         assert!(f.string("today").is_none());
         assert_eq!(problems.len(), 2);
-        assert!(problems[0].help.as_deref().is_some_and(|h| h.contains("did you mean `school`")));
+        assert!(
+            problems[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("did you mean `school`"))
+        );
         assert!(problems[1].message.contains("must be a string"));
     }
 }

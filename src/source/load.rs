@@ -83,8 +83,14 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
     match std::fs::metadata(&spec.path) {
         Ok(m) if m.len() > limits.max_file_bytes => {
             out.problems.push(
-                Problem::error("input::too-large", format!("`{name}` is larger than the limit of {} bytes", limits.max_file_bytes))
-                    .with_help("split the export, or raise the limit with --max-file-size"),
+                Problem::error(
+                    "input::too-large",
+                    format!(
+                        "`{name}` is larger than the limit of {} bytes",
+                        limits.max_file_bytes
+                    ),
+                )
+                .with_help("split the export, or raise the limit with --max-file-size"),
             );
             return out;
         }
@@ -105,7 +111,11 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
         Ok(d) => d,
         Err(e) => {
             let lossy = String::from_utf8_lossy(&bytes).into_owned();
-            let file = sources.add(SourceFile::new(name.clone(), Some(spec.path.clone()), lossy));
+            let file = sources.add(SourceFile::new(
+                name.clone(),
+                Some(spec.path.clone()),
+                lossy,
+            ));
             out.file = Some(file);
             let (span, label) = match &e {
                 DecodeError::Invalid { offset, .. } => (Span::new(*offset, 1), "invalid byte"),
@@ -136,15 +146,23 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
         out.problems.push(
             Problem::error("input::empty", format!("`{name}` is empty"))
                 .in_file(file)
-                .with_help("export the list again; an empty file is never treated as a clean result"),
+                .with_help(
+                    "export the list again; an empty file is never treated as a clean result",
+                ),
         );
         return out;
     }
     let Some(format) = out.format else {
         out.problems.push(
-            Problem::error("input::unknown-format", format!("cannot tell the format of `{name}`"))
-                .in_file(file)
-                .with_help(format!("set `format:` for this input in konform.yaml (one of {})", Format::NAMES.join(", "))),
+            Problem::error(
+                "input::unknown-format",
+                format!("cannot tell the format of `{name}`"),
+            )
+            .in_file(file)
+            .with_help(format!(
+                "set `format:` for this input in konform.yaml (one of {})",
+                Format::NAMES.join(", ")
+            )),
         );
         return out;
     };
@@ -161,9 +179,14 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
             let root = match yaml::parse(&text, YamlLimits::default()) {
                 Ok(root) => root,
                 Err(e) => {
-                    let what = if format == Format::Json { "JSON" } else { "YAML" };
-                    let mut p = Problem::error("input::syntax", format!("invalid {what}: {}", e.message))
-                        .with_help(format!("fix the {what} syntax at the marked place"));
+                    let what = if format == Format::Json {
+                        "JSON"
+                    } else {
+                        "YAML"
+                    };
+                    let mut p =
+                        Problem::error("input::syntax", format!("invalid {what}: {}", e.message))
+                            .with_help(format!("fix the {what} syntax at the marked place"));
                     p = match e.span {
                         Some(s) => p.at(file, s, "here"),
                         None => p.in_file(file),
@@ -197,8 +220,12 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
 
 fn io_problem(name: &str, e: &std::io::Error) -> Problem {
     let help = match e.kind() {
-        std::io::ErrorKind::NotFound => "check the path; relative paths in konform.yaml are relative to the folder of konform.yaml",
-        std::io::ErrorKind::PermissionDenied => "konform needs read permission on its inputs (it never writes them)",
+        std::io::ErrorKind::NotFound => {
+            "check the path; relative paths in konform.yaml are relative to the folder of konform.yaml"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "konform needs read permission on its inputs (it never writes them)"
+        }
         _ => "check that the file exists and can be read",
     };
     Problem::error("input::unreadable", format!("cannot read `{name}`: {e}")).with_help(help)
@@ -231,14 +258,22 @@ mod tests {
         let (l, _) = load_text("a.csv", b"id;Nachname\n1;M\xfcller\n");
         assert!(l.is_complete(), "{:?}", l.problems);
         assert_eq!(l.records[0].str("family_name"), Some("Müller"));
-        assert!(l.problems.iter().any(|p| p.code == "konform::input::encoding-guessed"));
+        assert!(
+            l.problems
+                .iter()
+                .any(|p| p.code == "konform::input::encoding-guessed")
+        );
     }
 
     #[test]
     fn utf16_tab_separated() {
         let bytes: Vec<u8> = [0xFF, 0xFE]
             .into_iter()
-            .chain("Benutzername\tVorname\r\nk.ahrens\tKai\r\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .chain(
+                "Benutzername\tVorname\r\nk.ahrens\tKai\r\n"
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
             .collect();
         let (l, _) = load_text("u.csv", &bytes);
         assert!(l.is_complete(), "{:?}", l.problems);
@@ -257,10 +292,22 @@ mod tests {
         let (l, _) = load_text("e.csv", b"  \n");
         assert!(l.problems.iter().any(|p| p.code == "konform::input::empty"));
         let (l, _) = load_text("e.xlsx", b"PK..");
-        assert!(l.problems.iter().any(|p| p.code == "konform::input::unknown-format"));
+        assert!(
+            l.problems
+                .iter()
+                .any(|p| p.code == "konform::input::unknown-format")
+        );
         let (l, _) = load_text("e.yaml", b"foo: bar\n");
-        assert!(l.problems.iter().any(|p| p.code == "konform::input::unknown-kind"));
+        assert!(
+            l.problems
+                .iter()
+                .any(|p| p.code == "konform::input::unknown-kind")
+        );
         let (l, _) = load_text("e.yaml", b"a: [1\n");
-        assert!(l.problems.iter().any(|p| p.code == "konform::input::syntax"));
+        assert!(
+            l.problems
+                .iter()
+                .any(|p| p.code == "konform::input::syntax")
+        );
     }
 }

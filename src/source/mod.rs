@@ -99,7 +99,8 @@ impl SourceFile {
             Some("csv" | "tsv") => "csv",
             _ => "text",
         };
-        let named = Arc::new(NamedSource::new(name.clone(), Arc::clone(&text)).with_language(language));
+        let named =
+            Arc::new(NamedSource::new(name.clone(), Arc::clone(&text)).with_language(language));
         Self {
             name,
             path,
@@ -123,7 +124,10 @@ impl SourceFile {
             Err(i) => i.saturating_sub(1),
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let col = self.text.get(start..offset).map_or(0, |s| s.chars().count());
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
         (line + 1, col + 1)
     }
 
@@ -243,7 +247,10 @@ mod tests {
 
     #[test]
     fn display_paths_are_normalised() {
-        assert_eq!(display_path(Path::new("./examples/x/../y/a.csv")), "examples/y/a.csv");
+        assert_eq!(
+            display_path(Path::new("./examples/x/../y/a.csv")),
+            "examples/y/a.csv"
+        );
         assert_eq!(display_path(Path::new("../shared/a")), "../shared/a");
         assert_eq!(display_path(Path::new(".")), ".");
     }

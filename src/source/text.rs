@@ -3,7 +3,7 @@
 //! Exports from office tools and school administration systems come in many encodings. Spans
 //! everywhere else refer to the decoded UTF-8 text.
 
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
 /// The result of decoding a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +143,10 @@ mod tests {
         let d = decode(b"\xEF\xBB\xBFid;Vorname\n", None);
         assert_eq!(d.map(|d| d.text), Ok("id;Vorname\n".to_owned()));
         let d = decode("a;ä\n".as_bytes(), None);
-        assert_eq!(d.map(|d| (d.text, d.guessed)), Ok(("a;ä\n".to_owned(), false)));
+        assert_eq!(
+            d.map(|d| (d.text, d.guessed)),
+            Ok(("a;ä\n".to_owned(), false))
+        );
     }
 
     #[test]

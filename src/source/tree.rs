@@ -69,16 +69,20 @@ pub fn read(
         };
         if items.is_empty() {
             out.problems.push(
-                Problem::error("input::empty", format!("the list of {} is empty", kind.name()))
-                    .at(file, list_span, "empty list")
-                    .with_help("an empty input is never treated as a clean result"),
+                Problem::error(
+                    "input::empty",
+                    format!("the list of {} is empty", kind.name()),
+                )
+                .at(file, list_span, "empty list")
+                .with_help("an empty input is never treated as a clean result"),
             );
             return out;
         }
         let mut warned = BTreeSet::new();
         let mut seen: HashMap<String, Span> = HashMap::new();
         for item in items {
-            let Some(record) = read_item(file, item, kind, mapping, &[], &mut warned, &mut out) else {
+            let Some(record) = read_item(file, item, kind, mapping, &[], &mut warned, &mut out)
+            else {
                 continue;
             };
             if kind == RecordKind::Account {
@@ -90,7 +94,9 @@ pub fn read(
                         )
                         .at(file, record.span, "second entry with this key")
                         .with_label(*first, "first entry with this key")
-                        .with_help("an account key (id or username) must be unique within an export"),
+                        .with_help(
+                            "an account key (id or username) must be unique within an export",
+                        ),
                     );
                     continue;
                 }
@@ -110,9 +116,12 @@ fn read_service(
 ) {
     let Some(entries) = root.as_map() else {
         out.problems.push(
-            Problem::error("input::unexpected-shape", "expected a platform configuration mapping")
-                .at(file, root.span, format!("found {}", root.type_name()))
-                .with_help("write `platform: NAME` and `modules:` with one mapping per module"),
+            Problem::error(
+                "input::unexpected-shape",
+                "expected a platform configuration mapping",
+            )
+            .at(file, root.span, format!("found {}", root.type_name()))
+            .with_help("write `platform: NAME` and `modules:` with one mapping per module"),
         );
         return;
     };
@@ -128,34 +137,59 @@ fn read_service(
             return;
         };
         for (name, body) in list {
-            let Some(module) = name.scalar_text() else { continue };
+            let Some(module) = name.scalar_text() else {
+                continue;
+            };
             if body.as_map().is_none() {
                 out.problems.push(
-                    Problem::error("input::unexpected-shape", format!("module `{module}` must be a mapping"))
-                        .at(file, Node::entry_span(name, body), format!("found {}", body.type_name()))
-                        .with_help("write the module's settings as key: value lines"),
+                    Problem::error(
+                        "input::unexpected-shape",
+                        format!("module `{module}` must be a mapping"),
+                    )
+                    .at(
+                        file,
+                        Node::entry_span(name, body),
+                        format!("found {}", body.type_name()),
+                    )
+                    .with_help("write the module's settings as key: value lines"),
                 );
                 continue;
             }
-            let Some(mut record) =
-                read_item(file, body, RecordKind::Service, mapping, &["module"], &mut warned, out)
-            else {
+            let Some(mut record) = read_item(
+                file,
+                body,
+                RecordKind::Service,
+                mapping,
+                &["module"],
+                &mut warned,
+                out,
+            ) else {
                 continue;
             };
-            record.span = Span::from_range(name.span.offset, record.span.end().max(name.span.end()));
+            record.span =
+                Span::from_range(name.span.offset, record.span.end().max(name.span.end()));
             record.set("module", Value::Str(module.to_lowercase()), name.span);
             finish_service(&mut record, platform, root);
             out.records.push(record);
         }
         for (k, v) in entries {
             let key = k.scalar_text().unwrap_or_default();
-            if !matches!(key.as_str(), "platform" | "plattform" | "modules" | "school" | "version") {
+            if !matches!(
+                key.as_str(),
+                "platform" | "plattform" | "modules" | "school" | "version"
+            ) {
                 warn_unknown_key(file, k, v, RecordKind::Service, &mut warned, out);
             }
         }
-    } else if let Some(mut record) =
-        read_item(file, root, RecordKind::Service, mapping, &[], &mut warned, out)
-    {
+    } else if let Some(mut record) = read_item(
+        file,
+        root,
+        RecordKind::Service,
+        mapping,
+        &[],
+        &mut warned,
+        out,
+    ) {
         finish_service(&mut record, platform, root);
         out.records.push(record);
     }
@@ -183,7 +217,9 @@ fn warn_unknown_key(
     warned: &mut BTreeSet<String>,
     out: &mut ReadResult,
 ) {
-    let Some(name) = key.scalar_text() else { return };
+    let Some(name) = key.scalar_text() else {
+        return;
+    };
     if !warned.insert(name.clone()) {
         return;
     }
@@ -191,7 +227,10 @@ fn warn_unknown_key(
         out.problems.push(
             Problem::warning(
                 "input::unknown-column",
-                format!("unknown key `{name}`, did you mean `{alias}` ({})?", canon.name),
+                format!(
+                    "unknown key `{name}`, did you mean `{alias}` ({})?",
+                    canon.name
+                ),
             )
             .at(file, Node::entry_span(key, value), "not a known key")
             .with_help(format!(
@@ -213,13 +252,18 @@ fn read_item(
 ) -> Option<Record> {
     let Some(entries) = item.as_map() else {
         out.problems.push(
-            Problem::error("input::unexpected-shape", format!("expected one of the {} as a mapping", kind.name()))
-                .at(file, item.span, format!("found {}", item.type_name()))
-                .with_help("write each entry as key: value lines (username: anna.berg)"),
+            Problem::error(
+                "input::unexpected-shape",
+                format!("expected one of the {} as a mapping", kind.name()),
+            )
+            .at(file, item.span, format!("found {}", item.type_name()))
+            .with_help("write each entry as key: value lines (username: anna.berg)"),
         );
         return None;
     };
-    let start = entries.first().map_or(item.span.offset, |(k, _)| k.span.offset);
+    let start = entries
+        .first()
+        .map_or(item.span.offset, |(k, _)| k.span.offset);
     let end = entries
         .iter()
         .map(|(k, v)| Node::entry_span(k, v).end())
@@ -229,10 +273,19 @@ fn read_item(
     let mut ok = true;
     let mut present: BTreeSet<&'static str> = implied.iter().copied().collect();
     for (k, v) in entries {
-        let Some(name) = k.scalar_text() else { continue };
-        if kind == RecordKind::Service && matches!(name.as_str(), "platform" | "plattform" | "module" | "modul") && item.get("modules").is_none() {
+        let Some(name) = k.scalar_text() else {
+            continue;
+        };
+        if kind == RecordKind::Service
+            && matches!(name.as_str(), "platform" | "plattform" | "module" | "modul")
+            && item.get("modules").is_none()
+        {
             if let Some(text) = v.scalar_text() {
-                let canon = if name.starts_with("plat") { "platform" } else { "module" };
+                let canon = if name.starts_with("plat") {
+                    "platform"
+                } else {
+                    "module"
+                };
                 record.set(canon, Value::Str(text.to_lowercase()), v.span);
                 present.insert(canon);
             }
@@ -247,7 +300,13 @@ fn read_item(
         let Some(canon) = canon else {
             warn_unknown_key(file, k, v, kind, warned, out);
             if let Some(text) = extra_text(v) {
-                record.extra.insert(name, Attr { value: Value::Str(text), span });
+                record.extra.insert(
+                    name,
+                    Attr {
+                        value: Value::Str(text),
+                        span,
+                    },
+                );
             }
             continue;
         };
@@ -258,9 +317,12 @@ fn read_item(
             Err((label, help, code)) => {
                 ok = false;
                 out.problems.push(
-                    Problem::error(&format!("input::{code}"), format!("invalid {} in `{name}`", canon.name))
-                        .at(file, v.span, label)
-                        .with_help(help),
+                    Problem::error(
+                        &format!("input::{code}"),
+                        format!("invalid {} in `{name}`", canon.name),
+                    )
+                    .at(file, v.span, label)
+                    .with_help(help),
                 );
             }
         }
@@ -271,9 +333,12 @@ fn read_item(
             let known: Vec<String> = alternatives.iter().map(|a| known_names(kind, a)).collect();
             ok = false;
             out.problems.push(
-                Problem::error("input::missing-column", format!("entry has no {}", expected.join(" or ")))
-                    .at(file, record.span, "this entry")
-                    .with_help(format!("add one of: {}", known.join("; "))),
+                Problem::error(
+                    "input::missing-column",
+                    format!("entry has no {}", expected.join(" or ")),
+                )
+                .at(file, record.span, "this entry")
+                .with_help(format!("add one of: {}", known.join("; "))),
             );
         }
     }
@@ -318,7 +383,10 @@ fn node_value(canon: &Canonical, v: &Node) -> Result<Option<Value>, NodeError> {
                     }
                 }
             }
-            Ok(Some(Value::Set(parse_set(texts.iter().map(String::as_str), canon))))
+            Ok(Some(Value::Set(parse_set(
+                texts.iter().map(String::as_str),
+                canon,
+            ))))
         }
         (NodeValue::Seq(_) | NodeValue::Map(_), _) => Err((
             format!("found {}", v.type_name()),
@@ -346,13 +414,25 @@ mod tests {
 
     #[test]
     fn accounts_as_list_or_under_key() {
-        let r = read_text("- username: lehrer1\n  roles: [Lehrkraft]\n- id: 7\n  username: b\n", RecordKind::Account);
+        let r = read_text(
+            "- username: lehrer1\n  roles: [Lehrkraft]\n- id: 7\n  username: b\n",
+            RecordKind::Account,
+        );
         assert!(r.problems.is_empty(), "{:?}", r.problems);
-        assert_eq!(r.records.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), vec!["lehrer1", "7"]);
+        assert_eq!(
+            r.records.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+            vec!["lehrer1", "7"]
+        );
         assert!(r.records[0].has_in_set("roles", "teacher"));
-        let r = read_text("{\"accounts\": [{\"Benutzername\": \"x\", \"Aktiv\": \"ja\"}]}", RecordKind::Account);
+        let r = read_text(
+            "{\"accounts\": [{\"Benutzername\": \"x\", \"Aktiv\": \"ja\"}]}",
+            RecordKind::Account,
+        );
         assert!(r.problems.is_empty(), "{:?}", r.problems);
-        assert_eq!(r.records[0].get("enabled").map(|a| &a.value), Some(&Value::Bool(true)));
+        assert_eq!(
+            r.records[0].get("enabled").map(|a| &a.value),
+            Some(&Value::Bool(true))
+        );
     }
 
     #[test]
@@ -369,27 +449,48 @@ mod tests {
 
     #[test]
     fn single_module_form() {
-        let r = read_text("platform: iserv\nmodule: videoconference\nrecording: false\n", RecordKind::Service);
+        let r = read_text(
+            "platform: iserv\nmodule: videoconference\nrecording: false\n",
+            RecordKind::Service,
+        );
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert_eq!(r.records[0].key, "iserv/videoconference");
-        assert_eq!(r.records[0].get("recording").map(|a| &a.value), Some(&Value::Bool(false)));
+        assert_eq!(
+            r.records[0].get("recording").map(|a| &a.value),
+            Some(&Value::Bool(false))
+        );
     }
 
     #[test]
     fn wrong_shapes_and_values_are_errors() {
         let r = read_text("accounts: 5\n", RecordKind::Account);
-        assert!(r.problems.iter().any(|p| p.code == "konform::input::unexpected-shape"));
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.code == "konform::input::unexpected-shape")
+        );
         let r = read_text("- username: a\n  created: soon\n", RecordKind::Account);
-        assert!(r.problems.iter().any(|p| p.code == "konform::input::bad-date"));
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.code == "konform::input::bad-date")
+        );
         let r = read_text("- Vorname: a\n", RecordKind::Account);
-        assert!(r.problems.iter().any(|p| p.code == "konform::input::missing-column"));
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.code == "konform::input::missing-column")
+        );
         let r = read_text("accounts: []\n", RecordKind::Account);
         assert!(r.problems.iter().any(|p| p.code == "konform::input::empty"));
     }
 
     #[test]
     fn consents_need_person_and_purpose() {
-        let r = read_text("consents:\n  - person: s-1\n    purpose: Videoconference\n    granted_by: Eltern\n    date: 2026-09-01\n", RecordKind::Consent);
+        let r = read_text(
+            "consents:\n  - person: s-1\n    purpose: Videoconference\n    granted_by: Eltern\n    date: 2026-09-01\n",
+            RecordKind::Consent,
+        );
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert_eq!(r.records[0].str("purpose"), Some("videoconference"));
         assert_eq!(r.records[0].str("granted_by"), Some("guardian"));

@@ -82,24 +82,34 @@ pub fn parse_cell(canon: &Canonical, text: &str) -> Result<Option<Value>, ValueE
     match canon.ty {
         AttrType::Str => Ok(Some(Value::Str(normalize_value(canon.normalize, t)))),
         AttrType::Set => Ok(Some(Value::Set(parse_set([t], canon)))),
-        AttrType::Bool => parse_bool(t).map(|b| Some(Value::Bool(b))).ok_or(ValueError {
-            label: format!("`{t}` is not a yes/no value"),
-            help: format!("write `{}` as true or false (also yes/no, ja/nein, 1/0)", canon.name),
-            code: "bad-flag",
-        }),
-        AttrType::Long => t.parse::<i64>().map(|n| Some(Value::Long(n))).map_err(|_| ValueError {
-            label: format!("`{t}` is not a whole number"),
-            help: format!("write `{}` as a whole number such as 30", canon.name),
-            code: "bad-number",
-        }),
-        AttrType::Date => parse_date(t).map(|d| Some(Value::Date(d))).ok_or(ValueError {
-            label: format!("`{t}` is not a date"),
-            help: format!(
-                "write `{}` as YYYY-MM-DD (ISO 8601) or DD.MM.YYYY, e.g. 2026-08-01",
-                canon.name
-            ),
-            code: "bad-date",
-        }),
+        AttrType::Bool => parse_bool(t)
+            .map(|b| Some(Value::Bool(b)))
+            .ok_or(ValueError {
+                label: format!("`{t}` is not a yes/no value"),
+                help: format!(
+                    "write `{}` as true or false (also yes/no, ja/nein, 1/0)",
+                    canon.name
+                ),
+                code: "bad-flag",
+            }),
+        AttrType::Long => t
+            .parse::<i64>()
+            .map(|n| Some(Value::Long(n)))
+            .map_err(|_| ValueError {
+                label: format!("`{t}` is not a whole number"),
+                help: format!("write `{}` as a whole number such as 30", canon.name),
+                code: "bad-number",
+            }),
+        AttrType::Date => parse_date(t)
+            .map(|d| Some(Value::Date(d)))
+            .ok_or(ValueError {
+                label: format!("`{t}` is not a date"),
+                help: format!(
+                    "write `{}` as YYYY-MM-DD (ISO 8601) or DD.MM.YYYY, e.g. 2026-08-01",
+                    canon.name
+                ),
+                code: "bad-date",
+            }),
     }
 }
 
@@ -136,16 +146,17 @@ mod tests {
 
     #[test]
     fn cells_parse_by_type() -> Result<(), ValueError> {
-        let roles = by_name(RecordKind::Account, "roles").ok_or_else(|| unreachable_err())?;
+        let roles = by_name(RecordKind::Account, "roles").ok_or_else(unreachable_err)?;
         assert_eq!(
             parse_cell(roles, "Lehrkraft, Admin")?,
             Some(Value::Set(vec!["admin".into(), "teacher".into()]))
         );
-        let created = by_name(RecordKind::Account, "created").ok_or_else(|| unreachable_err())?;
+        let created = by_name(RecordKind::Account, "created").ok_or_else(unreachable_err)?;
         assert_eq!(parse_cell(created, "  ")?, None);
         let err = parse_cell(created, "13/13/2020");
         assert_eq!(err.map_err(|e| e.code), Err("bad-date"));
-        let pw = by_name(RecordKind::Account, "password_present").ok_or_else(|| unreachable_err())?;
+        let pw =
+            by_name(RecordKind::Account, "password_present").ok_or_else(unreachable_err)?;
         assert_eq!(parse_cell(pw, "P@ssword123")?, Some(Value::Bool(true)));
         assert_eq!(parse_cell(pw, "")?, Some(Value::Bool(false)));
         Ok(())

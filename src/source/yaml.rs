@@ -214,7 +214,9 @@ impl<'de> Visitor<'de> for InnerVisitor {
         Ok(Inner(NodeValue::Str(v)))
     }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Inner, E> {
-        Ok(Inner(NodeValue::Str(String::from_utf8_lossy(v).into_owned())))
+        Ok(Inner(NodeValue::Str(
+            String::from_utf8_lossy(v).into_owned(),
+        )))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Inner, A::Error> {
         let mut items = Vec::new();
@@ -252,7 +254,10 @@ pub fn parse(text: &str, limits: YamlLimits) -> Result<Node, SyntaxError> {
     }
     if let Some(span) = too_deep(text, limits.max_depth) {
         return Err(SyntaxError {
-            message: format!("the document is nested deeper than {} levels", limits.max_depth),
+            message: format!(
+                "the document is nested deeper than {} levels",
+                limits.max_depth
+            ),
             span: Some(span),
         });
     }
@@ -318,11 +323,13 @@ fn too_deep(text: &str, max: usize) -> Option<Span> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match (in_str, b) {
-            (Some(q), b'\\') if q == b'"' => i += 1,
+            (Some(b'"'), b'\\') => i += 1,
             (Some(q), c) if c == q => in_str = None,
             (Some(_), _) => {}
             (None, b'"') => in_str = Some(b'"'),
-            (None, b'\'') if i > 0 && matches!(bytes.get(i - 1), Some(b' ' | b'[' | b'{' | b',' | b':')) => {
+            (None, b'\'')
+                if i > 0 && matches!(bytes.get(i - 1), Some(b' ' | b'[' | b'{' | b',' | b':')) =>
+            {
                 in_str = Some(b'\'')
             }
             (None, b'#') => {
@@ -337,7 +344,6 @@ fn too_deep(text: &str, max: usize) -> Option<Span> {
                 }
             }
             (None, b']' | b'}') => depth = depth.saturating_sub(1),
-            (None, b'\n') if depth == 0 => in_str = None,
             _ => {}
         }
         i += 1;
@@ -387,8 +393,14 @@ mod tests {
     #[test]
     fn leading_zeros_and_yes_stay_strings() {
         let root = parse_ok("a: 0123\nb: yes\nc: 12\n");
-        assert_eq!(root.get("a").map(|n| &n.value), Some(&NodeValue::Str("0123".into())));
-        assert_eq!(root.get("b").map(|n| &n.value), Some(&NodeValue::Str("yes".into())));
+        assert_eq!(
+            root.get("a").map(|n| &n.value),
+            Some(&NodeValue::Str("0123".into()))
+        );
+        assert_eq!(
+            root.get("b").map(|n| &n.value),
+            Some(&NodeValue::Str("yes".into()))
+        );
         assert_eq!(root.get("c").map(|n| &n.value), Some(&NodeValue::Int(12)));
     }
 
