@@ -32,7 +32,7 @@ use crate::source::fields::Fields;
 use crate::source::load::InputSpec;
 use crate::source::text::encoding_for_label;
 use crate::source::yaml::{self, NodeValue, YamlLimits};
-use crate::source::{FileId, SourceFile, SourceMap, Span, display_path};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
 
 /// The names konform looks for when discovering its configuration.
 pub const CONFIG_NAMES: &[&str] = &["konform.yaml", "konform.yml"];
@@ -62,24 +62,18 @@ pub struct Config {
 }
 
 /// Finds konform.yaml in `start` (a folder, or a file's folder) or its ancestors, stopping
-/// after the root of a git checkout. `cwd` makes relative paths absolute for the walk; the
-/// result is shown relative to `cwd` where possible.
-pub fn discover(start: &Path, cwd: &Path) -> Option<PathBuf> {
-    let abs = if start.is_absolute() {
+/// after the root of a git checkout.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let first = if start.is_file() {
+        start.parent()?.to_path_buf()
+    } else {
         start.to_path_buf()
-    } else {
-        cwd.join(start)
-    };
-    let first = if abs.is_file() {
-        abs.parent()?.to_path_buf()
-    } else {
-        abs
     };
     for dir in first.ancestors() {
         for name in CONFIG_NAMES {
             let candidate = dir.join(name);
             if candidate.is_file() {
-                return Some(relative_to(&candidate, cwd));
+                return Some(candidate);
             }
         }
         if dir.join(".git").exists() {
@@ -89,17 +83,9 @@ pub fn discover(start: &Path, cwd: &Path) -> Option<PathBuf> {
     None
 }
 
-/// `path` relative to `base` when it lies below it (lexically), else unchanged.
-pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
-    let norm = PathBuf::from(display_path(path));
-    let base = PathBuf::from(display_path(base));
-    norm.strip_prefix(&base)
-        .map_or(norm.clone(), Path::to_path_buf)
-}
-
 /// Reads and validates a config file. Returns the config (when it has no error) and problems.
 pub fn load(path: &Path, sources: &mut SourceMap) -> (Option<Config>, Vec<Problem>) {
-    let name = display_path(path);
+    let name = sources.display(path);
     let text = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
@@ -290,11 +276,7 @@ fn parse_input(
                 "config::missing-input",
                 format!("input `{path}` does not exist"),
             )
-            .at(
-                file,
-                path_span,
-                format!("no file at {}", display_path(&full)),
-            )
+            .at(file, path_span, "no such file")
             .with_help("paths in konform.yaml are relative to the folder of konform.yaml"),
         );
     }

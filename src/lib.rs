@@ -86,15 +86,19 @@ pub fn check(options: &CheckOptions) -> Report {
 pub fn check_outcome(options: &CheckOptions) -> Outcome {
     let mut report = Report {
         today: options.today.format("%Y-%m-%d").to_string(),
+        sources: source::SourceMap::with_base(options.cwd.clone()),
         ..Report::default()
     };
-    let config_path = options.config.clone().or_else(|| {
-        let start = options
-            .paths
+    // Every path is resolved against `cwd` (the library never looks at the process's current
+    // folder) and shown relative to it.
+    let abs = |p: &PathBuf| options.cwd.join(p);
+    let paths: Vec<PathBuf> = options.paths.iter().map(abs).collect();
+    let config_path = options.config.as_ref().map(abs).or_else(|| {
+        let start = paths
             .first()
             .cloned()
-            .unwrap_or_else(|| PathBuf::from("."));
-        config::discover(&start, &options.cwd)
+            .unwrap_or_else(|| options.cwd.clone());
+        config::discover(&start)
     });
     let config = match &config_path {
         Some(path) => {
@@ -103,7 +107,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             config
         }
         None => Some(Config {
-            dir: PathBuf::from("."),
+            dir: options.cwd.clone(),
             school: engine::School {
                 id: "school".into(),
                 ..engine::School::default()
@@ -124,7 +128,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             .iter()
             .map(|p| PackRef {
                 name: source::display_path(p),
-                path: Some(p.clone()),
+                path: Some(abs(p)),
                 origin: None,
             })
             .collect(),
@@ -143,12 +147,12 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         .iter()
         .map(|s| (discover::key(&s.path), s))
         .collect();
-    let walk_paths = if options.paths.is_empty() && config.inputs.is_empty() {
-        vec![PathBuf::from(".")]
+    let walk_paths = if paths.is_empty() && config.inputs.is_empty() {
+        vec![options.cwd.clone()]
     } else {
-        options.paths.clone()
+        paths
     };
-    let (files, problems) = discover::discover(&walk_paths);
+    let (files, problems) = discover::discover(&walk_paths, &report.sources);
     let no_inputs_only = problems
         .iter()
         .all(|p| p.code == "konform::input::no-inputs");
@@ -179,10 +183,11 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         }
     }
     let mut records = Vec::new();
+    let mut complete_files = 0;
     for spec in &specs {
         let loaded = load::load(spec, &mut report.sources, options.limits);
         if loaded.is_complete() {
-            report.stats.files += 1;
+            complete_files += 1;
             records.extend(loaded.records);
         } else {
             report.stats.incomplete_files.push(loaded.name.clone());
@@ -201,6 +206,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             school: config.school.clone(),
         };
         let evaluation = engine::evaluate(packs, &records, &ctx);
+        report.stats.files = complete_files;
         report.findings = evaluation.findings;
         report.problems.extend(evaluation.problems);
         report.stats.records = records.len();

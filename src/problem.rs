@@ -169,9 +169,11 @@ impl Problem {
             .unwrap_or_default();
         let mut message = diag.to_string();
         if let Some(first) = message.get(..1)
-            && first.chars().all(|c| c.is_uppercase()) && !message.starts_with("Cedar") {
-                message = format!("{}{}", first.to_lowercase(), message.get(1..).unwrap_or(""));
-            }
+            && first.chars().all(|c| c.is_uppercase())
+            && !message.starts_with("Cedar")
+        {
+            message = format!("{}{}", first.to_lowercase(), message.get(1..).unwrap_or(""));
+        }
         let message = message.trim_end_matches('.').to_owned();
         out.push(Self {
             code: format!("konform::{code}"),

@@ -298,16 +298,17 @@ pub fn parse(file: FileId, root: &Node, problems: &mut Vec<Problem>) -> Option<M
         f.missing("id", "give the pack a lowercase id such as `id: myschool`");
     }
     if let Some((id, span)) = &id
-        && !is_identifier(id) {
-            f.push(
-                Problem::error(
-                    "pack::bad-id",
-                    format!("pack id `{id}` is not a lowercase identifier"),
-                )
-                .at(file, *span, "not a valid pack id")
-                .with_help("use lowercase letters, digits and `_`, starting with a letter"),
-            );
-        }
+        && !is_identifier(id)
+    {
+        f.push(
+            Problem::error(
+                "pack::bad-id",
+                format!("pack id `{id}` is not a lowercase identifier"),
+            )
+            .at(file, *span, "not a valid pack id")
+            .with_help("use lowercase letters, digits and `_`, starting with a letter"),
+        );
+    }
     let title = f.string("title").map(|(t, _)| t).unwrap_or_default();
     let version = f
         .string("version")

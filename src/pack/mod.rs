@@ -22,7 +22,7 @@ use crate::problem::{Label, Problem};
 use crate::record::RecordKind;
 use crate::source::columns;
 use crate::source::yaml::{self, Node, YamlLimits};
-use crate::source::{FileId, SourceFile, SourceMap, Span, display_path};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
 use facts::CompiledFact;
 use manifest::{LimitDef, Manifest, ParamType, ParamValue};
 
@@ -319,18 +319,19 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
                 _ => continue, // reported by manifest parsing
             };
             if let Some(attr) = &def.span_attr
-                && !span_target_exists(attr, &[def.applies_to], &fact_names) {
-                    problems.push(
-                        Problem::error(
-                            "pack::bad-span",
-                            format!("`span: {attr}` of limit `{}` names no attribute", def.id),
-                        )
-                        .at(pack.manifest_file, def.span, "this limit")
-                        .with_help(
-                            "name a canonical attribute of the counted records, e.g. span: origin",
-                        ),
-                    );
-                }
+                && !span_target_exists(attr, &[def.applies_to], &fact_names)
+            {
+                problems.push(
+                    Problem::error(
+                        "pack::bad-span",
+                        format!("`span: {attr}` of limit `{}` names no attribute", def.id),
+                    )
+                    .at(pack.manifest_file, def.span, "this limit")
+                    .with_help(
+                        "name a canonical attribute of the counted records, e.g. span: origin",
+                    ),
+                );
+            }
             let index = limits.len();
             add_limit_policy(
                 def,
@@ -359,7 +360,8 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
         let m = meta.get(&id);
         let mut ps = Problem::from_diagnostic("policy::invalid", e, m.map(|m| m.file));
         for p in &mut ps {
-            p.message = format!("policy `{id}` does not validate: {}", p.message);
+            let msg = strip_policy_prefix(&p.message, &id);
+            p.message = format!("policy `{id}` does not validate: {msg}");
             if let Some(m) = m.filter(|m| m.limit.is_some()) {
                 remap_limit_labels(p, m, &limits, sources);
             }
@@ -492,7 +494,7 @@ fn disk_pack(
     origin: Option<(FileId, Span)>,
     sources: &mut SourceMap,
 ) -> Result<RawPack, Problem> {
-    let shown = display_path(dir);
+    let shown = sources.display(dir);
     let fail = |msg: String, help: &str| {
         let mut p = Problem::error("config::bad-pack-path", msg).with_help(help.to_owned());
         if let Some((f, s)) = origin {
@@ -503,12 +505,12 @@ fn disk_pack(
     let manifest_path = dir.join("pack.yaml");
     let manifest_text = std::fs::read_to_string(&manifest_path).map_err(|e| {
         fail(
-            format!("cannot read `{}`: {e}", display_path(&manifest_path)),
+            format!("cannot read `{}`: {e}", sources.display(&manifest_path)),
             "a pack is a folder with a pack.yaml and *.cedar files",
         )
     })?;
     let manifest_file = sources.add(SourceFile::new(
-        display_path(&manifest_path),
+        sources.display(&manifest_path),
         Some(manifest_path),
         manifest_text,
     ));
@@ -528,11 +530,11 @@ fn disk_pack(
     for path in cedar {
         let text = std::fs::read_to_string(&path).map_err(|e| {
             fail(
-                format!("cannot read `{}`: {e}", display_path(&path)),
+                format!("cannot read `{}`: {e}", sources.display(&path)),
                 "policy files must be UTF-8 text",
             )
         })?;
-        policy_files.push(sources.add(SourceFile::new(display_path(&path), Some(path), text)));
+        policy_files.push(sources.add(SourceFile::new(sources.display(&path), Some(path), text)));
     }
     Ok(RawPack {
         dir: shown,
@@ -860,9 +862,10 @@ fn load_policy_file(
         let kinds = kinds_of(policy);
         let span_attr = policy.annotation("span").map(str::to_owned);
         if let Some(attr) = &span_attr
-            && !span_target_exists(attr, &kinds, fact_names) {
-                problems.push(fail("policy::bad-span", format!("`@span(\"{attr}\")` on policy `{id}` names no attribute"), "name a canonical attribute of the record, e.g. @span(\"username\"), or a regex fact as @span(\"facts.generic_name\")"));
-            }
+            && !span_target_exists(attr, &kinds, fact_names)
+        {
+            problems.push(fail("policy::bad-span", format!("`@span(\"{attr}\")` on policy `{id}` names no attribute"), "name a canonical attribute of the record, e.g. @span(\"username\"), or a regex fact as @span(\"facts.generic_name\")"));
+        }
         for ph in placeholders(&message) {
             let known = ph == "key"
                 || ph == "age"
@@ -909,6 +912,20 @@ fn load_policy_file(
             },
         );
     }
+}
+
+/// Removes Cedar's own "for policy `id`, " / "error while evaluating policy `id`: " prefix,
+/// since konform's message names the policy already.
+pub fn strip_policy_prefix(message: &str, id: &str) -> String {
+    for prefix in [
+        format!("for policy `{id}`, "),
+        format!("error while evaluating policy `{id}`: "),
+    ] {
+        if let Some(rest) = message.strip_prefix(&prefix) {
+            return rest.to_owned();
+        }
+    }
+    message.to_owned()
 }
 
 /// The `{name}` placeholders of a message template.

@@ -89,10 +89,16 @@ pub fn summary(report: &Report, elapsed: Option<Duration>) -> String {
         report.today,
     );
     let (e, w, i) = report.counts();
+    let errors = report.problems.iter().filter(|p| p.is_error()).count();
     let _ = write!(
         s,
-        "found {}: {}, {}, {}",
+        "found {}{}: {}, {}, {}",
         plural(e + w + i, "finding", "findings"),
+        if errors > 0 {
+            " in what could be checked"
+        } else {
+            ""
+        },
         plural(e, "error", "errors"),
         plural(w, "warning", "warnings"),
         plural(i, "info", "infos"),
@@ -116,7 +122,6 @@ pub fn summary(report: &Report, elapsed: Option<Duration>) -> String {
             report.stats.incomplete_files.join(", ")
         );
     }
-    let errors = report.problems.iter().filter(|p| p.is_error()).count();
     if errors > 0 {
         let _ = write!(
             s,

@@ -147,6 +147,10 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
         }
         if row.len() != columns.len() {
             let (line, _) = line_of(text, start);
+            if let Some(problem) = unclosed_quote(file, text, raw, start, line) {
+                out.problems.push(problem);
+                continue;
+            }
             out.problems.push(
                 Problem::error(
                     "input::field-count",
@@ -189,7 +193,11 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
                             out.problems.push(
                                 Problem::error(
                                     &format!("input::{}", e.code),
-                                    format!("invalid {} in column `{header_name}`", canon.name),
+                                    format!(
+                                        "invalid {} in column `{header_name}` ({})",
+                                        type_word(canon.ty),
+                                        canon.name
+                                    ),
                                 )
                                 .at(file, *span, e.label)
                                 .with_help(e.help),
@@ -266,6 +274,35 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
     out
 }
 
+/// A row whose fields disagree with the header because a quote was never closed: the csv
+/// parser then swallows the following lines into one field. Points at the opening quote.
+fn unclosed_quote(
+    file: FileId,
+    text: &str,
+    raw: &str,
+    start: usize,
+    line: usize,
+) -> Option<Problem> {
+    let body = raw.trim_end_matches(['\r', '\n']);
+    if !body.contains('\n') || body.matches('"').count() % 2 == 0 {
+        return None;
+    }
+    let quote = body.find('"')?;
+    let (end_line, _) = line_of(text, start + body.len());
+    Some(
+        Problem::error(
+            "input::unclosed-quote",
+            format!("row {line} has a quote that is never closed"),
+        )
+        .at(
+            file,
+            Span::new(start + quote, 1),
+            format!("this quote runs on to line {end_line}"),
+        )
+        .with_help("close the quote, or double it (\"\") if it is part of the value"),
+    )
+}
+
 fn pos_usize(p: u64) -> usize {
     usize::try_from(p).unwrap_or(usize::MAX)
 }
@@ -283,6 +320,16 @@ fn skip_newlines(text: &str, mut at: usize) -> usize {
 fn line_of(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or("");
     (1 + before.matches('\n').count(), 0)
+}
+
+/// A word for a value type, for messages.
+pub fn type_word(ty: columns::AttrType) -> &'static str {
+    match ty {
+        columns::AttrType::Date => "date",
+        columns::AttrType::Bool => "yes/no value",
+        columns::AttrType::Long => "number",
+        columns::AttrType::Str | columns::AttrType::Set => "value",
+    }
 }
 
 /// The key of a record: `id`, else `username` for accounts; `id`, else `person` for consents.

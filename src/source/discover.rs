@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::problem::Problem;
-use crate::source::display_path;
+use crate::source::{SourceMap, display_path};
 
 /// File names that are konform's own files, never inputs.
 const OWN_FILES: &[&str] = &[
@@ -25,12 +25,12 @@ const INPUT_EXTENSIONS: &[&str] = &["csv", "tsv", "yaml", "yml", "json"];
 /// The files to read for `paths`: files as given; folders walked (sorted, hidden entries and
 /// konform's own files skipped, symbolic links not followed). Problems for paths that do not
 /// exist or cannot be walked, and for folders with no input at all.
-pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Problem>) {
+pub fn discover(paths: &[PathBuf], sources: &SourceMap) -> (Vec<PathBuf>, Vec<Problem>) {
     let mut out = Vec::new();
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
     for path in paths {
-        let shown = display_path(path);
+        let shown = sources.display(path);
         if !path.exists() {
             problems.push(
                 Problem::error("input::not-found", format!("`{shown}` does not exist"))
@@ -59,7 +59,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Problem>) {
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    let at = e.path().map_or_else(|| shown.clone(), display_path);
+                    let at = e
+                        .path()
+                        .map_or_else(|| shown.clone(), |p| sources.display(p));
                     problems.push(
                         Problem::error("input::unreadable", format!("cannot read `{at}`: {e}"))
                             .with_help(
@@ -122,7 +124,7 @@ mod tests {
         ] {
             std::fs::write(d.join(f), "x")?;
         }
-        let (files, problems) = discover(&[d.to_path_buf()]);
+        let (files, problems) = discover(&[d.to_path_buf()], &SourceMap::new());
         assert!(problems.is_empty());
         let names: Vec<String> = files
             .iter()
@@ -136,7 +138,10 @@ mod tests {
     #[test]
     fn missing_paths_and_empty_folders_are_errors() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
-        let (_, problems) = discover(&[dir.path().join("nope"), dir.path().to_path_buf()]);
+        let (_, problems) = discover(
+            &[dir.path().join("nope"), dir.path().to_path_buf()],
+            &SourceMap::new(),
+        );
         let codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
         assert_eq!(
             codes,

@@ -11,7 +11,7 @@ use crate::source::csv::{self, CsvOptions};
 use crate::source::detect::{self, Format};
 use crate::source::text::{DecodeError, decode};
 use crate::source::yaml::{self, YamlLimits};
-use crate::source::{FileId, SourceFile, SourceMap, Span, display_path, tree};
+use crate::source::{FileId, SourceFile, SourceMap, Span, tree};
 
 /// How to read one input; everything unset is detected.
 #[derive(Debug, Clone, Default)]
@@ -71,7 +71,7 @@ impl LoadedInput {
 
 /// Reads, decodes and parses one input.
 pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> LoadedInput {
-    let name = display_path(&spec.path);
+    let name = sources.display(&spec.path);
     let mut out = LoadedInput {
         file: None,
         name: name.clone(),

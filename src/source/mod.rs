@@ -162,12 +162,30 @@ impl SourceFile {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The folder file names are shown relative to.
+    base: Option<PathBuf>,
 }
 
 impl SourceMap {
     /// An empty map.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty map whose file names are shown relative to `base` (the current folder).
+    pub fn with_base(base: PathBuf) -> Self {
+        Self {
+            files: Vec::new(),
+            base: Some(base),
+        }
+    }
+
+    /// How `path` is shown to users: relative to the base folder where possible.
+    pub fn display(&self, path: &Path) -> String {
+        match &self.base {
+            Some(base) => relative_display(path, base),
+            None => display_path(path),
+        }
     }
 
     /// Adds a file and returns its id.
@@ -223,9 +241,63 @@ pub fn display_path(path: &Path) -> String {
     parts.join("/")
 }
 
+/// `path` as shown relative to `base` (with `..` where needed) when both are absolute or both
+/// relative; otherwise normalised as it is.
+pub fn relative_display(path: &Path, base: &Path) -> String {
+    let p = display_path(path);
+    let b = display_path(base);
+    if b == "." && !path.is_absolute() {
+        return p;
+    }
+    if path.is_absolute() != base.is_absolute() {
+        return p;
+    }
+    let pc: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
+    let bc: Vec<&str> = b
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    let common = pc.iter().zip(bc.iter()).take_while(|(a, b)| a == b).count();
+    if bc.get(common..).is_some_and(|rest| rest.contains(&"..")) {
+        return p;
+    }
+    let ups = bc.len().saturating_sub(common);
+    let mut parts: Vec<&str> = std::iter::repeat_n("..", ups).collect();
+    parts.extend(pc.get(common..).unwrap_or_default());
+    if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_names() {
+        assert_eq!(
+            relative_display(Path::new("/w/main/examples/a.csv"), Path::new("/w/main")),
+            "examples/a.csv"
+        );
+        assert_eq!(
+            relative_display(
+                Path::new("/w/main/examples/a.csv"),
+                Path::new("/w/main/tests/fixtures")
+            ),
+            "../../examples/a.csv"
+        );
+        assert_eq!(
+            relative_display(Path::new("/w/main/./x/../a.csv"), Path::new("/w/main/")),
+            "a.csv"
+        );
+        assert_eq!(
+            relative_display(Path::new("examples/a.csv"), Path::new(".")),
+            "examples/a.csv"
+        );
+        assert_eq!(relative_display(Path::new("/w"), Path::new("/w")), ".");
+    }
 
     #[test]
     fn line_col_counts_characters() {

@@ -155,8 +155,7 @@ mod tests {
         assert_eq!(parse_cell(created, "  ")?, None);
         let err = parse_cell(created, "13/13/2020");
         assert_eq!(err.map_err(|e| e.code), Err("bad-date"));
-        let pw =
-            by_name(RecordKind::Account, "password_present").ok_or_else(unreachable_err)?;
+        let pw = by_name(RecordKind::Account, "password_present").ok_or_else(unreachable_err)?;
         assert_eq!(parse_cell(pw, "P@ssword123")?, Some(Value::Bool(true)));
         assert_eq!(parse_cell(pw, "")?, Some(Value::Bool(false)));
         Ok(())

@@ -1,0 +1,313 @@
+//! The binary end to end: examples, bad inputs, options. Output is snapshotted (no colour,
+//! fixed width, relative paths, fixed --today; the time taken is filtered).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixtures() -> PathBuf {
+    root().join("tests/fixtures")
+}
+
+fn konform(cwd: &Path) -> Command {
+    let mut c = Command::new(get_cargo_bin("konform"));
+    c.current_dir(cwd)
+        .env("COLUMNS", "100")
+        .env_remove("NO_GRAPHICS")
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE");
+    c
+}
+
+fn check(cwd: &Path, args: &[&str]) -> Command {
+    let mut c = konform(cwd);
+    c.arg("check")
+        .args(args)
+        .args(["--today", "2026-11-22", "--color", "never"]);
+    c
+}
+
+macro_rules! snap {
+    ($name:expr, $cmd:expr) => {
+        insta::with_settings!({
+            filters => vec![(r"in \d+\.\d+s", "in [TIME]")],
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            assert_cmd_snapshot!($name, $cmd);
+        })
+    };
+}
+
+fn run(mut cmd: Command) -> (i32, String) {
+    match cmd.output() {
+        Ok(o) => (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        ),
+        Err(e) => panic!("cannot run konform: {e}"),
+    }
+}
+
+fn json_of(cmd: Command) -> (i32, serde_json::Value) {
+    let (code, out) = run(cmd);
+    match serde_json::from_str(&out) {
+        Ok(v) => (code, v),
+        Err(e) => panic!("not JSON ({e}): {out}"),
+    }
+}
+
+#[test]
+fn hamburg_example_human() {
+    snap!(
+        "hamburg_human",
+        check(&root(), &["examples/hamburg-gymnasium"])
+    );
+}
+
+#[test]
+fn hamburg_example_json() {
+    snap!(
+        "hamburg_json",
+        check(&root(), &["examples/hamburg-gymnasium", "--format", "json"])
+    );
+}
+
+#[test]
+fn hamburg_example_finds_each_rule() {
+    let (code, doc) = json_of(check(
+        &root(),
+        &["examples/hamburg-gymnasium", "--format", "json"],
+    ));
+    assert_eq!(code, 1);
+    assert_eq!(doc["version"], 1);
+    let mut by_policy = std::collections::BTreeMap::new();
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        *by_policy
+            .entry(f["policy"].as_str().unwrap_or("").to_owned())
+            .or_insert(0) += 1;
+    }
+    let expected: Vec<(String, i32)> = [
+        ("common.generic-account", 4),
+        ("eduport.contract-worker-account", 2),
+        ("eduport.manual-account-cap", 1),
+        ("iserv.recording-enabled", 1),
+        ("iserv.videoconference-without-consent", 7),
+    ]
+    .iter()
+    .map(|(p, n)| ((*p).to_owned(), *n))
+    .collect();
+    assert_eq!(by_policy.into_iter().collect::<Vec<_>>(), expected);
+    assert_eq!(doc["summary"]["records"], 118);
+    assert_eq!(doc["exit_code"], 1);
+    // Every location is relative and inside its file.
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        let file = f["location"]["file"].as_str().unwrap_or("/");
+        assert!(!file.starts_with('/'), "{file}");
+        let text = std::fs::read(root().join(file)).unwrap_or_default();
+        let end = f["location"]["offset"].as_u64().unwrap_or(u64::MAX)
+            + f["location"]["length"].as_u64().unwrap_or(0);
+        assert!(end as usize <= text.len(), "span outside {file}");
+    }
+}
+
+#[test]
+fn clean_example_human_and_json() {
+    snap!("clean_human", check(&root(), &["examples/clean-school"]));
+    snap!(
+        "clean_json",
+        check(&root(), &["examples/clean-school", "--format", "json"])
+    );
+}
+
+#[test]
+fn running_inside_the_example_folder_uses_relative_names() {
+    let (code, out) = run(check(&root().join("examples/hamburg-gymnasium"), &[]));
+    assert_eq!(code, 1);
+    assert!(out.contains("[exports/divis-export.csv:"), "{out}");
+    assert!(!out.contains(&root().display().to_string()));
+}
+
+#[test]
+fn inputs_are_never_modified() {
+    let dir = root().join("examples/hamburg-gymnasium");
+    let read_all = || {
+        let mut files: Vec<(PathBuf, Vec<u8>)> = walk(&dir)
+            .into_iter()
+            .map(|p| {
+                let b = std::fs::read(&p).unwrap_or_default();
+                (p, b)
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = read_all();
+    let (code, _) = run(check(&root(), &["examples/hamburg-gymnasium"]));
+    assert_eq!(code, 1);
+    assert_eq!(before, read_all());
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Each bad input: a diagnostic with file, line and help, exit 2 (or a warning, exit 0).
+const BAD_INPUTS: &[(&str, &[&str], i32)] = &[
+    ("malformed-row", &[], 2),
+    ("duplicate-column", &[], 2),
+    ("missing-column", &[], 2),
+    ("bad-date", &[], 2),
+    ("invalid-utf8", &[], 2),
+    ("yaml-syntax", &[], 2),
+    ("unknown-config-key", &[], 2),
+    ("unknown-pack", &[], 2),
+    ("unknown-parameter", &[], 2),
+    ("empty-input", &[], 2),
+    ("misspelt-column", &[], 0),
+    ("broken-policy", &["--pack", "broken-policy/pack"], 2),
+    ("evaluation-error", &["--pack", "evaluation-error/pack"], 2),
+    ("does-not-exist", &[], 2),
+];
+
+#[test]
+fn bad_inputs_get_diagnostics_and_exit_codes() {
+    for (case, extra, expected) in BAD_INPUTS {
+        let mut args = vec![*case];
+        args.extend_from_slice(extra);
+        snap!(format!("bad_{case}"), check(&fixtures(), &args));
+        args.extend_from_slice(&["--format", "json"]);
+        let (code, doc) = json_of(check(&fixtures(), &args));
+        assert_eq!(code, *expected, "{case}");
+        assert_eq!(doc["exit_code"], *expected, "{case}");
+        let problems = doc["problems"].as_array().cloned().unwrap_or_default();
+        assert!(!problems.is_empty(), "{case}: no problem reported");
+        for p in &problems {
+            assert!(p["help"].is_string(), "{case}: problem without help: {p}");
+        }
+        snap!(format!("bad_{case}_json"), check(&fixtures(), &args));
+    }
+}
+
+#[test]
+fn other_encodings_are_read() {
+    snap!("windows_1252", check(&fixtures(), &["windows-1252"]));
+    snap!("utf16_tab", check(&fixtures(), &["utf16-tab"]));
+}
+
+#[test]
+fn fail_on_threshold() {
+    let (code, _) = run(check(&fixtures(), &["warning-only"]));
+    assert_eq!(code, 0, "warnings do not fail by default");
+    let (code, _) = run(check(
+        &fixtures(),
+        &["warning-only", "--fail-on", "warning"],
+    ));
+    assert_eq!(code, 1);
+    let (code, _) = run(check(&fixtures(), &["warning-only/strict"]));
+    assert_eq!(code, 1, "fail_on from konform.yaml");
+    let (code, _) = run(check(
+        &fixtures(),
+        &["warning-only/strict", "--fail-on", "error"],
+    ));
+    assert_eq!(code, 0, "the flag wins over konform.yaml");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _) = run(check(&root(), &["--today", "22.11.2026"]));
+    assert_eq!(code, 2);
+    let mut c = konform(&root());
+    c.arg("frobnicate");
+    assert_eq!(run(c).0, 2);
+    let (code, _) = run(check(
+        &root(),
+        &["--config", "nope.yaml", "examples/clean-school"],
+    ));
+    assert_eq!(code, 2);
+    let mut c = konform(&root());
+    c.arg("--version");
+    assert_eq!(run(c).0, 0);
+}
+
+#[test]
+fn colour_and_narrated_output() {
+    let mut c = konform(&root());
+    c.args([
+        "check",
+        "examples/hamburg-gymnasium",
+        "--today",
+        "2026-11-22",
+        "--color",
+        "always",
+    ]);
+    let (_, out) = run(c);
+    assert!(
+        out.contains("\u{1b}["),
+        "--color always colours through pipes"
+    );
+    let mut c = konform(&root());
+    c.args([
+        "check",
+        "examples/hamburg-gymnasium",
+        "--today",
+        "2026-11-22",
+    ]);
+    let (_, out) = run(c);
+    assert!(!out.contains("\u{1b}["), "auto: no colour into a pipe");
+    let mut c = check(&root(), &["examples/hamburg-gymnasium"]);
+    c.env("NO_GRAPHICS", "1");
+    let (_, out) = run(c);
+    assert!(
+        out.contains("Begin snippet for examples/hamburg-gymnasium"),
+        "{out}"
+    );
+}
+
+#[test]
+fn parameters_and_country_come_from_the_config() {
+    // The Hamburg export under a config with a higher cap: no cap finding.
+    let (_, doc) = json_of(check(
+        &fixtures(),
+        &["--config", "higher-cap/konform.yaml", "--format", "json"],
+    ));
+    let policies: Vec<&str> = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["policy"].as_str())
+        .collect();
+    assert!(
+        !policies.contains(&"eduport.manual-account-cap"),
+        "{policies:?}"
+    );
+    assert!(policies.contains(&"common.generic-account"));
+    // The Danish example under German rules: the 15-year-old's own consent is not enough.
+    let (code, doc) = json_of(check(
+        &fixtures(),
+        &["--config", "german-ages/konform.yaml", "--format", "json"],
+    ));
+    assert_eq!(code, 1);
+    let subjects: Vec<&str> = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["subject"].as_str())
+        .collect();
+    assert_eq!(subjects, vec!["S-201"]);
+}
