@@ -284,7 +284,7 @@ fn unclosed_quote(
     line: usize,
 ) -> Option<Problem> {
     let body = raw.trim_end_matches(['\r', '\n']);
-    if !body.contains('\n') || body.matches('"').count() % 2 == 0 {
+    if !body.contains('\n') || body.matches('"').count().is_multiple_of(2) {
         return None;
     }
     let quote = body.find('"')?;
