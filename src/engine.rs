@@ -43,6 +43,8 @@ pub struct EvalContext {
     pub today: NaiveDate,
     /// The school.
     pub school: School,
+    /// The language of messages (`de`, `da`, `sv`); English when `None` or untranslated.
+    pub lang: Option<String>,
 }
 
 /// Findings and problems of an evaluation.
@@ -245,25 +247,30 @@ fn finding_span(packs: &PackSet, span_attr: Option<&str>, record: &Record) -> cr
     attr.and_then(|a| record.span_of(a)).unwrap_or(record.span)
 }
 
-fn finding_for(packs: &PackSet, meta: &PolicyMeta, record: &Record, age: Option<i64>) -> Finding {
+fn finding_for(
+    packs: &PackSet,
+    meta: &PolicyMeta,
+    record: &Record,
+    age: Option<i64>,
+    lang: Option<&str>,
+) -> Finding {
     let span = finding_span(packs, meta.span_attr.as_deref(), record);
-    let label = if meta.label.is_empty() {
-        format!("violates {}", meta.id)
-    } else {
-        fill(&meta.label, record, age)
+    let label = match meta.text("label", lang).filter(|l| !l.is_empty()) {
+        Some(l) => fill(l, record, age),
+        None => format!("violates {}", meta.id),
     };
     Finding {
         policy: meta.id.clone(),
         pack: meta.pack.clone(),
         severity: meta.severity,
-        message: fill(&meta.message, record, age),
+        message: fill(meta.text("message", lang).unwrap_or_default(), record, age),
         subject: record.key.clone(),
         kind: record.kind,
         file: record.file,
         span,
         label,
         record_span: record.span,
-        help: meta.help.as_ref().map(|h| fill(h, record, age)),
+        help: meta.text("help", lang).map(|h| fill(h, record, age)),
         basis: meta.basis.clone(),
         url: meta.url.clone(),
         related: Vec::new(),
@@ -368,6 +375,7 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
         })
         .collect();
 
+    let lang = ctx.lang.as_deref();
     let mut counted: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut errors: BTreeMap<(String, String), (Problem, usize)> = BTreeMap::new();
     for (i, (record, outcome)) in records.iter().zip(&outcomes).enumerate() {
@@ -379,7 +387,7 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 Some(l) => counted.entry(l).or_default().push(i),
                 None => out
                     .findings
-                    .push(finding_for(packs, meta, record, outcome.age)),
+                    .push(finding_for(packs, meta, record, outcome.age, lang)),
             }
         }
         for (id, problems) in &outcome.errors {
@@ -473,7 +481,7 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 .map(|r| Related {
                     file: r.file,
                     span: span_of(r),
-                    label: fill_with(&meta.label, lookup),
+                    label: fill_with(meta.text("label", lang).unwrap_or_default(), lookup),
                     subject: r.key.clone(),
                 })
                 .collect();
@@ -481,7 +489,7 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 policy: meta.id.clone(),
                 pack: meta.pack.clone(),
                 severity: meta.severity,
-                message: fill_with(&meta.message, lookup),
+                message: fill_with(meta.text("message", lang).unwrap_or_default(), lookup),
                 subject: group.clone(),
                 kind: first_over.kind,
                 file: first_over.file,
@@ -489,11 +497,11 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 label: format!(
                     "{} {}, over the maximum of {}",
                     ordinal(max + 1),
-                    fill_with(&meta.label, lookup),
+                    fill_with(meta.text("label", lang).unwrap_or_default(), lookup),
                     limit.max
                 ),
                 record_span: first_over.span,
-                help: meta.help.as_ref().map(|h| fill_with(h, lookup)),
+                help: meta.text("help", lang).map(|h| fill_with(h, lookup)),
                 basis: meta.basis.clone(),
                 url: meta.url.clone(),
                 related,

@@ -51,6 +51,8 @@ pub struct CheckOptions {
     pub cwd: PathBuf,
     /// Limits on inputs.
     pub limits: InputLimits,
+    /// The language of finding messages (`de`, `da`, `sv`); English when `None`.
+    pub lang: Option<String>,
 }
 
 impl CheckOptions {
@@ -63,6 +65,7 @@ impl CheckOptions {
             packs: Vec::new(),
             cwd: PathBuf::from("."),
             limits: InputLimits::default(),
+            lang: None,
         }
     }
 }
@@ -204,6 +207,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         let ctx = EvalContext {
             today: options.today,
             school: config.school.clone(),
+            lang: options.lang.clone(),
         };
         let evaluation = engine::evaluate(packs, &records, &ctx);
         report.stats.files = complete_files;

@@ -10,7 +10,7 @@ use konform::finding::Severity;
 use konform::render::{self, HumanOptions};
 use konform::{CheckOptions, check_outcome};
 
-use super::{ColorChoice, FailOn, OutputFormat};
+use super::{ColorChoice, FailOn, Lang, OutputFormat};
 
 /// Arguments of `konform check`.
 #[derive(Debug, Args)]
@@ -40,6 +40,10 @@ pub struct CheckArgs {
     #[arg(long = "pack", value_name = "PATH")]
     pub packs: Vec<PathBuf>,
 
+    /// The language of finding messages, where the policy is translated.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+
     /// When to use colours.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -59,6 +63,7 @@ pub fn run(args: &CheckArgs) -> (String, i32) {
     let mut options = CheckOptions::new(args.paths.clone(), today);
     options.config.clone_from(&args.config);
     options.packs.clone_from(&args.packs);
+    options.lang = args.lang.code().map(str::to_owned);
     options.cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let outcome = check_outcome(&options);
     let fail_on: Severity = args

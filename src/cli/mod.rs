@@ -40,6 +40,31 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Languages of finding messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// English (every policy has it).
+    En,
+    /// German.
+    De,
+    /// Danish.
+    Da,
+    /// Swedish.
+    Sv,
+}
+
+impl Lang {
+    /// The suffix of translated annotations (`message_de`); `None` for English.
+    pub fn code(self) -> Option<&'static str> {
+        match self {
+            Self::En => None,
+            Self::De => Some("de"),
+            Self::Da => Some("da"),
+            Self::Sv => Some("sv"),
+        }
+    }
+}
+
 /// The `--fail-on` threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {

@@ -241,6 +241,8 @@ pub struct LimitDef {
     pub basis: Option<String>,
     /// The attribute whose cell to point at for each counted record.
     pub span_attr: Option<String>,
+    /// Translations: `message_de`, `help_da`, `label_sv` …
+    pub translations: BTreeMap<String, String>,
 }
 
 /// A parsed pack.yaml.
@@ -614,6 +616,15 @@ fn parse_limits(
             "help",
             "basis",
             "span",
+            "message_de",
+            "message_da",
+            "message_sv",
+            "help_de",
+            "help_da",
+            "help_sv",
+            "label_de",
+            "label_da",
+            "label_sv",
         ]);
         let severity = match f.string("severity") {
             Some((s, span)) => match Severity::from_name(&s) {
@@ -699,6 +710,15 @@ fn parse_limits(
         let help = f.string("help").map(|(h, _)| h);
         let basis = f.string("basis").map(|(b, _)| b);
         let span_attr = f.string("span").map(|(s, _)| s);
+        let mut translations = BTreeMap::new();
+        for field in ["message", "help", "label"] {
+            for lang in crate::pack::LANGUAGES {
+                let key = format!("{field}_{lang}");
+                if let Some((t, _)) = f.string(&key) {
+                    translations.insert(key, t);
+                }
+            }
+        }
         let (Some((select, select_span)), Some((max_param, max_span)), Some(message)) =
             (select, max, message)
         else {
@@ -724,6 +744,7 @@ fn parse_limits(
             help,
             basis,
             span_attr,
+            translations,
         });
     }
     out

@@ -155,7 +155,25 @@ pub struct PolicyMeta {
     pub span: Span,
     /// For limits: the index into [`PackSet::limits`].
     pub limit: Option<usize>,
+    /// Translations by annotation name (`message_de`, `help_da`, `label_sv` …).
+    pub translations: BTreeMap<String, String>,
 }
+
+impl PolicyMeta {
+    /// The template `field` (`message`, `help` or `label`) in `lang`, falling back to English.
+    pub fn text(&self, field: &str, lang: Option<&str>) -> Option<&str> {
+        let translated = lang.and_then(|l| self.translations.get(&format!("{field}_{l}")));
+        translated.map(String::as_str).or(match field {
+            "message" => Some(self.message.as_str()),
+            "label" => Some(self.label.as_str()),
+            "help" => self.help.as_deref(),
+            _ => None,
+        })
+    }
+}
+
+/// The languages policies may be translated into (besides English).
+pub const LANGUAGES: &[&str] = &["de", "da", "sv"];
 
 /// A limit with its resolved maximum.
 #[derive(Debug, Clone)]
@@ -909,6 +927,11 @@ fn load_policy_file(
                 file,
                 span,
                 limit: None,
+                translations: policy
+                    .annotations()
+                    .filter(|(k, _)| k.contains('_'))
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
             },
         );
     }
@@ -1010,6 +1033,7 @@ fn add_limit_policy(
             file,
             span: def.span,
             limit: Some(index),
+            translations: def.translations.clone(),
         },
     );
 }

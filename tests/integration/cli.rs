@@ -311,3 +311,29 @@ fn parameters_and_country_come_from_the_config() {
         .collect();
     assert_eq!(subjects, vec!["S-201"]);
 }
+
+#[test]
+fn messages_in_german() {
+    snap!(
+        "hamburg_german",
+        check(
+            &root(),
+            &[
+                "examples/hamburg-gymnasium/exports/divis-export.csv",
+                "--config",
+                "examples/hamburg-gymnasium/konform.yaml",
+                "--lang",
+                "de"
+            ]
+        )
+    );
+    let (_, out) = run(check(
+        &root(),
+        &["examples/hamburg-gymnasium", "--lang", "de"],
+    ));
+    assert!(
+        out.contains("Aufzeichnung ist in `iserv/videoconference` aktiviert"),
+        "{out}"
+    );
+    assert!(out.contains("generischer Account `lehrer1` ist keiner Person zugeordnet"));
+}
