@@ -142,7 +142,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     let (packs, problems) = pack::load(&request, &mut report.sources);
     report.problems.extend(problems);
 
-    // Inputs: the paths given (walked), plus the inputs named in konform.yaml; settings from
+    // Inputs: the paths given (walked), else the inputs named in konform.yaml; settings from
     // konform.yaml apply to the file they name however it was reached.
     let mut specs: Vec<InputSpec> = Vec::new();
     let by_key: HashMap<PathBuf, &InputSpec> = config
@@ -180,9 +180,13 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             }),
         }
     }
-    for spec in &config.inputs {
-        if seen.insert(discover::key(&spec.path)) && spec.path.exists() {
-            specs.push(spec.clone());
+    // With no paths given, the inputs are those konform.yaml lists; with paths, exactly the
+    // files under them (konform.yaml then only supplies their settings).
+    if options.paths.is_empty() {
+        for spec in &config.inputs {
+            if seen.insert(discover::key(&spec.path)) && spec.path.exists() {
+                specs.push(spec.clone());
+            }
         }
     }
     let mut records = Vec::new();
