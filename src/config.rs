@@ -204,19 +204,12 @@ pub fn parse(file: FileId, text: &str, dir: &Path) -> (Option<Config>, Vec<Probl
                 .collect(),
         );
     }
-    if let Some((s, span)) = f.string("fail_on") {
-        match Severity::from_name(&s) {
-            Some(sev) => config.fail_on = Some(sev),
-            None => f.push(
-                Problem::error(
-                    "config::bad-value",
-                    format!("unknown severity `{s}` for `fail_on`"),
-                )
-                .at(file, span, "not a severity")
-                .with_help("use error, warning or info"),
-            ),
-        }
-    }
+    config.fail_on = f.parsed(
+        "fail_on",
+        "unknown severity",
+        "use error, warning or info",
+        Severity::from_name,
+    );
     for (pk, pv) in f.map("parameters").unwrap_or_default() {
         let Some(pack) = pk.scalar_text() else {
             continue;
@@ -284,36 +277,24 @@ fn parse_input(
         path: full,
         ..InputSpec::default()
     };
-    if let Some((k, span)) = f.string("kind") {
-        spec.kind = detect::kind_from_name(&k);
-        if spec.kind.is_none() {
-            f.push(
-                Problem::error("config::bad-value", format!("unknown input kind `{k}`"))
-                    .at(file, span, "unknown kind")
-                    .with_help(format!("use one of: {}", detect::KIND_NAMES.join(", "))),
-            );
-        }
-    }
-    if let Some((fmt, span)) = f.string("format") {
-        spec.format = Format::from_name(&fmt);
-        if spec.format.is_none() {
-            f.push(
-                Problem::error("config::bad-value", format!("unknown format `{fmt}`"))
-                    .at(file, span, "unknown format")
-                    .with_help(format!("use one of: {}", Format::NAMES.join(", "))),
-            );
-        }
-    }
-    if let Some((enc, span)) = f.string("encoding") {
-        spec.encoding = encoding_for_label(&enc);
-        if spec.encoding.is_none() {
-            f.push(
-                Problem::error("config::bad-value", format!("unknown encoding `{enc}`"))
-                    .at(file, span, "unknown encoding")
-                    .with_help("use e.g. utf-8, windows-1252, iso-8859-1, utf-16le"),
-            );
-        }
-    }
+    spec.kind = f.parsed(
+        "kind",
+        "unknown input kind",
+        &format!("use one of: {}", detect::KIND_NAMES.join(", ")),
+        detect::kind_from_name,
+    );
+    spec.format = f.parsed(
+        "format",
+        "unknown format",
+        &format!("use one of: {}", Format::NAMES.join(", ")),
+        Format::from_name,
+    );
+    spec.encoding = f.parsed(
+        "encoding",
+        "unknown encoding",
+        "use e.g. utf-8, windows-1252, iso-8859-1, utf-16le",
+        encoding_for_label,
+    );
     if let Some((d, span)) = f.string("delimiter") {
         let byte = match d.as_str() {
             "tab" | "\\t" | "\t" => Some(b'\t'),

@@ -626,51 +626,39 @@ fn parse_limits(
             "label_da",
             "label_sv",
         ]);
-        let severity = match f.string("severity") {
-            Some((s, span)) => match Severity::from_name(&s) {
-                Some(sev) => sev,
-                None => {
-                    f.push(
-                        Problem::error("pack::bad-severity", format!("unknown severity `{s}`"))
-                            .at(file, span, "unknown severity")
-                            .with_help("use error, warning or info"),
-                    );
-                    Severity::Error
-                }
-            },
-            None => Severity::Error,
-        };
-        let applies_to = match f.string("applies_to") {
-            Some((s, span)) => match s.as_str() {
-                "Account" => RecordKind::Account,
-                "Service" => RecordKind::Service,
-                "Consent" => RecordKind::Consent,
-                _ => {
-                    f.push(
-                        Problem::error("pack::bad-kind", format!("unknown record type `{s}`"))
-                            .at(file, span, "unknown type")
-                            .with_help("use Account, Service or Consent"),
-                    );
-                    RecordKind::Account
-                }
-            },
-            None => RecordKind::Account,
-        };
-        let per = match f.string("per") {
-            Some((s, span)) => match s.as_str() {
-                "school" => Per::School,
-                "all" => Per::All,
-                _ => {
-                    f.push(
-                        Problem::error("pack::bad-per", format!("unknown grouping `{s}`"))
-                            .at(file, span, "unknown grouping")
-                            .with_help("use `school` or `all`"),
-                    );
-                    Per::School
-                }
-            },
-            None => Per::School,
-        };
+        let severity = f
+            .parsed(
+                "severity",
+                "unknown severity",
+                "use error, warning or info",
+                Severity::from_name,
+            )
+            .unwrap_or(Severity::Error);
+        let applies_to = f
+            .parsed(
+                "applies_to",
+                "unknown record type",
+                "use Account, Service or Consent",
+                |s| match s {
+                    "Account" => Some(RecordKind::Account),
+                    "Service" => Some(RecordKind::Service),
+                    "Consent" => Some(RecordKind::Consent),
+                    _ => None,
+                },
+            )
+            .unwrap_or(RecordKind::Account);
+        let per = f
+            .parsed(
+                "per",
+                "unknown grouping",
+                "use `school` or `all`",
+                |s| match s {
+                    "school" => Some(Per::School),
+                    "all" => Some(Per::All),
+                    _ => None,
+                },
+            )
+            .unwrap_or(Per::School);
         let select = f.string("select");
         if select.is_none() {
             f.missing("select", "give a Cedar condition over `principal`, e.g. select: principal.origin == \"manual\"");

@@ -142,6 +142,30 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A string field parsed by `parse`; an unparsable value is an error labelled with `what`
+    /// (`unknown severity`) and `help`. `None` when absent or invalid.
+    pub fn parsed<T>(
+        &mut self,
+        key: &str,
+        what: &str,
+        help: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let (text, span) = self.string(key)?;
+        let value = parse(&text);
+        if value.is_none() {
+            self.problems.push(
+                Problem::error(
+                    &format!("{}::bad-value", self.code),
+                    format!("{what} `{text}` for `{key}` in {}", self.what),
+                )
+                .at(self.file, span, what.to_owned())
+                .with_help(help.to_owned()),
+            );
+        }
+        value
+    }
+
     /// A boolean.
     pub fn bool(&mut self, key: &str) -> Option<(bool, Span)> {
         let node = self.node(key)?;
