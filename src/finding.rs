@@ -172,8 +172,10 @@ impl Diagnostic for FindingDiagnostic<'_> {
 /// Statistics of a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Records checked, by kind.
+    /// Records checked.
     pub records: usize,
+    /// Records checked by kind (`accounts`, `consents`, `service`).
+    pub by_kind: std::collections::BTreeMap<&'static str, usize>,
     /// Input files read completely.
     pub files: usize,
     /// Input files that could not be read completely (their records were not checked).

@@ -218,6 +218,9 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         report.findings = evaluation.findings;
         report.problems.extend(evaluation.problems);
         report.stats.records = records.len();
+        for r in &records {
+            *report.stats.by_kind.entry(r.kind.name()).or_default() += 1;
+        }
     }
     if specs.is_empty() && !report.has_errors() {
         report.problems.push(

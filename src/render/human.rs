@@ -74,10 +74,25 @@ pub fn summary(report: &Report, elapsed: Option<Duration>) -> String {
     let mut s = String::new();
     let packs: Vec<&str> = report.packs.iter().map(|(id, _)| id.as_str()).collect();
     let time = elapsed.map_or_else(String::new, |d| format!(" in {:.2}s", d.as_secs_f64()));
+    let kinds: Vec<String> = report
+        .stats
+        .by_kind
+        .iter()
+        .map(|(kind, n)| match *kind {
+            "accounts" => plural(*n, "account", "accounts"),
+            "consents" => plural(*n, "consent", "consents"),
+            "service" => plural(*n, "platform module", "platform modules"),
+            other => format!("{n} {other}"),
+        })
+        .collect();
+    let records = if kinds.is_empty() {
+        "0 records".to_owned()
+    } else {
+        kinds.join(", ")
+    };
     let _ = writeln!(
         s,
-        "checked {} from {} against {} of {} ({}) for {}{time}",
-        plural(report.stats.records, "record", "records"),
+        "checked {records} from {} against {} of {} ({}) for {}{time}",
         plural(report.stats.files, "file", "files"),
         plural(report.stats.policies, "rule", "rules"),
         plural(packs.len(), "pack", "packs"),
