@@ -235,7 +235,7 @@ pub fn display_path(path: &Path) -> String {
     if parts.is_empty() {
         return ".".into();
     }
-    if parts.len() == 1 && parts[0].is_empty() {
+    if parts.len() == 1 && parts.first().is_some_and(String::is_empty) {
         return "/".into();
     }
     parts.join("/")
