@@ -86,6 +86,8 @@ fn record_expr(
 /// The derived values of a record that policies and messages may use.
 struct Derived {
     age: Option<i64>,
+    /// Days from each date attribute to the evaluation date (positive when in the past).
+    days: Vec<(String, i64)>,
     consents: Vec<String>,
     facts: Vec<(String, bool)>,
 }
@@ -95,7 +97,7 @@ fn derive(packs: &PackSet, record: &Record, inputs: &FactInputs<'_>) -> Derived 
         .get("birth_date")
         .and_then(|a| a.value.as_date())
         .map(|b| facts::age(b, inputs.today));
-    let consents = if record.kind == RecordKind::Account {
+    let consents = if matches!(record.kind, RecordKind::Account | RecordKind::Person) {
         inputs.consent_purposes(record)
     } else {
         Vec::new()
@@ -105,8 +107,18 @@ fn derive(packs: &PackSet, record: &Record, inputs: &FactInputs<'_>) -> Derived 
         .iter()
         .map(|f| (f.name().to_owned(), facts::evaluate(f, record, inputs, age)))
         .collect();
+    let days = record
+        .attrs
+        .iter()
+        .filter_map(|(name, a)| {
+            a.value
+                .as_date()
+                .map(|d| (name.clone(), (inputs.today - d).num_days()))
+        })
+        .collect();
     Derived {
         age,
+        days,
         consents,
         facts,
     }
@@ -121,9 +133,15 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
     for (name, attr) in &record.attrs {
         attrs.insert(name.clone(), value_expr(&attr.value));
     }
+    for (name, days) in &derived.days {
+        attrs.insert(
+            format!("{name}_days"),
+            RestrictedExpression::new_long(*days),
+        );
+    }
     let empty_set = || RestrictedExpression::new_set(std::iter::empty());
-    if record.kind == RecordKind::Account {
-        for set in ["roles", "schools", "groups"] {
+    if matches!(record.kind, RecordKind::Account | RecordKind::Person) {
+        for set in ["roles", "schools", "groups", "children", "subjects"] {
             attrs.entry(set.into()).or_insert_with(empty_set);
         }
         attrs
@@ -231,20 +249,25 @@ pub fn fill_with(template: &str, lookup: impl Fn(&str) -> Option<String>) -> Str
 }
 
 /// The span a finding points at: `@span("attr")` names an attribute; `@span("facts.name")`
-/// the attribute that made a regex fact true; else the whole record.
-fn finding_span(packs: &PackSet, span_attr: Option<&str>, record: &Record) -> crate::source::Span {
+/// the attribute that made a fact about attributes true; else the whole record.
+fn finding_span(
+    packs: &PackSet,
+    span_attr: Option<&str>,
+    record: &Record,
+    inputs: &FactInputs<'_>,
+) -> crate::source::Span {
     let attr = match span_attr {
         Some(a) => match a.strip_prefix("facts.") {
             Some(fact) => packs
                 .facts
                 .iter()
                 .find(|f| f.name() == fact)
-                .and_then(|f| facts::matched_attribute(f, record)),
-            None => Some(a),
+                .and_then(|f| facts::matched_attribute(f, record, inputs)),
+            None => Some(a.to_owned()),
         },
         None => None,
     };
-    attr.and_then(|a| record.span_of(a)).unwrap_or(record.span)
+    attr.and_then(|a| record.span_of(&a)).unwrap_or(record.span)
 }
 
 fn finding_for(
@@ -253,8 +276,9 @@ fn finding_for(
     record: &Record,
     age: Option<i64>,
     lang: Option<&str>,
+    inputs: &FactInputs<'_>,
 ) -> Finding {
-    let span = finding_span(packs, meta.span_attr.as_deref(), record);
+    let span = finding_span(packs, meta.span_attr.as_deref(), record, inputs);
     let label = match meta.text("label", lang).filter(|l| !l.is_empty()) {
         Some(l) => fill(l, record, age),
         None => format!("violates {}", meta.id),
@@ -286,7 +310,7 @@ struct RecordOutcome {
 /// Evaluates every record against every policy and limit.
 pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evaluation {
     let mut out = Evaluation::default();
-    let inputs = FactInputs::new(records, ctx.today, &ctx.school.country);
+    let inputs = FactInputs::new(records, ctx.today, &ctx.school.country, &packs.facts);
     let setup = (|| -> Result<_, String> {
         let school = school_entity(&ctx.school)?;
         let school_uid = uid("School", &ctx.school.id)?;
@@ -385,9 +409,10 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
             };
             match meta.limit {
                 Some(l) => counted.entry(l).or_default().push(i),
-                None => out
-                    .findings
-                    .push(finding_for(packs, meta, record, outcome.age, lang)),
+                None => {
+                    out.findings
+                        .push(finding_for(packs, meta, record, outcome.age, lang, &inputs))
+                }
             }
         }
         for (id, problems) in &outcome.errors {
@@ -468,7 +493,8 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
             let Some(first_over) = members.get(max).and_then(|&i| records.get(i)) else {
                 continue;
             };
-            let span_of = |r: &Record| finding_span(packs, limit.def.span_attr.as_deref(), r);
+            let span_of =
+                |r: &Record| finding_span(packs, limit.def.span_attr.as_deref(), r, &inputs);
             let lookup = |name: &str| match name {
                 "count" => Some(count.to_string()),
                 "max" => Some(limit.max.to_string()),

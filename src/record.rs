@@ -22,6 +22,8 @@ pub enum RecordKind {
     Service,
     /// One entry of a consent register.
     Consent,
+    /// One person of the leading system's export (e.g. DiViS), for reconciliation.
+    Person,
 }
 
 impl RecordKind {
@@ -31,8 +33,12 @@ impl RecordKind {
             Self::Account => "Account",
             Self::Service => "Service",
             Self::Consent => "Consent",
+            Self::Person => "Person",
         }
     }
+
+    /// Every kind.
+    pub const ALL: [RecordKind; 4] = [Self::Account, Self::Service, Self::Consent, Self::Person];
 
     /// The lowercase name used in konform.yaml (`kind: accounts`) and in messages.
     pub fn name(self) -> &'static str {
@@ -40,6 +46,7 @@ impl RecordKind {
             Self::Account => "accounts",
             Self::Service => "service",
             Self::Consent => "consents",
+            Self::Person => "people",
         }
     }
 }

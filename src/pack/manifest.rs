@@ -152,55 +152,6 @@ pub struct ParamDef {
     pub description: String,
 }
 
-/// Where a regex fact's pattern comes from.
-#[derive(Debug, Clone)]
-pub enum Pattern {
-    /// Written in pack.yaml.
-    Literal(String, Span),
-    /// A parameter of type regex of the same pack.
-    Param(String, Span),
-}
-
-/// How a fact is computed.
-#[derive(Debug, Clone)]
-pub enum FactKind {
-    /// True when any of the attributes (any item of a set) matches the pattern.
-    Regex {
-        /// Canonical or extra attribute names.
-        attributes: Vec<(String, Span)>,
-        /// The pattern.
-        pattern: Pattern,
-        /// Match without regard to case.
-        case_insensitive: bool,
-    },
-    /// True when the person holds a valid, unwithdrawn consent for the purpose, granted by a
-    /// guardian when they are below the age for their country.
-    Consent {
-        /// The purpose (`videoconference`).
-        purpose: String,
-        /// Per country code (and `default`), the age below which a guardian must consent.
-        guardian_below_age: BTreeMap<String, i64>,
-    },
-    /// True when an enabled platform module allows one of the account's roles.
-    ModuleAccess {
-        /// The module name (`videoconference`).
-        module: String,
-    },
-}
-
-/// A declared fact: a computed Bool attribute `principal.facts.<name>`.
-#[derive(Debug, Clone)]
-pub struct FactDef {
-    /// Its name, unique across packs.
-    pub name: String,
-    /// Where the name stands.
-    pub span: Span,
-    /// What it means.
-    pub description: String,
-    /// How it is computed.
-    pub kind: FactKind,
-}
-
 /// What a limit counts records per.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Per {
@@ -265,7 +216,7 @@ pub struct Manifest {
     /// Parameters.
     pub parameters: Vec<ParamDef>,
     /// Facts.
-    pub facts: Vec<FactDef>,
+    pub facts: Vec<crate::pack::facts::FactDef>,
     /// Limits.
     pub limits: Vec<LimitDef>,
     /// Extra (non-canonical) attribute names the pack's policies may read.
@@ -346,7 +297,9 @@ pub fn parse(file: FileId, root: &Node, problems: &mut Vec<Problem>) -> Option<M
         .unwrap_or_default();
     let facts = f
         .map("facts")
-        .map(|entries| parse_facts(file, entries, &parameters, f.problems_ref()))
+        .map(|entries| {
+            crate::pack::facts::parse_facts(file, entries, &parameters, f.problems_ref())
+        })
         .unwrap_or_default();
     let limits = f
         .map("limits")
@@ -434,159 +387,6 @@ fn parse_parameters(
             default,
             default_span: default_node.span,
             description,
-        });
-    }
-    out
-}
-
-fn parse_facts(
-    file: FileId,
-    entries: &[(Node, Node)],
-    params: &[ParamDef],
-    problems: &mut Vec<Problem>,
-) -> Vec<FactDef> {
-    let mut out = Vec::new();
-    for (k, v) in entries {
-        let Some(name) = k.scalar_text() else {
-            continue;
-        };
-        if !is_identifier(&name) {
-            problems.push(
-                Problem::error(
-                    "pack::bad-name",
-                    format!("fact name `{name}` is not a lowercase identifier"),
-                )
-                .at(file, k.span, "invalid name"),
-            );
-            continue;
-        }
-        let mut f = Fields::new(file, v, format!("fact `{name}`"), "pack", problems);
-        f.deny_unknown(&["description", "regex", "consent", "module_access"]);
-        let description = f.string("description").map(|(d, _)| d).unwrap_or_default();
-        let kind = if let Some(r) = f.node("regex") {
-            let mut rf = Fields::new(
-                file,
-                r,
-                format!("`regex` of fact `{name}`"),
-                "pack",
-                f.problems_ref(),
-            );
-            rf.deny_unknown(&["attributes", "pattern", "pattern_param", "case_insensitive"]);
-            let attributes = rf.strings("attributes").unwrap_or_default();
-            if attributes.is_empty() {
-                rf.missing(
-                    "attributes",
-                    "name the attributes to match, e.g. attributes: [username]",
-                );
-            }
-            let case_insensitive = rf.bool("case_insensitive").is_none_or(|(b, _)| b);
-            let pattern = match (rf.string("pattern"), rf.string("pattern_param")) {
-                (Some((p, s)), None) => Some(Pattern::Literal(p, s)),
-                (None, Some((p, s))) => {
-                    match params.iter().find(|d| d.name == p) {
-                        Some(d) if d.ty == ParamType::Regex => {}
-                        Some(_) => rf.push(
-                            Problem::error(
-                                "pack::bad-param",
-                                format!("parameter `{p}` is not of type regex"),
-                            )
-                            .at(file, s, "not a regex parameter"),
-                        ),
-                        None => rf.push(
-                            Problem::error(
-                                "pack::unknown-param",
-                                format!("no parameter `{p}` in this pack"),
-                            )
-                            .at(file, s, "unknown parameter")
-                            .with_help("declare it under `parameters:` with `type: regex`"),
-                        ),
-                    }
-                    Some(Pattern::Param(p, s))
-                }
-                _ => {
-                    rf.missing(
-                        "pattern",
-                        "give either `pattern:` or `pattern_param:` (not both)",
-                    );
-                    None
-                }
-            };
-            let Some(pattern) = pattern else { continue };
-            FactKind::Regex {
-                attributes,
-                pattern,
-                case_insensitive,
-            }
-        } else if let Some(c) = f.node("consent") {
-            let mut cf = Fields::new(
-                file,
-                c,
-                format!("`consent` of fact `{name}`"),
-                "pack",
-                f.problems_ref(),
-            );
-            cf.deny_unknown(&["purpose", "guardian_below_age"]);
-            let Some((purpose, _)) = cf.string("purpose") else {
-                cf.missing("purpose", "name the purpose, e.g. purpose: videoconference");
-                continue;
-            };
-            let mut ages = BTreeMap::new();
-            for (ck, cv) in cf.map("guardian_below_age").unwrap_or_default() {
-                let country = ck.scalar_text().unwrap_or_default();
-                match cv.value {
-                    NodeValue::Int(n) => {
-                        let key = if country == "default" {
-                            country
-                        } else {
-                            country.to_uppercase()
-                        };
-                        ages.insert(key, n);
-                    }
-                    _ => cf.push(
-                        Problem::error(
-                            "pack::wrong-type",
-                            format!("age for `{country}` must be a whole number"),
-                        )
-                        .at(
-                            file,
-                            cv.span,
-                            format!("found {}", cv.type_name()),
-                        ),
-                    ),
-                }
-            }
-            FactKind::Consent {
-                purpose: purpose.to_lowercase(),
-                guardian_below_age: ages,
-            }
-        } else if let Some(m) = f.node("module_access") {
-            let mut mf = Fields::new(
-                file,
-                m,
-                format!("`module_access` of fact `{name}`"),
-                "pack",
-                f.problems_ref(),
-            );
-            mf.deny_unknown(&["module"]);
-            let Some((module, _)) = mf.string("module") else {
-                mf.missing("module", "name the module, e.g. module: videoconference");
-                continue;
-            };
-            FactKind::ModuleAccess {
-                module: module.to_lowercase(),
-            }
-        } else {
-            f.missing(
-                "regex",
-                "a fact is one of `regex:`, `consent:` or `module_access:`",
-            );
-            continue;
-        };
-        out.push(FactDef {
-            name,
-            span: k.span,
-            description,
-            kind,
         });
     }
     out

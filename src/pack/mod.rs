@@ -7,6 +7,7 @@
 
 pub mod facts;
 pub mod manifest;
+pub mod national_id;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -708,16 +709,13 @@ fn schema_text(packs: &[Pack], facts: &[CompiledFact], extra: &[String]) -> Stri
 
 /// The record kinds a policy's principal constraint admits.
 fn kinds_of(policy: &Policy) -> Vec<RecordKind> {
-    let all = vec![
-        RecordKind::Account,
-        RecordKind::Service,
-        RecordKind::Consent,
-    ];
-    let of = |t: &cedar_policy::EntityTypeName| match t.to_string().as_str() {
-        "Account" => vec![RecordKind::Account],
-        "Service" => vec![RecordKind::Service],
-        "Consent" => vec![RecordKind::Consent],
-        _ => Vec::new(),
+    let all = RecordKind::ALL.to_vec();
+    let of = |t: &cedar_policy::EntityTypeName| {
+        let name = t.to_string();
+        RecordKind::ALL
+            .into_iter()
+            .filter(|k| k.entity_type() == name)
+            .collect::<Vec<_>>()
     };
     match policy.principal_constraint() {
         PrincipalConstraint::Is(t) | PrincipalConstraint::IsIn(t, _) => of(&t),
@@ -887,6 +885,9 @@ fn load_policy_file(
         for ph in placeholders(&message) {
             let known = ph == "key"
                 || ph == "age"
+                || ph
+                    .strip_suffix("_days")
+                    .is_some_and(|d| kinds.iter().any(|k| columns::by_name(*k, d).is_some()))
                 || kinds.iter().any(|k| columns::by_name(*k, &ph).is_some());
             if !known {
                 problems.push(fail(

@@ -403,6 +403,29 @@ pub static ACCOUNT: &[Canonical] = &[
             "pwd",
         ],
     ),
+    attr(
+        "children",
+        Set,
+        Normalize::None,
+        &[
+            "children",
+            "kinder",
+            "linkedstudents",
+            "students",
+            "schuelerids",
+            "boern",
+            "barn",
+            "child",
+        ],
+    ),
+    attr(
+        "subjects",
+        Set,
+        Normalize::Lower,
+        &[
+            "subjects", "faecher", "fach", "subject", "fag", "amnen", "amne",
+        ],
+    ),
 ];
 
 /// Canonical attributes of consent-register entries.
@@ -533,7 +556,7 @@ pub static SERVICE: &[Canonical] = &[
 /// The canonical attributes of a record kind.
 pub fn canonical_for(kind: RecordKind) -> &'static [Canonical] {
     match kind {
-        RecordKind::Account => ACCOUNT,
+        RecordKind::Account | RecordKind::Person => ACCOUNT,
         RecordKind::Consent => CONSENT,
         RecordKind::Service => SERVICE,
     }

@@ -218,7 +218,7 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
             );
             continue;
         }
-        if kind == RecordKind::Account {
+        if matches!(kind, RecordKind::Account | RecordKind::Person) {
             if let Some(first) = seen_keys.get(&record.key) {
                 out.problems.push(
                     Problem::error(
@@ -335,7 +335,7 @@ pub fn type_word(ty: columns::AttrType) -> &'static str {
 /// The key of a record: `id`, else `username` for accounts; `id`, else `person` for consents.
 pub fn record_key(record: &Record) -> Option<String> {
     let candidates: &[&str] = match record.kind {
-        RecordKind::Account => &["id", "username"],
+        RecordKind::Account | RecordKind::Person => &["id", "username"],
         RecordKind::Consent => &["id", "person"],
         RecordKind::Service => &["module"],
     };
@@ -348,7 +348,7 @@ pub fn record_key(record: &Record) -> Option<String> {
 /// Which canonical attributes a kind needs, as alternatives: one of each inner list.
 pub fn required(kind: RecordKind) -> &'static [&'static [&'static str]] {
     match kind {
-        RecordKind::Account => &[&["id", "username"]],
+        RecordKind::Account | RecordKind::Person => &[&["id", "username"]],
         RecordKind::Consent => &[&["person"], &["purpose"]],
         RecordKind::Service => &[&["module"]],
     }
@@ -358,6 +358,9 @@ fn key_help(kind: RecordKind) -> String {
     match kind {
         RecordKind::Account => {
             "every account needs an id or a username; fill in the cell or remove the row".into()
+        }
+        RecordKind::Person => {
+            "every person needs an id or a username; fill in the cell or remove the row".into()
         }
         RecordKind::Consent => {
             "every consent needs the person it belongs to; fill in the cell or remove the row"

@@ -21,6 +21,7 @@ pub fn list_keys(kind: RecordKind) -> &'static [&'static str] {
     match kind {
         RecordKind::Account => &["accounts", "users", "konten", "benutzer"],
         RecordKind::Consent => &["consents", "einwilligungen"],
+        RecordKind::Person => &["people", "persons", "personen"],
         RecordKind::Service => &["modules"],
     }
 }
@@ -85,7 +86,7 @@ pub fn read(
             else {
                 continue;
             };
-            if kind == RecordKind::Account {
+            if matches!(kind, RecordKind::Account | RecordKind::Person) {
                 if let Some(first) = seen.get(&record.key) {
                     out.problems.push(
                         Problem::error(

@@ -1,0 +1,832 @@
+//! Compiling facts and evaluating them for a record, with the look-ups across inputs they
+//! need (consents by person, platform modules, records of other kinds by attribute).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+use regex::{Regex, RegexBuilder};
+
+use super::{ConsentStatus, FactKind, Pattern};
+use crate::pack::manifest::ParamValue;
+use crate::pack::national_id;
+use crate::pack::{Pack, PackRequest};
+use crate::problem::Problem;
+use crate::record::{Record, RecordKind, Value};
+use crate::source::columns::normalize_name;
+use crate::source::{FileId, Span};
+
+/// The largest compiled regex accepted (the `regex` crate is linear-time; this bounds memory).
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// The longest pattern accepted.
+const MAX_PATTERN_LEN: usize = 4096;
+
+/// How a compiled fact is evaluated.
+#[derive(Debug, Clone)]
+pub enum Compiled {
+    /// Any attribute matches.
+    Regex {
+        /// Attribute names.
+        attributes: Vec<String>,
+        /// The pattern.
+        regex: Regex,
+    },
+    /// Any other kind: evaluated from its definition.
+    Plain(FactKind),
+}
+
+/// A fact ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledFact {
+    /// The fact name.
+    pub name: String,
+    /// How it is evaluated.
+    pub how: Compiled,
+}
+
+impl CompiledFact {
+    /// The fact name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Compiles the facts of all packs, checking names are unique and patterns compile.
+pub fn compile(
+    packs: &[Pack],
+    params: &BTreeMap<String, BTreeMap<String, ParamValue>>,
+    req: &PackRequest,
+    problems: &mut Vec<Problem>,
+) -> Vec<CompiledFact> {
+    let mut out: Vec<CompiledFact> = Vec::new();
+    let mut seen: HashMap<String, (FileId, Span)> = HashMap::new();
+    for pack in packs {
+        let file = pack.manifest_file;
+        for def in &pack.manifest.facts {
+            if let Some((other_file, other_span)) = seen.get(&def.name) {
+                let mut p = Problem::error(
+                    "pack::duplicate-fact",
+                    format!("fact `{}` is defined twice", def.name),
+                )
+                .at(file, def.span, "second definition")
+                .with_help("fact names are shared by all packs; rename one of them");
+                if *other_file == file {
+                    p = p.with_label(*other_span, "first definition");
+                }
+                problems.push(p);
+                continue;
+            }
+            seen.insert(def.name.clone(), (file, def.span));
+            let how = match &def.kind {
+                FactKind::Regex {
+                    attributes,
+                    pattern,
+                    case_insensitive,
+                } => {
+                    let (text, at_file, at_span) = match pattern {
+                        Pattern::Literal(p, s) => (p.clone(), file, *s),
+                        Pattern::Param(name, s) => {
+                            let value = params
+                                .get(&pack.manifest.id)
+                                .and_then(|m| m.get(name))
+                                .map(ParamValue::display)
+                                .unwrap_or_default();
+                            let origin = req
+                                .overrides
+                                .iter()
+                                .find(|o| o.pack.0 == pack.manifest.id && &o.name.0 == name)
+                                .map_or((file, *s), |o| (o.file, o.value.span));
+                            (value, origin.0, origin.1)
+                        }
+                    };
+                    if text.chars().count() > MAX_PATTERN_LEN {
+                        problems.push(
+                            Problem::error("pack::bad-regex", format!("the pattern of fact `{}` is longer than {MAX_PATTERN_LEN} characters", def.name))
+                                .at(at_file, at_span, "too long")
+                                .with_help("simplify the pattern"),
+                        );
+                        continue;
+                    }
+                    match RegexBuilder::new(&text)
+                        .case_insensitive(*case_insensitive)
+                        .size_limit(REGEX_SIZE_LIMIT)
+                        .build()
+                    {
+                        Ok(regex) => Compiled::Regex {
+                            attributes: attributes.iter().map(|(a, _)| a.clone()).collect(),
+                            regex,
+                        },
+                        Err(e) => {
+                            let msg = e.to_string();
+                            let last = msg.lines().last().unwrap_or("").trim().to_owned();
+                            problems.push(
+                                Problem::error("pack::bad-regex", format!("the pattern of fact `{}` is not a valid regex", def.name))
+                                    .at(at_file, at_span, if last.is_empty() { "invalid pattern".to_owned() } else { last })
+                                    .with_help("see the syntax of the Rust `regex` crate; look-around and back-references are not supported"),
+                            );
+                            continue;
+                        }
+                    }
+                }
+                other => Compiled::Plain(other.clone()),
+            };
+            out.push(CompiledFact {
+                name: def.name.clone(),
+                how,
+            });
+        }
+    }
+    out
+}
+
+/// Lower-cased, trimmed text of an attribute, for matching across inputs.
+fn match_value(record: &Record, attr: &str) -> Vec<String> {
+    let value = if attr == "key" {
+        return vec![record.key.trim().to_lowercase()];
+    } else {
+        record.attrs.get(attr).or_else(|| record.extra.get(attr))
+    };
+    match value.map(|a| &a.value) {
+        Some(Value::Set(items)) => items.iter().map(|i| i.trim().to_lowercase()).collect(),
+        Some(v) => vec![v.display().trim().to_lowercase()],
+        None => Vec::new(),
+    }
+    .into_iter()
+    .filter(|v| !v.is_empty())
+    .collect()
+}
+
+/// Whether an account is active: not disabled, not pending deletion.
+pub fn is_active(record: &Record) -> bool {
+    record.get("enabled").and_then(|a| a.value.as_bool()) != Some(false)
+        && !matches!(
+            record.str("state"),
+            Some("disabled" | "pending_deletion" | "deleted")
+        )
+}
+
+/// What facts may look up beyond the record itself.
+#[derive(Debug, Default)]
+pub struct FactInputs<'a> {
+    /// Consent-register entries by person key.
+    pub consents: HashMap<&'a str, Vec<&'a Record>>,
+    /// Platform modules.
+    pub services: Vec<&'a Record>,
+    /// The evaluation date.
+    pub today: NaiveDate,
+    /// The school's country (upper case), e.g. `DE`.
+    pub country: String,
+    /// Record kinds with at least one record.
+    kinds: HashSet<RecordKind>,
+    /// (kind, attribute) -> lower-cased value -> records.
+    index: HashMap<(RecordKind, String), HashMap<String, Vec<&'a Record>>>,
+    /// Duplicate facts: fact name -> value tuple -> number of active accounts.
+    duplicates: HashMap<String, HashMap<Vec<String>, usize>>,
+}
+
+impl<'a> FactInputs<'a> {
+    /// Indexes `records` for the look-ups that `facts` need.
+    pub fn new(
+        records: &'a [Record],
+        today: NaiveDate,
+        country: &str,
+        facts: &[CompiledFact],
+    ) -> Self {
+        let mut out = Self {
+            today,
+            country: country.to_uppercase(),
+            ..Self::default()
+        };
+        let mut needed: HashSet<(RecordKind, String)> = HashSet::new();
+        for f in facts {
+            match &f.how {
+                Compiled::Plain(
+                    FactKind::MissingIn { kind, match_on }
+                    | FactKind::DiffersFrom { kind, match_on, .. },
+                ) => {
+                    for a in match_on {
+                        needed.insert((*kind, a.clone()));
+                    }
+                }
+                Compiled::Plain(FactKind::LinksTo { .. }) => {
+                    for a in ["key", "id", "username"] {
+                        needed.insert((RecordKind::Account, a.to_owned()));
+                    }
+                }
+                Compiled::Plain(FactKind::Duplicate { .. }) => {
+                    out.duplicates.insert(f.name.clone(), HashMap::new());
+                }
+                _ => {}
+            }
+        }
+        for r in records {
+            out.kinds.insert(r.kind);
+            match r.kind {
+                RecordKind::Consent => {
+                    if let Some(p) = r.str("person") {
+                        out.consents.entry(p).or_default().push(r);
+                    }
+                }
+                RecordKind::Service => out.services.push(r),
+                RecordKind::Account | RecordKind::Person => {}
+            }
+            for (kind, attr) in &needed {
+                if *kind == r.kind {
+                    for v in match_value(r, attr) {
+                        out.index
+                            .entry((*kind, attr.clone()))
+                            .or_default()
+                            .entry(v)
+                            .or_default()
+                            .push(r);
+                    }
+                }
+            }
+            if r.kind == RecordKind::Account && is_active(r) {
+                for f in facts {
+                    if let Compiled::Plain(FactKind::Duplicate { attributes }) = &f.how
+                        && let Some(tuple) = identity(r, attributes)
+                        && let Some(m) = out.duplicates.get_mut(&f.name)
+                    {
+                        *m.entry(tuple).or_default() += 1;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The consents of an account: entries whose person is its key or its username.
+    pub fn consents_of(&self, record: &Record) -> Vec<&'a Record> {
+        let mut out: Vec<&'a Record> = self
+            .consents
+            .get(record.key.as_str())
+            .cloned()
+            .unwrap_or_default();
+        if let Some(u) = record.str("username").filter(|u| *u != record.key) {
+            out.extend(self.consents.get(u).into_iter().flatten().copied());
+        }
+        out
+    }
+
+    /// Whether a consent entry is in force at the evaluation date.
+    pub fn in_force(&self, consent: &Record) -> bool {
+        self.granted(consent) && !self.withdrawn(consent)
+    }
+
+    fn granted(&self, consent: &Record) -> bool {
+        consent
+            .get("granted")
+            .and_then(|a| a.value.as_date())
+            .is_none_or(|d| d <= self.today)
+    }
+
+    fn withdrawn(&self, consent: &Record) -> bool {
+        consent
+            .get("withdrawn")
+            .and_then(|a| a.value.as_date())
+            .is_some_and(|d| d <= self.today)
+    }
+
+    /// The purposes for which an account holds a consent in force (by anyone).
+    pub fn consent_purposes(&self, record: &Record) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .consents_of(record)
+            .into_iter()
+            .filter(|c| self.in_force(c))
+            .filter_map(|c| c.str("purpose").map(str::to_owned))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Records of `kind` matching `record` on any of `match_on`.
+    fn matches(&self, kind: RecordKind, match_on: &[String], record: &Record) -> Vec<&'a Record> {
+        let mut out: Vec<&'a Record> = Vec::new();
+        for attr in match_on {
+            let Some(index) = self.index.get(&(kind, attr.clone())) else {
+                continue;
+            };
+            for v in match_value(record, attr) {
+                for r in index.get(&v).into_iter().flatten() {
+                    if !out.iter().any(|o| std::ptr::eq(*o, *r)) {
+                        out.push(r);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The identity tuple of a record for a duplicate fact: all attributes present, lower-cased.
+fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
+    attributes
+        .iter()
+        .map(|a| match_value(record, a).into_iter().next())
+        .collect()
+}
+
+/// Whole years from `birth` to `today`.
+pub fn age(birth: NaiveDate, today: NaiveDate) -> i64 {
+    let mut years = i64::from(today.year() - birth.year());
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years
+}
+
+fn text_values(record: &Record, attr: &str) -> Vec<String> {
+    match record
+        .attrs
+        .get(attr)
+        .or_else(|| record.extra.get(attr))
+        .map(|a| &a.value)
+    {
+        Some(Value::Set(items)) => items.clone(),
+        Some(v) => vec![v.display()],
+        None => Vec::new(),
+    }
+}
+
+/// The attribute of `record` that makes the fact true, to point a finding at it (for facts
+/// about attributes: regex, national_id, column, duplicate, differs_from, links_to).
+pub fn matched_attribute(
+    fact: &CompiledFact,
+    record: &Record,
+    inputs: &FactInputs<'_>,
+) -> Option<String> {
+    match &fact.how {
+        Compiled::Regex { attributes, regex } => attributes
+            .iter()
+            .find(|a| text_values(record, a).iter().any(|v| regex.is_match(v)))
+            .cloned(),
+        Compiled::Plain(kind) => match kind {
+            FactKind::NationalId { attributes, kinds } => attributes
+                .iter()
+                .find(|a| {
+                    text_values(record, a)
+                        .iter()
+                        .any(|v| national_id::contains(v, kinds))
+                })
+                .cloned(),
+            FactKind::Column { names } => record
+                .extra
+                .iter()
+                .find(|(name, a)| {
+                    names.contains(&normalize_name(name)) && !a.value.display().trim().is_empty()
+                })
+                .map(|(name, _)| name.clone()),
+            FactKind::Duplicate { attributes } => {
+                let tuple = identity(record, attributes)?;
+                let count = inputs
+                    .duplicates
+                    .get(&fact.name)?
+                    .get(&tuple)
+                    .copied()
+                    .unwrap_or(0);
+                (count > 1 && record.kind == RecordKind::Account && is_active(record))
+                    .then(|| attributes.first().cloned())
+                    .flatten()
+            }
+            FactKind::DiffersFrom {
+                kind,
+                match_on,
+                attributes,
+            } => {
+                let other = inputs.matches(*kind, match_on, record).into_iter().next()?;
+                attributes
+                    .iter()
+                    .find(|a| {
+                        let (mine, theirs) = (text_values(record, a), text_values(other, a));
+                        !mine.is_empty() && !theirs.is_empty() && mine != theirs
+                    })
+                    .cloned()
+            }
+            FactKind::LinksTo { attribute, role } => {
+                let linked = text_values(record, attribute);
+                let hit = linked.iter().any(|k| {
+                    let k = k.trim().to_lowercase();
+                    ["key", "id", "username"].iter().any(|attr| {
+                        inputs
+                            .index
+                            .get(&(RecordKind::Account, (*attr).to_owned()))
+                            .and_then(|m| m.get(&k))
+                            .into_iter()
+                            .flatten()
+                            .any(|r| {
+                                is_active(r)
+                                    && role.as_ref().is_none_or(|role| r.has_in_set("roles", role))
+                            })
+                    })
+                });
+                hit.then(|| attribute.clone())
+            }
+            _ => None,
+        },
+    }
+}
+
+/// Evaluates one fact for one record. `age` is the record's age, if known.
+pub fn evaluate(
+    fact: &CompiledFact,
+    record: &Record,
+    inputs: &FactInputs<'_>,
+    age: Option<i64>,
+) -> bool {
+    let Compiled::Plain(kind) = &fact.how else {
+        return matched_attribute(fact, record, inputs).is_some();
+    };
+    match kind {
+        FactKind::Regex { .. }
+        | FactKind::NationalId { .. }
+        | FactKind::Column { .. }
+        | FactKind::Duplicate { .. }
+        | FactKind::DiffersFrom { .. }
+        | FactKind::LinksTo { .. } => matched_attribute(fact, record, inputs).is_some(),
+        FactKind::MissingIn { kind, match_on } => {
+            inputs.kinds.contains(kind) && inputs.matches(*kind, match_on, record).is_empty()
+        }
+        FactKind::Consent {
+            purpose,
+            guardian_below_age,
+            status,
+        } => {
+            if record.kind != RecordKind::Account {
+                return false;
+            }
+            let threshold = guardian_below_age
+                .get(&inputs.country)
+                .or_else(|| guardian_below_age.get("default"))
+                .copied()
+                .unwrap_or(16);
+            // Unknown age: students are treated as minors, everyone else as adults.
+            let minor = match age {
+                Some(a) => a < threshold,
+                None => record.has_in_set("roles", "student"),
+            };
+            let consents: Vec<&Record> = inputs
+                .consents_of(record)
+                .into_iter()
+                .filter(|c| c.str("purpose") == Some(purpose.as_str()))
+                .collect();
+            let valid = consents
+                .iter()
+                .any(|c| inputs.in_force(c) && (!minor || c.str("granted_by") == Some("guardian")));
+            match status {
+                ConsentStatus::Valid => valid,
+                ConsentStatus::Withdrawn => !valid && consents.iter().any(|c| inputs.withdrawn(c)),
+            }
+        }
+        FactKind::ModuleAccess { module } => {
+            if record.kind != RecordKind::Account {
+                return false;
+            }
+            inputs.services.iter().any(|s| {
+                s.str("module") == Some(module.as_str())
+                    && s.get("enabled").and_then(|a| a.value.as_bool()) != Some(false)
+                    && s.get("allowed_roles")
+                        .and_then(|a| a.value.as_set())
+                        .is_none_or(|allowed| allowed.iter().any(|r| record.has_in_set("roles", r)))
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Span;
+
+    fn date(s: &str) -> NaiveDate {
+        crate::source::value::parse_date(s).unwrap_or_default()
+    }
+
+    fn account(key: &str, roles: &[&str], birth: Option<&str>) -> Record {
+        let mut r = Record::new(RecordKind::Account, FileId(0), Span::default());
+        r.key = key.into();
+        r.set("username", Value::Str(key.into()), Span::default());
+        r.set(
+            "roles",
+            Value::Set(roles.iter().map(|s| (*s).to_owned()).collect()),
+            Span::default(),
+        );
+        if let Some(b) = birth {
+            r.set("birth_date", Value::Date(date(b)), Span::default());
+        }
+        r
+    }
+
+    fn consent(person: &str, by: &str, granted: &str, withdrawn: Option<&str>) -> Record {
+        let mut r = Record::new(RecordKind::Consent, FileId(1), Span::default());
+        r.key = person.into();
+        r.set("person", Value::Str(person.into()), Span::default());
+        r.set(
+            "purpose",
+            Value::Str("videoconference".into()),
+            Span::default(),
+        );
+        r.set("granted_by", Value::Str(by.into()), Span::default());
+        r.set("granted", Value::Date(date(granted)), Span::default());
+        if let Some(w) = withdrawn {
+            r.set("withdrawn", Value::Date(date(w)), Span::default());
+        }
+        r
+    }
+
+    fn plain(kind: FactKind) -> CompiledFact {
+        CompiledFact {
+            name: "f".into(),
+            how: Compiled::Plain(kind),
+        }
+    }
+
+    fn consent_fact() -> CompiledFact {
+        consent_fact_with(ConsentStatus::Valid)
+    }
+
+    fn consent_fact_with(status: ConsentStatus) -> CompiledFact {
+        plain(FactKind::Consent {
+            purpose: "videoconference".into(),
+            status,
+            guardian_below_age: BTreeMap::from([
+                ("DE".into(), 16),
+                ("DK".into(), 15),
+                ("SE".into(), 13),
+                ("default".into(), 16),
+            ]),
+        })
+    }
+
+    #[test]
+    fn ages_in_whole_years() {
+        assert_eq!(age(date("2010-11-23"), date("2026-11-22")), 15);
+        assert_eq!(age(date("2010-11-22"), date("2026-11-22")), 16);
+    }
+
+    #[test]
+    fn minors_need_guardian_consent_by_country() {
+        let records = vec![
+            consent("s1", "self", "2026-09-01", None),
+            consent("s2", "guardian", "2026-09-01", None),
+            consent("s3", "guardian", "2026-09-01", Some("2026-10-01")),
+        ];
+        let fact = consent_fact();
+        let today = date("2026-11-22");
+        let de = FactInputs::new(&records, today, "DE", &[]);
+        let dk = FactInputs::new(&records, today, "dk", &[]);
+        // 15 years old: a minor in Germany (16), not in Denmark (15).
+        let s1 = account("s1", &["student"], Some("2011-01-01"));
+        assert!(!evaluate(&fact, &s1, &de, Some(15)));
+        assert!(evaluate(&fact, &s1, &dk, Some(15)));
+        let s2 = account("s2", &["student"], None);
+        assert!(evaluate(&fact, &s2, &de, None));
+        let s3 = account("s3", &["student"], None);
+        assert!(
+            !evaluate(&fact, &s3, &de, None),
+            "withdrawn consent no longer counts"
+        );
+        let s4 = account("s4", &["teacher"], None);
+        assert!(!evaluate(&fact, &s4, &de, None), "no consent at all");
+    }
+
+    #[test]
+    fn module_access_by_roles_and_enabled() {
+        let mut svc = Record::new(RecordKind::Service, FileId(2), Span::default());
+        svc.set(
+            "module",
+            Value::Str("videoconference".into()),
+            Span::default(),
+        );
+        svc.set(
+            "allowed_roles",
+            Value::Set(vec!["student".into()]),
+            Span::default(),
+        );
+        let records = vec![svc];
+        let inputs = FactInputs::new(&records, date("2026-11-22"), "DE", &[]);
+        let fact = plain(FactKind::ModuleAccess {
+            module: "videoconference".into(),
+        });
+        assert!(evaluate(
+            &fact,
+            &account("a", &["student"], None),
+            &inputs,
+            None
+        ));
+        assert!(!evaluate(
+            &fact,
+            &account("b", &["teacher"], None),
+            &inputs,
+            None
+        ));
+    }
+
+    #[test]
+    fn regex_matches_any_listed_attribute() -> Result<(), regex::Error> {
+        let fact = CompiledFact {
+            name: "g".into(),
+            how: Compiled::Regex {
+                attributes: vec!["username".into(), "roles".into()],
+                regex: RegexBuilder::new("^lehrer[0-9]*$")
+                    .case_insensitive(true)
+                    .build()?,
+            },
+        };
+        let inputs = FactInputs::default();
+        assert!(evaluate(
+            &fact,
+            &account("Lehrer1", &[], None),
+            &inputs,
+            None
+        ));
+        assert!(!evaluate(
+            &fact,
+            &account("anna.lehrer", &[], None),
+            &inputs,
+            None
+        ));
+        Ok(())
+    }
+
+    fn person(kind: RecordKind, key: &str, given: &str) -> Record {
+        let mut r = account(key, &["teacher"], None);
+        r.kind = kind;
+        r.set("id", Value::Str(key.into()), Span::default());
+        r.set("given_name", Value::Str(given.into()), Span::default());
+        r
+    }
+
+    #[test]
+    fn missing_in_needs_the_other_input_to_exist() {
+        let fact = plain(FactKind::MissingIn {
+            kind: RecordKind::Person,
+            match_on: vec!["id".into()],
+        });
+        let only_accounts = vec![person(RecordKind::Account, "a1", "Anna")];
+        let inputs = FactInputs::new(
+            &only_accounts,
+            date("2026-11-22"),
+            "DE",
+            std::slice::from_ref(&fact),
+        );
+        assert!(
+            !evaluate(&fact, &only_accounts[0], &inputs, None),
+            "no leading-system export: unknown, not missing"
+        );
+        let both = vec![
+            person(RecordKind::Account, "a1", "Anna"),
+            person(RecordKind::Account, "a2", "Ben"),
+            person(RecordKind::Person, "A1", "Anna"),
+        ];
+        let inputs = FactInputs::new(&both, date("2026-11-22"), "DE", std::slice::from_ref(&fact));
+        assert!(
+            !evaluate(&fact, &both[0], &inputs, None),
+            "matched case-insensitively"
+        );
+        assert!(evaluate(&fact, &both[1], &inputs, None));
+    }
+
+    #[test]
+    fn differs_from_names_the_attribute() {
+        let fact = plain(FactKind::DiffersFrom {
+            kind: RecordKind::Person,
+            match_on: vec!["id".into()],
+            attributes: vec!["family_name".into(), "given_name".into()],
+        });
+        let records = vec![
+            person(RecordKind::Account, "a1", "Anna"),
+            person(RecordKind::Person, "a1", "Anne"),
+        ];
+        let inputs = FactInputs::new(
+            &records,
+            date("2026-11-22"),
+            "DE",
+            std::slice::from_ref(&fact),
+        );
+        assert_eq!(
+            matched_attribute(&fact, &records[0], &inputs).as_deref(),
+            Some("given_name")
+        );
+    }
+
+    #[test]
+    fn duplicates_count_active_accounts_only() {
+        let fact = plain(FactKind::Duplicate {
+            attributes: vec!["given_name".into()],
+        });
+        let mut disabled = person(RecordKind::Account, "a3", "Anna");
+        disabled.set("enabled", Value::Bool(false), Span::default());
+        let records = vec![
+            person(RecordKind::Account, "a1", "Anna"),
+            person(RecordKind::Account, "a2", "ANNA"),
+            disabled,
+        ];
+        let inputs = FactInputs::new(
+            &records,
+            date("2026-11-22"),
+            "DE",
+            std::slice::from_ref(&fact),
+        );
+        assert!(evaluate(&fact, &records[0], &inputs, None));
+        assert!(!evaluate(&fact, &records[2], &inputs, None));
+        let single = vec![
+            person(RecordKind::Account, "a1", "Anna"),
+            records[2].clone(),
+        ];
+        let inputs = FactInputs::new(
+            &single,
+            date("2026-11-22"),
+            "DE",
+            std::slice::from_ref(&fact),
+        );
+        assert!(!evaluate(&fact, &single[0], &inputs, None));
+    }
+
+    #[test]
+    fn links_to_active_students() {
+        let fact = plain(FactKind::LinksTo {
+            attribute: "children".into(),
+            role: Some("student".into()),
+        });
+        let mut parent = account("p1", &["guardian"], None);
+        parent.set("children", Value::Set(vec!["s1".into()]), Span::default());
+        let mut orphan = account("p2", &["guardian"], None);
+        orphan.set("children", Value::Set(vec!["s2".into()]), Span::default());
+        let mut gone = account("s2", &["student"], None);
+        gone.set(
+            "state",
+            Value::Str("pending_deletion".into()),
+            Span::default(),
+        );
+        let records = vec![parent, orphan, account("s1", &["student"], None), gone];
+        let inputs = FactInputs::new(
+            &records,
+            date("2026-11-22"),
+            "DE",
+            std::slice::from_ref(&fact),
+        );
+        assert!(evaluate(&fact, &records[0], &inputs, None));
+        assert!(!evaluate(&fact, &records[1], &inputs, None));
+    }
+
+    #[test]
+    fn withdrawn_consent_without_a_newer_one() {
+        let records = vec![
+            consent("s1", "guardian", "2025-09-01", Some("2026-10-01")),
+            consent("s2", "guardian", "2025-09-01", Some("2026-10-01")),
+            consent("s2", "guardian", "2026-10-05", None),
+        ];
+        let fact = consent_fact_with(ConsentStatus::Withdrawn);
+        let inputs = FactInputs::new(&records, date("2026-11-22"), "DE", &[]);
+        assert!(evaluate(
+            &fact,
+            &account("s1", &["student"], None),
+            &inputs,
+            None
+        ));
+        assert!(!evaluate(
+            &fact,
+            &account("s2", &["student"], None),
+            &inputs,
+            None
+        ));
+    }
+
+    #[test]
+    fn national_ids_and_columns() {
+        let fact = plain(FactKind::NationalId {
+            attributes: vec!["username".into(), "email".into()],
+            kinds: vec![crate::pack::national_id::IdKind::SePersonnummer],
+        });
+        let inputs = FactInputs::default();
+        assert!(evaluate(
+            &fact,
+            &account("elev8112189876", &["student"], None),
+            &inputs,
+            None
+        ));
+        assert!(!evaluate(
+            &fact,
+            &account("elev.berg", &["student"], None),
+            &inputs,
+            None
+        ));
+        let col = plain(FactKind::Column {
+            names: vec!["ethnicity".into()],
+        });
+        let mut r = account("a", &[], None);
+        assert!(!evaluate(&col, &r, &inputs, None));
+        r.extra.insert(
+            "Ethnicity".into(),
+            crate::record::Attr {
+                value: Value::Str("x".into()),
+                span: Span::default(),
+            },
+        );
+        assert_eq!(
+            matched_attribute(&col, &r, &inputs).as_deref(),
+            Some("Ethnicity")
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! National identity numbers: Swedish personnummer (Luhn check), Danish CPR (valid date) and
+//! German Steuer-ID (ISO 7064 MOD 11,10 check digit and digit-frequency rule).
+//!
+//! Used by the `national_id` fact to find such numbers where they do not belong (usernames,
+//! e-mail addresses, ids). Numbers are searched as runs of digits (with the usual separators)
+//! not adjacent to other digits, then validated, so that ordinary ids rarely match.
+
+use chrono::NaiveDate;
+
+/// A kind of national identity number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// Swedish personnummer or samordningsnummer: `YYMMDD-NNNN`, `YYYYMMDDNNNN`, Luhn-checked.
+    SePersonnummer,
+    /// Danish CPR number: `DDMMYY-NNNN` with a valid date.
+    DkCpr,
+    /// German tax identification number: 11 digits with a valid check digit.
+    DeSteuerId,
+}
+
+impl IdKind {
+    /// Parses a kind name from pack.yaml.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "se_personnummer" => Some(Self::SePersonnummer),
+            "dk_cpr" => Some(Self::DkCpr),
+            "de_steuer_id" => Some(Self::DeSteuerId),
+            _ => None,
+        }
+    }
+
+    /// All kind names, for help texts.
+    pub const NAMES: &'static [&'static str] = &["se_personnummer", "dk_cpr", "de_steuer_id"];
+}
+
+/// Runs of digits in `text`, allowing one `-`, `+` or space between digit groups, as
+/// (digits only, whether a separator was present). Runs touching other digits are whole runs.
+fn digit_runs(text: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars.get(i).is_some_and(char::is_ascii_digit) {
+            i += 1;
+            continue;
+        }
+        let mut digits = String::new();
+        let mut sep = false;
+        while let Some(&c) = chars.get(i) {
+            if c.is_ascii_digit() {
+                digits.push(c);
+                i += 1;
+            } else if matches!(c, '-' | '+' | ' ')
+                && !sep
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+                && (digits.len() == 6 || digits.len() == 8)
+            {
+                sep = true;
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        out.push((digits, sep));
+    }
+    out
+}
+
+fn luhn_ok(digits: &str) -> bool {
+    let mut sum = 0;
+    for (i, c) in digits.chars().rev().enumerate() {
+        let Some(d) = c.to_digit(10) else {
+            return false;
+        };
+        let v = if i % 2 == 1 { d * 2 } else { d };
+        sum += if v > 9 { v - 9 } else { v };
+    }
+    sum % 10 == 0
+}
+
+fn date_ok(year: i32, month: u32, day: u32) -> bool {
+    NaiveDate::from_ymd_opt(year, month, day).is_some()
+}
+
+fn two(digits: &str, at: usize) -> Option<u32> {
+    digits.get(at..at + 2)?.parse().ok()
+}
+
+/// Whether `digits` (10 or 12 digits) is a valid Swedish personnummer or samordningsnummer.
+pub fn is_se_personnummer(digits: &str) -> bool {
+    let ten = match digits.len() {
+        10 => digits,
+        12 => digits.get(2..).unwrap_or(""),
+        _ => return false,
+    };
+    let (Some(yy), Some(mm), Some(dd)) = (two(ten, 0), two(ten, 2), two(ten, 4)) else {
+        return false;
+    };
+    let day = if dd > 60 { dd - 60 } else { dd }; // samordningsnummer
+    let year = 2000 + i32::try_from(yy).unwrap_or(0);
+    date_ok(year, mm, day) && luhn_ok(ten)
+}
+
+/// Whether `digits` (10 digits) is a Danish CPR number with a valid date.
+pub fn is_dk_cpr(digits: &str) -> bool {
+    if digits.len() != 10 {
+        return false;
+    }
+    let (Some(dd), Some(mm), Some(yy)) = (two(digits, 0), two(digits, 2), two(digits, 4)) else {
+        return false;
+    };
+    // The century follows from the 7th digit; any century makes the date check the same but
+    // for 29 February, so check both candidate centuries.
+    let y = i32::try_from(yy).unwrap_or(0);
+    date_ok(1900 + y, mm, dd) || date_ok(2000 + y, mm, dd)
+}
+
+/// Whether `digits` (11 digits) is a valid German Steuer-ID.
+pub fn is_de_steuer_id(digits: &str) -> bool {
+    if digits.len() != 11 || digits.starts_with('0') {
+        return false;
+    }
+    let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+    if d.len() != 11 {
+        return false;
+    }
+    // In the first ten digits exactly one digit occurs two or three times, the others once.
+    let mut counts = [0u8; 10];
+    for &x in d.iter().take(10) {
+        if let Some(c) = counts.get_mut(x as usize) {
+            *c += 1;
+        }
+    }
+    let repeated = counts.iter().filter(|&&c| c >= 2).count();
+    if repeated != 1 || counts.iter().any(|&c| c > 3) {
+        return false;
+    }
+    // ISO 7064 MOD 11,10.
+    let mut product = 10;
+    for &x in d.iter().take(10) {
+        let mut sum = (x + product) % 10;
+        if sum == 0 {
+            sum = 10;
+        }
+        product = (sum * 2) % 11;
+    }
+    let check = (11 - product) % 10;
+    d.get(10) == Some(&check)
+}
+
+/// Whether `text` contains a national id number of one of `kinds`.
+pub fn contains(text: &str, kinds: &[IdKind]) -> bool {
+    digit_runs(text).iter().any(|(digits, _)| {
+        kinds.iter().any(|k| match k {
+            IdKind::SePersonnummer => is_se_personnummer(digits),
+            IdKind::DkCpr => is_dk_cpr(digits),
+            IdKind::DeSteuerId => is_de_steuer_id(digits),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swedish_personnummer_with_luhn() {
+        // Skatteverket's documented test number 811218-9876.
+        assert!(contains("811218-9876", &[IdKind::SePersonnummer]));
+        assert!(contains(
+            "anna.19811218-9876@skola.example",
+            &[IdKind::SePersonnummer]
+        ));
+        assert!(contains("198112189876", &[IdKind::SePersonnummer]));
+        assert!(
+            !contains("811218-9875", &[IdKind::SePersonnummer]),
+            "wrong check digit"
+        );
+        assert!(
+            !contains("811318-9876", &[IdKind::SePersonnummer]),
+            "month 13"
+        );
+        assert!(!contains("anna.berg", &[IdKind::SePersonnummer]));
+        assert!(
+            !contains("1811218-98761", &[IdKind::SePersonnummer]),
+            "longer digit run"
+        );
+    }
+
+    #[test]
+    fn danish_cpr_needs_a_valid_date() {
+        assert!(contains("020304-1234", &[IdKind::DkCpr]));
+        assert!(contains("elev0203041234", &[IdKind::DkCpr]));
+        assert!(!contains("320304-1234", &[IdKind::DkCpr]), "day 32");
+        assert!(!contains("12345", &[IdKind::DkCpr]));
+    }
+
+    #[test]
+    fn german_steuer_id_check_digit() {
+        // A valid example number from the BZSt test data description: 86095742719.
+        assert!(is_de_steuer_id("86095742719"));
+        assert!(!is_de_steuer_id("86095742718"), "wrong check digit");
+        assert!(!is_de_steuer_id("01234567890"), "leading zero");
+        assert!(!is_de_steuer_id("12345678901"), "no repeated digit");
+        assert!(contains("id-86095742719", &[IdKind::DeSteuerId]));
+    }
+}
