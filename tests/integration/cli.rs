@@ -93,18 +93,38 @@ fn hamburg_example_finds_each_rule() {
             .entry(f["policy"].as_str().unwrap_or("").to_owned())
             .or_insert(0) += 1;
     }
+    // Every policy of the three packs fires at least once (see examples/hamburg-gymnasium/README.md).
     let expected: Vec<(String, i32)> = [
+        ("common.duplicate-identity", 2),
+        ("common.expired-account-enabled", 1),
         ("common.generic-account", 4),
+        ("common.inactive-account", 1),
+        ("common.manual-account-undocumented", 4),
+        ("common.national-id-exposed", 1),
+        ("common.never-used-account", 1),
+        ("common.pending-deletion-can-log-in", 1),
+        ("common.pending-deletion-overdue", 2),
+        ("common.plaintext-password", 1),
+        ("common.special-category-data", 1),
         ("eduport.contract-worker-account", 2),
+        ("eduport.ineligible-staff-category", 1),
         ("eduport.manual-account-cap", 1),
+        ("eduport.missing-account", 1),
+        ("eduport.name-differs-from-leading-system", 1),
+        ("eduport.not-in-leading-system", 1),
+        ("eduport.parent-or-external-account", 3),
+        ("iserv.consent-evidence-incomplete", 1),
+        ("iserv.consent-withdrawn-access", 1),
+        ("iserv.parent-not-linked", 1),
         ("iserv.recording-enabled", 1),
-        ("iserv.videoconference-without-consent", 7),
+        ("iserv.retention-too-long", 1),
+        ("iserv.videoconference-without-consent", 8),
     ]
     .iter()
     .map(|(p, n)| ((*p).to_owned(), *n))
     .collect();
     assert_eq!(by_policy.into_iter().collect::<Vec<_>>(), expected);
-    assert_eq!(doc["summary"]["records"], 118);
+    assert_eq!(doc["summary"]["records"], 177);
     assert_eq!(doc["exit_code"], 1);
     // Every location is relative and inside its file.
     for f in doc["findings"].as_array().into_iter().flatten() {
@@ -130,7 +150,7 @@ fn clean_example_human_and_json() {
 fn running_inside_the_example_folder_uses_relative_names() {
     let (code, out) = run(check(&root().join("examples/hamburg-gymnasium"), &[]));
     assert_eq!(code, 1);
-    assert!(out.contains("[exports/divis-export.csv:"), "{out}");
+    assert!(out.contains("[exports/iserv-konten.csv:"), "{out}");
     assert!(!out.contains(&root().display().to_string()));
 }
 
@@ -319,7 +339,7 @@ fn messages_in_german() {
         check(
             &root(),
             &[
-                "examples/hamburg-gymnasium/exports/divis-export.csv",
+                "examples/hamburg-gymnasium/exports/iserv-konten.csv",
                 "--config",
                 "examples/hamburg-gymnasium/konform.yaml",
                 "--lang",
