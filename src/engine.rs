@@ -141,7 +141,15 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
     }
     let empty_set = || RestrictedExpression::new_set(std::iter::empty());
     if matches!(record.kind, RecordKind::Account | RecordKind::Person) {
-        for set in ["roles", "schools", "groups", "children", "subjects"] {
+        for set in [
+            "roles",
+            "schools",
+            "groups",
+            "children",
+            "subjects",
+            "taught_subjects",
+            "school_forms",
+        ] {
             attrs.entry(set.into()).or_insert_with(empty_set);
         }
         attrs
@@ -317,6 +325,10 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
         let action = uid("Action", "check")?;
         let context = Context::from_pairs([
             ("now".to_owned(), date_expr(ctx.today)),
+            (
+                "school_year_start".to_owned(),
+                date_expr(school_year_start(ctx.today)),
+            ),
             ("params".to_owned(), packs.params_expr()),
         ])
         .map_err(|e| e.to_string())?;
@@ -537,6 +549,17 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
     out
 }
 
+/// The start of the school year containing `today`: the last 1 August on or before it.
+pub fn school_year_start(today: NaiveDate) -> NaiveDate {
+    use chrono::Datelike as _;
+    let year = if today.month() >= 8 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    NaiveDate::from_ymd_opt(year, 8, 1).unwrap_or(today)
+}
+
 fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {
         (1, 11) | (2, 12) | (3, 13) => "th",
@@ -565,6 +588,14 @@ mod tests {
         );
         assert_eq!(out, "school `5012` has 7 (max 5) (empty)");
         assert_eq!(fill_with("no {closing", |_| None), "no {closing");
+    }
+
+    #[test]
+    fn school_years_start_on_1_august() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        assert_eq!(school_year_start(d(2026, 11, 22)), d(2026, 8, 1));
+        assert_eq!(school_year_start(d(2026, 8, 1)), d(2026, 8, 1));
+        assert_eq!(school_year_start(d(2026, 7, 31)), d(2025, 8, 1));
     }
 
     #[test]

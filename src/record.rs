@@ -24,6 +24,8 @@ pub enum RecordKind {
     Consent,
     /// One person of the leading system's export (e.g. DiViS), for reconciliation.
     Person,
+    /// One entry of the school's IT inventory (a system that processes personal data).
+    System,
 }
 
 impl RecordKind {
@@ -34,11 +36,18 @@ impl RecordKind {
             Self::Service => "Service",
             Self::Consent => "Consent",
             Self::Person => "Person",
+            Self::System => "System",
         }
     }
 
     /// Every kind.
-    pub const ALL: [RecordKind; 4] = [Self::Account, Self::Service, Self::Consent, Self::Person];
+    pub const ALL: [RecordKind; 5] = [
+        Self::Account,
+        Self::Service,
+        Self::Consent,
+        Self::Person,
+        Self::System,
+    ];
 
     /// The lowercase name used in konform.yaml (`kind: accounts`) and in messages.
     pub fn name(self) -> &'static str {
@@ -47,6 +56,7 @@ impl RecordKind {
             Self::Service => "service",
             Self::Consent => "consents",
             Self::Person => "people",
+            Self::System => "systems",
         }
     }
 }

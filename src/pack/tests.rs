@@ -171,7 +171,9 @@ fn embedded_packs_load_and_validate() {
     let mut sources = SourceMap::new();
     let (set, problems) = load(&PackRequest::default(), &mut sources);
     assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
-    let ids: Vec<String> = set.map(|s| s.meta.keys().cloned().collect()).unwrap_or_default();
+    let ids: Vec<String> = set
+        .map(|s| s.meta.keys().cloned().collect())
+        .unwrap_or_default();
     for core in [
         "common.generic-account",
         "eduport.contract-worker-account",

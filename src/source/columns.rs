@@ -115,6 +115,7 @@ pub static ACCOUNT: &[Canonical] = &[
             "uid",
             "brugernavn",
             "anvandarnamn",
+            "anvaendarnamn",
             "unilogin",
             "samaccountname",
             "userprincipalname",
@@ -130,6 +131,7 @@ pub static ACCOUNT: &[Canonical] = &[
             "firstname",
             "fornavn",
             "fornamn",
+            "foernamn",
             "rufname",
         ],
     ),
@@ -190,6 +192,8 @@ pub static ACCOUNT: &[Canonical] = &[
             "kontotyp",
             "brugertype",
             "anvandartyp",
+            "roll",
+            "roller",
             "typ",
         ],
     ),
@@ -330,6 +334,9 @@ pub static ACCOUNT: &[Canonical] = &[
             "gueltigvon",
             "begindate",
             "startdate",
+            "aktiverad",
+            "aktiveringsdatum",
+            "aktiveret",
             "eintrittsdatum",
         ],
     ),
@@ -423,7 +430,46 @@ pub static ACCOUNT: &[Canonical] = &[
         Set,
         Normalize::Lower,
         &[
-            "subjects", "faecher", "fach", "subject", "fag", "amnen", "amne",
+            "subjects",
+            "faecher",
+            "fach",
+            "subject",
+            "fag",
+            "amnen",
+            "behoerighetaemnen",
+            "behoerighet",
+            "aemnen",
+            "aemne",
+            "amne",
+        ],
+    ),
+    attr(
+        "taught_subjects",
+        Set,
+        Normalize::Lower,
+        &[
+            "taughtsubjects",
+            "unterrichtsfaecher",
+            "undervisningsamnen",
+            "undervisningsfag",
+            "undervisari",
+            "undervisar",
+            "teaches",
+        ],
+    ),
+    attr(
+        "school_forms",
+        Set,
+        Normalize::Lower,
+        &[
+            "schoolforms",
+            "schoolform",
+            "skolform",
+            "skolformer",
+            "schulform",
+            "schulformer",
+            "schooltype",
+            "schooltypes",
         ],
     ),
 ];
@@ -460,7 +506,14 @@ pub static CONSENT: &[Canonical] = &[
         "purpose",
         Str,
         Normalize::Purpose,
-        &["purpose", "zweck", "formaal", "andamal", "verwendungszweck"],
+        &[
+            "purpose",
+            "zweck",
+            "formal",
+            "andamal",
+            "aendamal",
+            "verwendungszweck",
+        ],
     ),
     attr(
         "granted_by",
@@ -508,7 +561,9 @@ pub static CONSENT: &[Canonical] = &[
         "form",
         Str,
         Normalize::None,
-        &["form", "formular", "evidence", "nachweis", "dokument"],
+        &[
+            "form", "formular", "evidence", "nachweis", "dokument", "blanket", "blankett",
+        ],
     ),
 ];
 
@@ -553,12 +608,110 @@ pub static SERVICE: &[Canonical] = &[
     ),
 ];
 
+/// Canonical attributes of IT-inventory entries (one system or service the school runs).
+pub static SYSTEM: &[Canonical] = &[
+    attr(
+        "platform",
+        Str,
+        Normalize::Lower,
+        &[
+            "platform",
+            "system",
+            "name",
+            "verfahren",
+            "anwendung",
+            "dienst",
+            "application",
+        ],
+    ),
+    attr(
+        "owner",
+        Str,
+        Normalize::None,
+        &[
+            "owner",
+            "verantwortlich",
+            "verantwortliche",
+            "systemverantwortlich",
+            "ansprechpartner",
+        ],
+    ),
+    attr(
+        "purpose",
+        Str,
+        Normalize::None,
+        &["purpose", "zweck", "verwendungszweck"],
+    ),
+    attr(
+        "legal_basis",
+        Str,
+        Normalize::None,
+        &[
+            "legalbasis",
+            "rechtsgrundlage",
+            "rechtsgrundlagen",
+            "grundlage",
+        ],
+    ),
+    attr(
+        "processor_contract",
+        Str,
+        Normalize::None,
+        &[
+            "processorcontract",
+            "avv",
+            "auftragsverarbeitung",
+            "auftragsverarbeitungsvertrag",
+            "dpa",
+        ],
+    ),
+    attr(
+        "retention",
+        Str,
+        Normalize::None,
+        &[
+            "retention",
+            "loeschfrist",
+            "aufbewahrung",
+            "aufbewahrungsfrist",
+            "speicherdauer",
+        ],
+    ),
+    attr(
+        "holds_accounts",
+        Bool,
+        Normalize::None,
+        &[
+            "holdsaccounts",
+            "benutzerkonten",
+            "accounts",
+            "konten",
+            "personenbezogenekonten",
+        ],
+    ),
+    attr(
+        "notes",
+        Str,
+        Normalize::None,
+        &[
+            "notes",
+            "notizen",
+            "bemerkung",
+            "bemerkungen",
+            "kommentar",
+            "hinweise",
+            "anmerkungen",
+        ],
+    ),
+];
+
 /// The canonical attributes of a record kind.
 pub fn canonical_for(kind: RecordKind) -> &'static [Canonical] {
     match kind {
         RecordKind::Account | RecordKind::Person => ACCOUNT,
         RecordKind::Consent => CONSENT,
         RecordKind::Service => SERVICE,
+        RecordKind::System => SYSTEM,
     }
 }
 
@@ -649,9 +802,8 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
         Normalize::Word => word,
         Normalize::Role => match word.as_str() {
             "lehrer" | "lehrerin" | "lehrkraft" | "lehrkraefte" | "teacher" | "laerer"
-            | "larare" | "faculty" | "instructor" | "paedagoge" | "paedagogin" | "paedagog" => {
-                "teacher"
-            }
+            | "larare" | "laerare" | "faculty" | "instructor" | "paedagoge" | "paedagogin"
+            | "paedagog" => "teacher",
             "schueler" | "schuelerin" | "student" | "pupil" | "learner" | "elev" => "student",
             "mitarbeiter"
             | "mitarbeiterin"
@@ -677,6 +829,12 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
             "admin" | "administrator" | "schuladmin" | "systemadmin" => "admin",
             "service" | "dienst" | "funktionskonto" | "systemkonto" | "technical" => "service",
             "extern" | "externe" | "external" | "externer" | "ekstern" => "external",
+            "provadministratoer" | "provadministrator" | "testadministrator"
+            | "test_administrator" | "testadministratoer" => "test_administrator",
+            "vikar" | "substitute" | "vertretung" | "vertretungslehrkraft" => "substitute",
+            "leder" | "skoleleder" | "rektor" | "schulleitung" | "principal" | "headteacher" => {
+                "leader"
+            }
             _ => return word,
         }
         .to_owned(),
@@ -697,7 +855,8 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
         Normalize::State => match word.as_str() {
             "active" | "aktiv" | "enabled" | "aktiveret" => "active",
             "disabled" | "deaktiviert" | "gesperrt" | "inactive" | "inaktiv" | "locked"
-            | "suspended" => "disabled",
+            | "suspended" | "avaktiverad" | "inaktiverad" | "deaktiveret" => "disabled",
+            "deleted" | "geloescht" | "raderad" | "borttagen" | "slettet" | "removed" => "deleted",
             "pending_deletion"
             | "zur_loeschung_freigegeben"
             | "loeschung"
@@ -711,7 +870,7 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
         .to_owned(),
         Normalize::GrantedBy => match word.as_str() {
             "self" | "selbst" | "person" | "student" | "schueler" | "schuelerin" | "selv"
-            | "sjalv" | "own" => "self",
+            | "elev" | "sjalv" | "own" => "self",
             "guardian"
             | "parent"
             | "parents"

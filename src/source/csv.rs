@@ -338,6 +338,7 @@ pub fn record_key(record: &Record) -> Option<String> {
         RecordKind::Account | RecordKind::Person => &["id", "username"],
         RecordKind::Consent => &["id", "person"],
         RecordKind::Service => &["module"],
+        RecordKind::System => &["platform"],
     };
     candidates
         .iter()
@@ -351,6 +352,7 @@ pub fn required(kind: RecordKind) -> &'static [&'static [&'static str]] {
         RecordKind::Account | RecordKind::Person => &[&["id", "username"]],
         RecordKind::Consent => &[&["person"], &["purpose"]],
         RecordKind::Service => &[&["module"]],
+        RecordKind::System => &[&["platform"]],
     }
 }
 
@@ -367,6 +369,7 @@ fn key_help(kind: RecordKind) -> String {
                 .into()
         }
         RecordKind::Service => "every module needs a name".into(),
+        RecordKind::System => "every inventory entry needs the name of its system".into(),
     }
 }
 

@@ -62,12 +62,13 @@ pub fn kind_from_name(name: &str) -> Option<RecordKind> {
         "consents" | "consent" => Some(RecordKind::Consent),
         "service" | "services" | "platform" | "config" => Some(RecordKind::Service),
         "people" | "persons" | "person" | "leading" | "leading_system" => Some(RecordKind::Person),
+        "systems" | "system" | "inventory" | "it_inventory" => Some(RecordKind::System),
         _ => None,
     }
 }
 
 /// All kind names, for help texts.
-pub const KIND_NAMES: &[&str] = &["accounts", "consents", "service", "people"];
+pub const KIND_NAMES: &[&str] = &["accounts", "consents", "service", "people", "systems"];
 
 /// The kind of a CSV file from its header: a consent register has a purpose column.
 pub fn kind_of_csv(text: &str) -> RecordKind {

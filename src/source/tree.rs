@@ -22,6 +22,7 @@ pub fn list_keys(kind: RecordKind) -> &'static [&'static str] {
         RecordKind::Account => &["accounts", "users", "konten", "benutzer"],
         RecordKind::Consent => &["consents", "einwilligungen"],
         RecordKind::Person => &["people", "persons", "personen"],
+        RecordKind::System => &["systems", "inventory", "systeme", "verfahren"],
         RecordKind::Service => &["modules"],
     }
 }

@@ -227,7 +227,7 @@ impl<'a> FactInputs<'a> {
                     }
                 }
                 RecordKind::Service => out.services.push(r),
-                RecordKind::Account | RecordKind::Person => {}
+                RecordKind::Account | RecordKind::Person | RecordKind::System => {}
             }
             for (kind, attr) in &needed {
                 if *kind == r.kind {
@@ -468,7 +468,7 @@ pub fn evaluate(
             let consents: Vec<&Record> = inputs
                 .consents_of(record)
                 .into_iter()
-                .filter(|c| c.str("purpose") == Some(purpose.as_str()))
+                .filter(|c| purpose == "*" || c.str("purpose") == Some(purpose.as_str()))
                 .collect();
             let valid = consents
                 .iter()
@@ -476,6 +476,12 @@ pub fn evaluate(
             match status {
                 ConsentStatus::Valid => valid,
                 ConsentStatus::Withdrawn => !valid && consents.iter().any(|c| inputs.withdrawn(c)),
+                ConsentStatus::SelfBelowAge => {
+                    minor
+                        && consents
+                            .iter()
+                            .any(|c| inputs.in_force(c) && c.str("granted_by") == Some("self"))
+                }
             }
         }
         FactKind::ModuleAccess { module } => {

@@ -46,6 +46,8 @@ pub enum ConsentStatus {
     Valid,
     /// A consent that was withdrawn, with no consent in force since.
     Withdrawn,
+    /// A consent in force given by the person themself while below the age of consent.
+    SelfBelowAge,
 }
 
 /// How a fact is computed.
@@ -385,10 +387,11 @@ fn parse_kind(
                 .parsed(
                     "status",
                     "unknown consent status",
-                    "use `valid` or `withdrawn`",
+                    "use `valid`, `withdrawn` or `self_below_age`",
                     |s| match s {
                         "valid" => Some(ConsentStatus::Valid),
                         "withdrawn" => Some(ConsentStatus::Withdrawn),
+                        "self_below_age" => Some(ConsentStatus::SelfBelowAge),
                         _ => None,
                     },
                 )
