@@ -18,6 +18,9 @@ fn main() -> ExitCode {
     };
     let (text, code) = match &cli.command {
         cli::Command::Check(args) => cli::check::run(args),
+        cli::Command::Test(args) => cli::test::run(args),
+        cli::Command::Policies(args) => cli::policies::run(args),
+        cli::Command::Explain(args) => cli::explain::run(args),
     };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`konform check | head`) is not an error worth a panic.

@@ -1,6 +1,9 @@
 //! Command-line definitions (clap). One file per subcommand.
 
 pub mod check;
+pub mod explain;
+pub mod policies;
+pub mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -18,6 +21,12 @@ pub struct Cli {
 pub enum Command {
     /// Check account lists, consent registers and platform configs against the policy packs.
     Check(check::CheckArgs),
+    /// Run the test cases of policy packs (tests/*.yaml beside the policies).
+    Test(test::TestArgs),
+    /// List the policy packs with their policies and limits.
+    Policies(policies::PoliciesArgs),
+    /// Show everything about one policy or limit: messages, basis, parameters, Cedar source.
+    Explain(explain::ExplainArgs),
 }
 
 /// When to use ANSI colours.

@@ -230,6 +230,14 @@ pub fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// Whether `s` is a valid pack id: a lowercase identifier that may also contain `-`
+/// (`it-inventory`; its parameters are then `context.params["it-inventory"]` in Cedar).
+pub fn is_pack_id(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
 /// Parses a pack.yaml tree. Every problem is pushed; `None` when the manifest is unusable.
 pub fn parse(file: FileId, root: &Node, problems: &mut Vec<Problem>) -> Option<Manifest> {
     let before = problems.iter().filter(|p| p.is_error()).count();
@@ -251,7 +259,7 @@ pub fn parse(file: FileId, root: &Node, problems: &mut Vec<Problem>) -> Option<M
         f.missing("id", "give the pack a lowercase id such as `id: myschool`");
     }
     if let Some((id, span)) = &id
-        && !is_identifier(id)
+        && !is_pack_id(id)
     {
         f.push(
             Problem::error(
@@ -259,7 +267,7 @@ pub fn parse(file: FileId, root: &Node, problems: &mut Vec<Problem>) -> Option<M
                 format!("pack id `{id}` is not a lowercase identifier"),
             )
             .at(file, *span, "not a valid pack id")
-            .with_help("use lowercase letters, digits and `_`, starting with a letter"),
+            .with_help("use lowercase letters, digits, `_` and `-`, starting with a letter"),
         );
     }
     let title = f.string("title").map(|(t, _)| t).unwrap_or_default();

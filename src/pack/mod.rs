@@ -5,9 +5,11 @@
 //! policy, generates the schema types for facts, extra attributes and parameters, validates
 //! every policy strictly, and reports *all* problems with spans into the right file.
 
+pub mod catalog;
 pub mod facts;
 pub mod manifest;
 pub mod national_id;
+pub mod testing;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

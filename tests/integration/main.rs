@@ -1,4 +1,5 @@
 //! Integration tests: the `konform` binary end to end, and every pack's policy test cases.
 
 mod cli;
+mod commands;
 mod policies;
