@@ -264,18 +264,23 @@ fn finding_span(
     record: &Record,
     inputs: &FactInputs<'_>,
 ) -> crate::source::Span {
-    let attr = match span_attr {
-        Some(a) => match a.strip_prefix("facts.") {
-            Some(fact) => packs
-                .facts
-                .iter()
-                .find(|f| f.name() == fact)
-                .and_then(|f| facts::matched_attribute(f, record, inputs)),
-            None => Some(a.to_owned()),
-        },
-        None => None,
-    };
-    attr.and_then(|a| record.span_of(&a)).unwrap_or(record.span)
+    // `@span` may list several places, separated by commas: the first one present wins.
+    span_attr
+        .into_iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .find_map(|a| {
+            let attr = match a.strip_prefix("facts.") {
+                Some(fact) => packs
+                    .facts
+                    .iter()
+                    .find(|f| f.name() == fact)
+                    .and_then(|f| facts::matched_attribute(f, record, inputs))?,
+                None => a.to_owned(),
+            };
+            record.span_of(&attr)
+        })
+        .unwrap_or(record.span)
 }
 
 fn finding_for(

@@ -22,6 +22,10 @@ pub struct PoliciesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+
+    /// Print the policy index as Markdown (the content of policies/README.md).
+    #[arg(long, conflicts_with = "format")]
+    pub markdown: bool,
 }
 
 /// The JSON document: schema version 1.
@@ -60,6 +64,9 @@ pub fn run(args: &PoliciesArgs) -> (String, i32) {
     let Some(set) = set else {
         return (super::test::render_problems(&problems, &sources), 2);
     };
+    if args.markdown {
+        return (catalog::markdown_index(&set), 0);
+    }
     let listing = listing(&set, &sources);
     let text = match args.format {
         super::OutputFormat::Json => serde_json::to_string_pretty(&listing)

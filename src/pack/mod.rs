@@ -477,13 +477,11 @@ fn embedded_is_default(id: &str, country: &str, state: &str) -> bool {
     let Some(m) = manifest::parse(FileId(u32::MAX), &root, &mut scratch) else {
         return true;
     };
+    // A pack scoped to countries (states) applies by default only when the school's country
+    // (state) is configured and among them: Swedish rules never run on a German export.
     m.default
-        && (country.is_empty()
-            || m.countries.is_empty()
-            || m.countries.iter().any(|c| c.eq_ignore_ascii_case(country)))
-        && (state.is_empty()
-            || m.states.is_empty()
-            || m.states.iter().any(|s| s.eq_ignore_ascii_case(state)))
+        && (m.countries.is_empty() || m.countries.iter().any(|c| c.eq_ignore_ascii_case(country)))
+        && (m.states.is_empty() || m.states.iter().any(|s| s.eq_ignore_ascii_case(state)))
 }
 
 fn embedded_pack(id: &str, origin: Option<(FileId, Span)>, sources: &mut SourceMap) -> RawPack {
@@ -752,10 +750,12 @@ fn locate(text: &str, policy: &Policy, raw_id: Option<&str>, from: usize) -> Spa
 
 /// Whether `@span`/`span:` names an attribute of one of `kinds` or a fact (`facts.name`).
 fn span_target_exists(attr: &str, kinds: &[RecordKind], fact_names: &[&str]) -> bool {
-    match attr.strip_prefix("facts.") {
-        Some(f) => fact_names.contains(&f),
-        None => kinds.iter().any(|k| columns::by_name(*k, attr).is_some()),
-    }
+    attr.split(',')
+        .map(str::trim)
+        .all(|attr| match attr.strip_prefix("facts.") {
+            Some(f) => fact_names.contains(&f),
+            None => kinds.iter().any(|k| columns::by_name(*k, attr).is_some()),
+        })
 }
 
 fn load_policy_file(

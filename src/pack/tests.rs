@@ -169,7 +169,16 @@ fn bad_regex_and_unknown_fact_kind_are_errors() {
 #[test]
 fn embedded_packs_load_and_validate() {
     let mut sources = SourceMap::new();
-    let (set, problems) = load(&PackRequest::default(), &mut sources);
+    let all = PackRequest {
+        packs: Some(
+            embedded_pack_ids()
+                .iter()
+                .map(|id| PackRef::new(id, Path::new("."), None))
+                .collect(),
+        ),
+        ..PackRequest::default()
+    };
+    let (set, problems) = load(&all, &mut sources);
     assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
     let ids: Vec<String> = set
         .map(|s| s.meta.keys().cloned().collect())
@@ -205,4 +214,33 @@ fn schema_declares_every_canonical_attribute() {
             );
         }
     }
+}
+
+#[test]
+fn default_packs_follow_the_school_country_and_state() {
+    let defaults = |country: &str, state: &str| {
+        let mut sources = SourceMap::new();
+        let req = PackRequest {
+            country: country.into(),
+            state: state.into(),
+            ..PackRequest::default()
+        };
+        let (set, problems) = load(&req, &mut sources);
+        assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+        set.map(|s| {
+            s.packs
+                .iter()
+                .map(|p| p.manifest.id.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    };
+    assert_eq!(defaults("", ""), vec!["common", "iserv"]);
+    assert_eq!(defaults("DE", "HH"), vec!["common", "eduport", "iserv"]);
+    assert_eq!(
+        defaults("DE", "NW"),
+        vec!["common", "iserv", "it-inventory"]
+    );
+    assert_eq!(defaults("DK", ""), vec!["aula", "common", "iserv"]);
+    assert_eq!(defaults("SE", ""), vec!["common", "iserv", "skolverket"]);
 }

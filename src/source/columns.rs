@@ -613,7 +613,7 @@ pub static SYSTEM: &[Canonical] = &[
     attr(
         "platform",
         Str,
-        Normalize::Lower,
+        Normalize::None,
         &[
             "platform",
             "system",

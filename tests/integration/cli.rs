@@ -357,3 +357,66 @@ fn messages_in_german() {
     );
     assert!(out.contains("generischer Account `lehrer1` ist keiner Person zugeordnet"));
 }
+
+/// Each pack's example fires every policy of its pack (the counts its README lists).
+#[test]
+fn every_pack_example_fires_each_policy_of_its_pack() {
+    let cases: &[(&str, &[(&str, i32)])] = &[
+        (
+            "examples/aula-skole",
+            &[
+                ("aula.consent-below-age", 1),
+                ("aula.guardian-without-child", 1),
+                ("aula.manual-association-expiring", 1),
+                ("aula.unknown-role", 1),
+            ],
+        ),
+        (
+            "examples/skolverket-gymnasium",
+            &[
+                ("skolverket.access-not-renewed", 1),
+                ("skolverket.departed-teacher", 1),
+                ("skolverket.school-form-not-registered", 1),
+                ("skolverket.subject-permission-not-taught", 1),
+                ("skolverket.test-administrator-deleted", 1),
+            ],
+        ),
+        (
+            "examples/nrw-it-inventory",
+            &[
+                ("it-inventory.inventory-entry-incomplete", 1),
+                ("it-inventory.secret-in-inventory", 2),
+                ("it-inventory.system-not-in-inventory", 1),
+            ],
+        ),
+    ];
+    for (example, expected) in cases {
+        let (code, doc) = json_of(check(&root(), &[example, "--format", "json"]));
+        assert_eq!(code, 1, "{example}");
+        let mut by_policy = std::collections::BTreeMap::new();
+        for f in doc["findings"].as_array().into_iter().flatten() {
+            *by_policy
+                .entry(f["policy"].as_str().unwrap_or("").to_owned())
+                .or_insert(0) += 1;
+        }
+        let expected: std::collections::BTreeMap<String, i32> = expected
+            .iter()
+            .map(|(p, n)| ((*p).to_owned(), *n))
+            .collect();
+        assert_eq!(by_policy, expected, "{example}");
+        assert!(
+            doc["problems"].as_array().is_some_and(Vec::is_empty),
+            "{example}: {}",
+            doc["problems"]
+        );
+    }
+    snap!("aula_human", check(&root(), &["examples/aula-skole"]));
+    snap!(
+        "skolverket_human",
+        check(&root(), &["examples/skolverket-gymnasium"])
+    );
+    snap!(
+        "nrw_it_inventory_human",
+        check(&root(), &["examples/nrw-it-inventory"])
+    );
+}

@@ -77,3 +77,21 @@ fn the_runner_reports_a_wrong_expectation_and_a_missing_kind_of_case() {
         vec!["failing.admin-account (no violating case)".to_owned()]
     );
 }
+
+/// `policies/README.md` is the generated policy index; it must not drift from the packs.
+#[test]
+fn policy_index_is_fresh() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut sources = konform::source::SourceMap::new();
+    let (set, problems) = konform::pack::catalog::load_all(&[], &root, &mut sources);
+    assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+    let Some(set) = set else {
+        panic!("embedded packs do not load");
+    };
+    let generated = konform::pack::catalog::markdown_index(&set);
+    let committed = std::fs::read_to_string(root.join("policies/README.md")).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "policies/README.md is stale: run `cargo run -- policies --markdown > policies/README.md`"
+    );
+}
