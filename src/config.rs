@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::School;
 use crate::finding::Severity;
-use crate::pack::{PackRef, ParamOverride};
+use crate::pack::{PackRef, ParamOverride, PolicySetting};
 use crate::problem::Problem;
 use crate::record::RecordKind;
 use crate::source::columns;
@@ -59,6 +59,10 @@ pub struct Config {
     pub inputs: Vec<InputSpec>,
     /// The default `--fail-on`.
     pub fail_on: Option<Severity>,
+    /// Policies switched off or locked, in the order the configs were read (extended first).
+    pub policies: Vec<PolicySetting>,
+    /// The configs this one extends, outermost (authority) first.
+    pub extends: Vec<FileId>,
 }
 
 /// Finds konform.yaml in `start` (a folder, or a file's folder) or its ancestors, stopping
@@ -85,7 +89,33 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 
 /// Reads and validates a config file. Returns the config (when it has no error) and problems.
 pub fn load(path: &Path, sources: &mut SourceMap) -> (Option<Config>, Vec<Problem>) {
+    load_layer(path, sources, &mut Vec::new(), None)
+}
+
+/// How many configs may extend each other.
+const MAX_EXTENDS: usize = 8;
+
+/// Loads one config and, first, the config it `extends:`.
+fn load_layer(
+    path: &Path,
+    sources: &mut SourceMap,
+    chain: &mut Vec<PathBuf>,
+    origin: Option<(FileId, Span)>,
+) -> (Option<Config>, Vec<Problem>) {
     let name = sources.display(path);
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if chain.contains(&key) || chain.len() >= MAX_EXTENDS {
+        let mut p = Problem::error(
+            "config::extends-cycle",
+            format!("`extends` goes round in a circle (or deeper than {MAX_EXTENDS}) at `{name}`"),
+        )
+        .with_help("a school's konform.yaml extends its authority's, which extends none");
+        if let Some((f, s)) = origin {
+            p = p.at(f, s, "extended again here");
+        }
+        return (None, vec![p]);
+    }
+    chain.push(key);
     let text = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
@@ -108,16 +138,17 @@ pub fn load(path: &Path, sources: &mut SourceMap) -> (Option<Config>, Vec<Proble
             }
         },
         Err(e) => {
-            return (
-                None,
-                vec![
-                    Problem::error(
-                        "config::unreadable",
-                        format!("cannot read config `{name}`: {e}"),
-                    )
-                    .with_help("check the --config path"),
-                ],
+            let mut p = Problem::error(
+                "config::unreadable",
+                format!("cannot read config `{name}`: {e}"),
+            )
+            .with_help(
+                "check the --config path, or the `extends:` path (relative to konform.yaml)",
             );
+            if let Some((f, s)) = origin {
+                p = p.at(f, s, "extends this file");
+            }
+            return (None, vec![p]);
         }
     };
     let file = sources.add(SourceFile::new(
@@ -133,11 +164,48 @@ pub fn load(path: &Path, sources: &mut SourceMap) -> (Option<Config>, Vec<Proble
     } else {
         dir
     };
-    parse(file, &text, &dir)
+    // The config this one extends is read first; this one then adds to and overrides it.
+    let extends = yaml::parse(&text, YamlLimits::default())
+        .ok()
+        .and_then(|root| root.get("extends").map(|n| (n.scalar_text(), n.span)));
+    let mut problems = Vec::new();
+    let base = match extends {
+        Some((Some(rel), span)) => {
+            let (base, p) = load_layer(&dir.join(rel), sources, chain, Some((file, span)));
+            problems.extend(p);
+            match base {
+                Some(b) => Some(b),
+                None => return (None, problems),
+            }
+        }
+        Some((None, span)) => {
+            problems.push(
+                Problem::error("config::wrong-type", "`extends` must be a path")
+                    .at(file, span, "not a path")
+                    .with_help("write extends: ../authority/konform.yaml"),
+            );
+            return (None, problems);
+        }
+        None => None,
+    };
+    let (config, p) = parse_on(file, &text, &dir, base);
+    problems.extend(p);
+    (config, problems)
 }
 
-/// Validates config `text` (already in the source map as `file`).
+/// Validates config `text` (already in the source map as `file`) on its own.
 pub fn parse(file: FileId, text: &str, dir: &Path) -> (Option<Config>, Vec<Problem>) {
+    parse_on(file, text, dir, None)
+}
+
+/// Validates config `text` on top of `base`, the config it extends: school fields, `fail_on`
+/// and parameters override; packs and policy settings add up; inputs are not inherited.
+fn parse_on(
+    file: FileId,
+    text: &str,
+    dir: &Path,
+    base: Option<Config>,
+) -> (Option<Config>, Vec<Problem>) {
     let mut problems = Vec::new();
     let root = match yaml::parse(text, YamlLimits::default()) {
         Ok(r) => r,
@@ -154,27 +222,46 @@ pub fn parse(file: FileId, text: &str, dir: &Path) -> (Option<Config>, Vec<Probl
             return (None, vec![p]);
         }
     };
-    let mut config = Config {
-        file: Some(file),
-        dir: dir.to_path_buf(),
-        school: School {
-            id: "school".into(),
-            ..School::default()
+    let mut config = match base {
+        Some(mut base) => {
+            base.extends.extend(base.file);
+            base.file = Some(file);
+            base.dir = dir.to_path_buf();
+            base.inputs.clear();
+            base
+        }
+        None => Config {
+            file: Some(file),
+            dir: dir.to_path_buf(),
+            school: School {
+                id: "school".into(),
+                ..School::default()
+            },
+            ..Config::default()
         },
-        ..Config::default()
     };
     if matches!(root.value, NodeValue::Null) {
         return (Some(config), problems);
     }
     let mut f = Fields::new(file, &root, "konform.yaml", "config", &mut problems);
-    f.deny_unknown(&["school", "packs", "parameters", "inputs", "fail_on"]);
+    f.deny_unknown(&[
+        "extends",
+        "school",
+        "packs",
+        "parameters",
+        "policies",
+        "inputs",
+        "fail_on",
+    ]);
     if let Some(school) = f.node("school") {
         let mut s = Fields::new(file, school, "`school`", "config", f.problems_ref());
         s.deny_unknown(&["id", "name", "country", "state", "types"]);
         if let Some((id, _)) = s.string("id") {
             config.school.id = id;
         }
-        config.school_name = s.string("name").map(|(n, _)| n);
+        if let Some((n, _)) = s.string("name") {
+            config.school_name = Some(n);
+        }
         if let Some((c, span)) = s.string("country") {
             let c = c.to_uppercase();
             if !KNOWN_COUNTRIES.contains(&c.as_str()) {
@@ -189,27 +276,28 @@ pub fn parse(file: FileId, text: &str, dir: &Path) -> (Option<Config>, Vec<Probl
         if let Some((st, _)) = s.string("state") {
             config.school.state = st.to_uppercase();
         }
-        config.school.types = s
-            .strings("types")
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(t, _)| t.to_lowercase())
-            .collect();
+        if let Some(types) = s.strings("types") {
+            config.school.types = types.into_iter().map(|(t, _)| t.to_lowercase()).collect();
+        }
     }
     if let Some(packs) = f.strings("packs") {
-        config.packs = Some(
-            packs
-                .into_iter()
-                .map(|(p, span)| PackRef::new(&p, dir, Some((file, span))))
-                .collect(),
-        );
+        // A school adds packs to its authority's; it cannot drop them.
+        let mut list = config.packs.take().unwrap_or_default();
+        for (p, span) in packs {
+            if !list.iter().any(|r| r.name == p) {
+                list.push(PackRef::new(&p, dir, Some((file, span))));
+            }
+        }
+        config.packs = Some(list);
     }
-    config.fail_on = f.parsed(
+    if let Some(sev) = f.parsed(
         "fail_on",
         "unknown severity",
         "use error, warning or info",
         Severity::from_name,
-    );
+    ) {
+        config.fail_on = Some(sev);
+    }
     for (pk, pv) in f.map("parameters").unwrap_or_default() {
         let Some(pack) = pk.scalar_text() else {
             continue;
@@ -229,13 +317,48 @@ pub fn parse(file: FileId, text: &str, dir: &Path) -> (Option<Config>, Vec<Probl
             let Some(name) = nk.scalar_text() else {
                 continue;
             };
+            // `name: value`, or `name: { value: …, locked: true }` in an authority's config.
+            let (value, locked) = match nv.get("value") {
+                Some(v) if nv.as_map().is_some() => {
+                    let mut pf = Fields::new(
+                        file,
+                        nv,
+                        format!("parameter `{name}`"),
+                        "config",
+                        f.problems_ref(),
+                    );
+                    pf.deny_unknown(&["value", "locked"]);
+                    (v.clone(), pf.bool("locked").is_some_and(|(b, _)| b))
+                }
+                _ => (nv.clone(), false),
+            };
             config.overrides.push(ParamOverride {
                 pack: (pack.clone(), pk.span),
                 name: (name, nk.span),
-                value: nv.clone(),
+                value,
                 file,
+                locked,
             });
         }
+    }
+    for (pk, pv) in f.map("policies").unwrap_or_default() {
+        let Some(id) = pk.scalar_text() else {
+            continue;
+        };
+        let mut pf = Fields::new(
+            file,
+            pv,
+            format!("policy `{id}`"),
+            "config",
+            f.problems_ref(),
+        );
+        pf.deny_unknown(&["enabled", "locked"]);
+        config.policies.push(PolicySetting {
+            id: (id, pk.span),
+            enabled: pf.bool("enabled").map(|(b, _)| b),
+            locked: pf.bool("locked").is_some_and(|(b, _)| b),
+            file,
+        });
     }
     for item in f.seq("inputs").unwrap_or_default() {
         if let Some(spec) = parse_input(file, item, dir, f.problems_ref()) {

@@ -221,7 +221,7 @@ fn school_entity(school: &School) -> Result<Entity, String> {
 }
 
 /// Fills `{name}` placeholders from the record (attributes, extras, `key`, `age`).
-pub fn fill(template: &str, record: &Record, age: Option<i64>) -> String {
+pub fn fill(template: &str, record: &Record, age: Option<i64>, today: NaiveDate) -> String {
     fill_with(template, |name| match name {
         "key" => Some(record.key.clone()),
         "age" => age.map(|a| a.to_string()),
@@ -229,7 +229,12 @@ pub fn fill(template: &str, record: &Record, age: Option<i64>) -> String {
             .attrs
             .get(name)
             .or_else(|| record.extra.get(name))
-            .map(|a| a.value.display()),
+            .map(|a| a.value.display())
+            .or_else(|| {
+                // `{last_login_days}`: the derived day count of a date attribute.
+                let date = record.get(name.strip_suffix("_days")?)?.value.as_date()?;
+                Some((today - date).num_days().to_string())
+            }),
     })
 }
 
@@ -293,21 +298,28 @@ fn finding_for(
 ) -> Finding {
     let span = finding_span(packs, meta.span_attr.as_deref(), record, inputs);
     let label = match meta.text("label", lang).filter(|l| !l.is_empty()) {
-        Some(l) => fill(l, record, age),
+        Some(l) => fill(l, record, age, inputs.today),
         None => format!("violates {}", meta.id),
     };
     Finding {
         policy: meta.id.clone(),
         pack: meta.pack.clone(),
         severity: meta.severity,
-        message: fill(meta.text("message", lang).unwrap_or_default(), record, age),
+        message: fill(
+            meta.text("message", lang).unwrap_or_default(),
+            record,
+            age,
+            inputs.today,
+        ),
         subject: record.key.clone(),
         kind: record.kind,
         file: record.file,
         span,
         label,
         record_span: record.span,
-        help: meta.text("help", lang).map(|h| fill(h, record, age)),
+        help: meta
+            .text("help", lang)
+            .map(|h| fill(h, record, age, inputs.today)),
         basis: meta.basis.clone(),
         url: meta.url.clone(),
         related: Vec::new(),
@@ -601,6 +613,25 @@ mod tests {
         assert_eq!(school_year_start(d(2026, 11, 22)), d(2026, 8, 1));
         assert_eq!(school_year_start(d(2026, 8, 1)), d(2026, 8, 1));
         assert_eq!(school_year_start(d(2026, 7, 31)), d(2025, 8, 1));
+    }
+
+    #[test]
+    fn day_counts_fill_placeholders() {
+        use crate::source::{FileId, Span};
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
+        let mut r = Record::new(RecordKind::Account, FileId(0), Span::default());
+        r.key = "a".into();
+        let login = NaiveDate::from_ymd_opt(2026, 11, 12).unwrap_or_default();
+        r.set("last_login", Value::Date(login), Span::default());
+        assert_eq!(
+            fill(
+                "`{key}`: {last_login_days} days, {created_days}",
+                &r,
+                None,
+                today
+            ),
+            "`a`: 10 days, (empty)"
+        );
     }
 
     #[test]

@@ -180,8 +180,10 @@ pub struct Stats {
     pub files: usize,
     /// Input files that could not be read completely (their records were not checked).
     pub incomplete_files: Vec<String>,
-    /// Policies and limits evaluated.
+    /// Policies and limits evaluated (not counting those switched off).
     pub policies: usize,
+    /// Policies switched off in konform.yaml.
+    pub disabled: Vec<String>,
 }
 
 /// The outcome of a run: findings, problems and statistics.

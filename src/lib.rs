@@ -136,6 +136,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             })
             .collect(),
         overrides: config.overrides.clone(),
+        policy_settings: config.policies.clone(),
         country: config.school.country.clone(),
         state: config.school.state.clone(),
     };
@@ -213,9 +214,15 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             school: config.school.clone(),
             lang: options.lang.clone(),
         };
+        let disabled = &packs.disabled;
         let evaluation = engine::evaluate(packs, &records, &ctx);
         report.stats.files = complete_files;
-        report.findings = evaluation.findings;
+        report.findings = evaluation
+            .findings
+            .into_iter()
+            .filter(|f| !disabled.contains(&f.policy))
+            .collect();
+        report.stats.disabled = disabled.iter().cloned().collect();
         report.problems.extend(evaluation.problems);
         report.stats.records = records.len();
         for r in &records {

@@ -135,6 +135,58 @@ impl ParamValue {
     }
 }
 
+/// Which direction of change makes a parameter stricter, so that a locked parameter may still
+/// be tightened by a school.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tighten {
+    /// A smaller number is stricter (caps, day limits).
+    Lower,
+    /// A larger number is stricter.
+    Higher,
+    /// Fewer items are stricter (allow-lists).
+    Subset,
+    /// More items are stricter (deny-lists).
+    Superset,
+}
+
+impl Tighten {
+    /// Parses `tighten:`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "lower" => Some(Self::Lower),
+            "higher" => Some(Self::Higher),
+            "subset" => Some(Self::Subset),
+            "superset" => Some(Self::Superset),
+            _ => None,
+        }
+    }
+
+    /// How to tighten, for help texts.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Lower => "lower it or keep it",
+            Self::Higher => "raise it or keep it",
+            Self::Subset => "remove items or keep it",
+            Self::Superset => "add items or keep it",
+        }
+    }
+}
+
+/// Whether `new` is as strict as `locked` or stricter (equal when `tighten` is not declared).
+pub fn tightens(tighten: Option<Tighten>, locked: &ParamValue, new: &ParamValue) -> bool {
+    match (tighten, locked, new) {
+        (Some(Tighten::Lower), ParamValue::Long(l), ParamValue::Long(n)) => n <= l,
+        (Some(Tighten::Higher), ParamValue::Long(l), ParamValue::Long(n)) => n >= l,
+        (Some(Tighten::Subset), ParamValue::Set(l), ParamValue::Set(n)) => {
+            n.iter().all(|i| l.contains(i))
+        }
+        (Some(Tighten::Superset), ParamValue::Set(l), ParamValue::Set(n)) => {
+            l.iter().all(|i| n.contains(i))
+        }
+        _ => locked == new,
+    }
+}
+
 /// A declared parameter.
 #[derive(Debug, Clone)]
 pub struct ParamDef {
@@ -150,6 +202,8 @@ pub struct ParamDef {
     pub default_span: Span,
     /// What it means.
     pub description: String,
+    /// Which change makes it stricter (for locked parameters).
+    pub tighten: Option<Tighten>,
 }
 
 /// What a limit counts records per.
@@ -352,7 +406,7 @@ fn parse_parameters(
             continue;
         }
         let mut f = Fields::new(file, v, format!("parameter `{name}`"), "pack", problems);
-        f.deny_unknown(&["type", "default", "description"]);
+        f.deny_unknown(&["type", "default", "description", "tighten"]);
         let ty = match f.string("type") {
             Some((t, span)) => match ParamType::from_name(&t) {
                 Some(ty) => ty,
@@ -388,6 +442,12 @@ fn parse_parameters(
             }
         };
         let description = f.string("description").map(|(d, _)| d).unwrap_or_default();
+        let tighten = f.parsed(
+            "tighten",
+            "unknown direction",
+            "use lower, higher (numbers), subset or superset (sets)",
+            Tighten::from_name,
+        );
         out.push(ParamDef {
             name,
             span: k.span,
@@ -395,6 +455,7 @@ fn parse_parameters(
             default,
             default_span: default_node.span,
             description,
+            tighten,
         });
     }
     out

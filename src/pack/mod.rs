@@ -112,6 +112,21 @@ pub struct ParamOverride {
     pub value: Node,
     /// The config file.
     pub file: FileId,
+    /// Whether configs that extend this one may only tighten the value.
+    pub locked: bool,
+}
+
+/// `policies: { <id>: { enabled: false, locked: true } }` in konform.yaml.
+#[derive(Debug, Clone)]
+pub struct PolicySetting {
+    /// The policy or limit id and where it was written.
+    pub id: (String, Span),
+    /// `false` switches the policy off.
+    pub enabled: Option<bool>,
+    /// Configs that extend this one may not switch the policy off.
+    pub locked: bool,
+    /// The config file.
+    pub file: FileId,
 }
 
 /// What to load.
@@ -123,6 +138,8 @@ pub struct PackRequest {
     pub extra: Vec<PackRef>,
     /// Parameter overrides.
     pub overrides: Vec<ParamOverride>,
+    /// Policies switched off or locked in konform.yaml (extended configs first).
+    pub policy_settings: Vec<PolicySetting>,
     /// The school's country (for default pack selection), e.g. `DE`; empty when unknown.
     pub country: String,
     /// The school's state, e.g. `HH`; empty when unknown.
@@ -223,6 +240,8 @@ pub struct PackSet {
     pub extra_attributes: Vec<String>,
     /// Resolved parameter values: pack -> name -> value.
     pub params: BTreeMap<String, BTreeMap<String, ParamValue>>,
+    /// Policies switched off by konform.yaml; their findings are dropped.
+    pub disabled: BTreeSet<String>,
 }
 
 struct RawPack {
@@ -292,7 +311,7 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
     if problems.iter().any(Problem::is_error) {
         return (None, problems);
     }
-    let params = resolve_params(&packs, &req.overrides, &mut problems);
+    let params = resolve_params(&packs, &req.overrides, sources, &mut problems);
     let facts = facts::compile(&packs, &params, req, &mut problems);
     let extra_attributes: Vec<String> = packs
         .iter()
@@ -371,6 +390,7 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
             });
         }
     }
+    let disabled = policy_settings(&req.policy_settings, &meta, sources, &mut problems);
     if problems.iter().any(Problem::is_error) {
         return (None, problems);
     }
@@ -410,6 +430,7 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
         facts,
         extra_attributes,
         params,
+        disabled,
     };
     (Some(set), problems)
 }
@@ -566,8 +587,11 @@ fn disk_pack(
 fn resolve_params(
     packs: &[Pack],
     overrides: &[ParamOverride],
+    sources: &SourceMap,
     problems: &mut Vec<Problem>,
 ) -> BTreeMap<String, BTreeMap<String, ParamValue>> {
+    // Locks set by a config that others extend: (pack, name) -> (the locking override, value).
+    let mut locks: HashMap<(String, String), (&ParamOverride, ParamValue)> = HashMap::new();
     let mut out: BTreeMap<String, BTreeMap<String, ParamValue>> = packs
         .iter()
         .map(|p| {
@@ -637,6 +661,36 @@ fn resolve_params(
         };
         match def.ty.value_of(&o.value) {
             Ok(v) => {
+                let key = (pack.manifest.id.clone(), def.name.clone());
+                if let Some((lock, locked)) = locks.get(&key) {
+                    if !manifest::tightens(def.tighten, locked, &v) {
+                        problems.push(
+                            Problem::error(
+                                "config::locked-parameter",
+                                format!(
+                                    "parameter `{}.{}` is locked at {} by `{}`",
+                                    o.pack.0,
+                                    o.name.0,
+                                    locked.display(),
+                                    sources.get(lock.file).name
+                                ),
+                            )
+                            .at(o.file, o.value.span, "loosens a locked parameter")
+                            .with_help(match def.tighten {
+                                Some(t) => format!(
+                                    "a school may only tighten this parameter: {}",
+                                    t.describe()
+                                ),
+                                None => "a locked parameter keeps the value its authority set"
+                                    .to_owned(),
+                            }),
+                        );
+                        continue;
+                    }
+                }
+                if o.locked {
+                    locks.insert(key, (o, v.clone()));
+                }
                 if let Some(m) = out.get_mut(&pack.manifest.id) {
                     m.insert(def.name.clone(), v);
                 }
@@ -652,11 +706,17 @@ fn resolve_params(
                     ),
                 )
                 .at(o.file, o.value.span, e)
-                .with_help(format!(
-                    "{} (default: {})",
-                    def.description,
-                    def.default.display()
-                )),
+                .with_help({
+                    let default = def.default.display();
+                    if default.chars().count() > 60 {
+                        format!(
+                            "{} (see its default in the pack's pack.yaml)",
+                            def.description
+                        )
+                    } else {
+                        format!("{} (default: {default})", def.description)
+                    }
+                }),
             ),
         }
     }
@@ -1069,6 +1129,60 @@ fn remap_limit_labels(p: &mut Problem, m: &PolicyMeta, limits: &[Limit], sources
     }
 }
 
+/// Applies `policies:` settings from konform.yaml (and the configs it extends): the policies
+/// switched off. Unknown ids, and switching off a policy an extended config locked, are errors.
+fn policy_settings(
+    settings: &[PolicySetting],
+    meta: &HashMap<String, PolicyMeta>,
+    sources: &SourceMap,
+    problems: &mut Vec<Problem>,
+) -> BTreeSet<String> {
+    let mut disabled = BTreeSet::new();
+    let mut locks: HashMap<&str, &PolicySetting> = HashMap::new();
+    for s in settings {
+        let id = s.id.0.as_str();
+        if !meta.contains_key(id) {
+            let best = meta
+                .keys()
+                .max_by(|a, b| strsim::jaro_winkler(id, a).total_cmp(&strsim::jaro_winkler(id, b)))
+                .filter(|b| strsim::jaro_winkler(id, b) > 0.8);
+            problems.push(
+                Problem::error(
+                    "config::unknown-policy",
+                    format!("no loaded policy has the id `{id}`"),
+                )
+                .at(s.file, s.id.1, "unknown policy")
+                .with_help(match best {
+                    Some(b) => format!("did you mean `{b}`? `konform policies` lists every id"),
+                    None => "write the full id (`pack.policy`); `konform policies` lists them"
+                        .to_owned(),
+                }),
+            );
+            continue;
+        }
+        if s.enabled == Some(false) {
+            if let Some(lock) = locks.get(id).filter(|l| l.file != s.file) {
+                problems.push(
+                    Problem::error(
+                        "config::locked-policy",
+                        format!("policy `{id}` is locked by `{}` and cannot be switched off", sources.get(lock.file).name),
+                    )
+                    .at(s.file, s.id.1, "switches off a locked policy")
+                    .with_help("a school may add rules but not switch off one its authority locked; ask the authority for an exception"),
+                );
+                continue;
+            }
+            disabled.insert(id.to_owned());
+        } else if s.enabled == Some(true) {
+            disabled.remove(id);
+        }
+        if s.locked {
+            locks.insert(id, s);
+        }
+    }
+    disabled
+}
+
 impl PackSet {
     /// The Cedar value of `context.params`.
     pub fn params_expr(&self) -> RestrictedExpression {
@@ -1092,9 +1206,9 @@ impl PackSet {
             .unwrap_or_else(|_| RestrictedExpression::new_bool(false))
     }
 
-    /// The number of policies and limits.
+    /// The number of policies and limits that are evaluated (not switched off).
     pub fn policy_count(&self) -> usize {
-        self.meta.len()
+        self.meta.len() - self.disabled.len()
     }
 
     /// The parameter type of `pack.name`, if declared.

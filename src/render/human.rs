@@ -130,6 +130,13 @@ pub fn summary(report: &Report, elapsed: Option<Duration>) -> String {
             plural(warnings, "warning", "warnings")
         );
     }
+    if !report.stats.disabled.is_empty() {
+        let _ = write!(
+            s,
+            "\nswitched off in konform.yaml: {}",
+            report.stats.disabled.join(", ")
+        );
+    }
     if !report.stats.incomplete_files.is_empty() {
         let _ = write!(
             s,

@@ -47,6 +47,7 @@ struct Summary<'a> {
     files: usize,
     policies: usize,
     incomplete_inputs: &'a [String],
+    disabled_policies: &'a [String],
     problems: usize,
 }
 
@@ -144,6 +145,7 @@ pub fn json(report: &Report, fail_on: Severity) -> String {
             files: report.stats.files,
             policies: report.stats.policies,
             incomplete_inputs: &report.stats.incomplete_files,
+            disabled_policies: &report.stats.disabled,
             problems: report.problems.iter().filter(|p| p.is_error()).count(),
         },
         findings: report

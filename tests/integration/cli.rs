@@ -125,6 +125,10 @@ fn hamburg_example_finds_each_rule() {
     .collect();
     assert_eq!(by_policy.into_iter().collect::<Vec<_>>(), expected);
     assert_eq!(doc["summary"]["records"], 177);
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        let m = f["message"].as_str().unwrap_or("");
+        assert!(!m.contains("(empty)"), "unfilled placeholder: {m}");
+    }
     assert_eq!(doc["exit_code"], 1);
     // Every location is relative and inside its file.
     for f in doc["findings"].as_array().into_iter().flatten() {
@@ -418,5 +422,60 @@ fn every_pack_example_fires_each_policy_of_its_pack() {
     snap!(
         "nrw_it_inventory_human",
         check(&root(), &["examples/nrw-it-inventory"])
+    );
+}
+
+/// A school authority's config locks parameters and policies; a school's config extends it and
+/// may tighten but not loosen them.
+#[test]
+fn authority_locks_are_honoured() {
+    let (code, doc) = json_of(check(
+        &fixtures(),
+        &["authority/school-ok", "--format", "json"],
+    ));
+    assert_eq!(code, 1);
+    let cap = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["policy"] == "eduport.manual-account-cap");
+    assert!(
+        cap.is_some_and(|f| f["message"].as_str().unwrap_or("").contains("cap of 1")),
+        "the school's lower cap applies: {cap:?}"
+    );
+    assert_eq!(
+        doc["summary"]["disabled_policies"][0],
+        "common.never-used-account"
+    );
+    snap!(
+        "authority_school_ok",
+        check(&fixtures(), &["authority/school-ok"])
+    );
+    let (code, doc) = json_of(check(
+        &fixtures(),
+        &["authority/school-loosens", "--format", "json"],
+    ));
+    assert_eq!(code, 2);
+    let codes: Vec<&str> = doc["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            "konform::config::locked-parameter",
+            "konform::config::locked-policy",
+            "konform::config::unknown-policy"
+        ]
+    );
+    snap!(
+        "authority_school_loosens",
+        check(&fixtures(), &["authority/school-loosens"])
+    );
+    snap!(
+        "authority_cycle",
+        check(&fixtures(), &["authority/cycle-a"])
     );
 }
