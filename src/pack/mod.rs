@@ -662,31 +662,32 @@ fn resolve_params(
         match def.ty.value_of(&o.value) {
             Ok(v) => {
                 let key = (pack.manifest.id.clone(), def.name.clone());
-                if let Some((lock, locked)) = locks.get(&key) {
-                    if !manifest::tightens(def.tighten, locked, &v) {
-                        problems.push(
-                            Problem::error(
-                                "config::locked-parameter",
-                                format!(
-                                    "parameter `{}.{}` is locked at {} by `{}`",
-                                    o.pack.0,
-                                    o.name.0,
-                                    locked.display(),
-                                    sources.get(lock.file).name
-                                ),
-                            )
-                            .at(o.file, o.value.span, "loosens a locked parameter")
-                            .with_help(match def.tighten {
-                                Some(t) => format!(
-                                    "a school may only tighten this parameter: {}",
-                                    t.describe()
-                                ),
-                                None => "a locked parameter keeps the value its authority set"
-                                    .to_owned(),
-                            }),
-                        );
-                        continue;
-                    }
+                if let Some((lock, locked)) = locks.get(&key)
+                    && !manifest::tightens(def.tighten, locked, &v)
+                {
+                    problems.push(
+                        Problem::error(
+                            "config::locked-parameter",
+                            format!(
+                                "parameter `{}.{}` is locked at {} by `{}`",
+                                o.pack.0,
+                                o.name.0,
+                                locked.display(),
+                                sources.get(lock.file).name
+                            ),
+                        )
+                        .at(o.file, o.value.span, "loosens a locked parameter")
+                        .with_help(match def.tighten {
+                            Some(t) => format!(
+                                "a school may only tighten this parameter: {}",
+                                t.describe()
+                            ),
+                            None => {
+                                "a locked parameter keeps the value its authority set".to_owned()
+                            }
+                        }),
+                    );
+                    continue;
                 }
                 if o.locked {
                     locks.insert(key, (o, v.clone()));
