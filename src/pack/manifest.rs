@@ -261,6 +261,8 @@ pub struct Manifest {
     pub title: String,
     /// The pack version.
     pub version: String,
+    /// What the pack is about (a paragraph).
+    pub description: String,
     /// Whether the pack applies when konform.yaml names no packs.
     pub default: bool,
     /// Countries it applies to (empty: all).
@@ -328,6 +330,7 @@ pub fn parse(file: FileId, root: &Node, problems: &mut Vec<Problem>) -> Option<M
     let version = f
         .string("version")
         .map_or_else(|| "0.0.0".to_owned(), |(v, _)| v);
+    let description = f.string("description").map(|(d, _)| d).unwrap_or_default();
     let default = f.bool("default").is_some_and(|(b, _)| b);
     let extra_attributes = f
         .strings("extra_attributes")
@@ -374,6 +377,7 @@ pub fn parse(file: FileId, root: &Node, problems: &mut Vec<Problem>) -> Option<M
         id_span,
         title,
         version,
+        description,
         default,
         countries,
         states,

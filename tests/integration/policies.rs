@@ -78,9 +78,11 @@ fn the_runner_reports_a_wrong_expectation_and_a_missing_kind_of_case() {
     );
 }
 
-/// `policies/README.md` is the generated policy index; it must not drift from the packs.
+/// `policies/README.md` (the index) and `policies/<pack>/README.md` are generated from the packs
+/// and must not drift. `KONFORM_UPDATE_DOCS=1 cargo test --test integration policy_docs`
+/// rewrites them.
 #[test]
-fn policy_index_is_fresh() {
+fn policy_docs_are_fresh() {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut sources = konform::source::SourceMap::new();
     let (set, problems) = konform::pack::catalog::load_all(&[], &root, &mut sources);
@@ -88,10 +90,34 @@ fn policy_index_is_fresh() {
     let Some(set) = set else {
         panic!("embedded packs do not load");
     };
-    let generated = konform::pack::catalog::markdown_index(&set);
-    let committed = std::fs::read_to_string(root.join("policies/README.md")).unwrap_or_default();
+    let mut docs = vec![(
+        root.join("policies/README.md"),
+        konform::pack::catalog::markdown_index(&set),
+    )];
+    for pack in &set.packs {
+        // The pack's folder is where its pack.yaml came from (`policies/<folder>`).
+        let dir = root.join(&pack.dir);
+        docs.push((
+            dir.join("README.md"),
+            konform::pack::catalog::markdown_pack_readme(&set, pack),
+        ));
+    }
+    let update = std::env::var_os("KONFORM_UPDATE_DOCS").is_some();
+    let mut stale = Vec::new();
+    for (path, generated) in docs {
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed != generated {
+            if update {
+                if let Err(e) = std::fs::write(&path, generated) {
+                    panic!("cannot write {}: {e}", path.display());
+                }
+            } else {
+                stale.push(path.display().to_string());
+            }
+        }
+    }
     assert!(
-        committed == generated,
-        "policies/README.md is stale: run `cargo run -- policies --markdown > policies/README.md`"
+        stale.is_empty(),
+        "stale generated docs: {stale:?}; run `KONFORM_UPDATE_DOCS=1 cargo test --test integration policy_docs` and commit them"
     );
 }
