@@ -156,7 +156,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     } else {
         paths
     };
-    let (files, problems) = discover::discover(&walk_paths, &report.sources);
+    let (files, bundles, problems) = discover::discover_all(&walk_paths, &report.sources);
     let no_inputs_only = problems
         .iter()
         .all(|p| p.code == "konform::input::no-inputs");
@@ -192,8 +192,15 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     }
     let mut records = Vec::new();
     let mut complete_files = 0;
-    for spec in &specs {
-        let loaded = load::load(spec, &mut report.sources, options.limits);
+    let bundle_inputs = bundles
+        .iter()
+        .map(|(dir, kind)| source::roster::read(dir, *kind, &mut report.sources, options.limits))
+        .collect::<Vec<_>>();
+    let file_inputs = specs
+        .iter()
+        .map(|spec| load::load(spec, &mut report.sources, options.limits))
+        .collect::<Vec<_>>();
+    for loaded in file_inputs.into_iter().chain(bundle_inputs) {
         if loaded.is_complete() {
             complete_files += 1;
             records.extend(loaded.records);
@@ -229,7 +236,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             *report.stats.by_kind.entry(r.kind.name()).or_default() += 1;
         }
     }
-    if specs.is_empty() && !report.has_errors() {
+    if specs.is_empty() && bundles.is_empty() && !report.has_errors() {
         report.problems.push(
             Problem::error("input::no-inputs", "nothing to check")
                 .with_help("give a file or folder, or list inputs in konform.yaml"),

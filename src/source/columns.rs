@@ -275,6 +275,9 @@ pub static ACCOUNT: &[Canonical] = &[
             "skole",
             "skola",
             "orgs",
+            "orgsourcedids",
+            "orgsourcedid",
+            "schoolsisid",
         ],
     ),
     attr(
@@ -423,6 +426,7 @@ pub static ACCOUNT: &[Canonical] = &[
             "boern",
             "barn",
             "child",
+            "agentsourcedids",
         ],
     ),
     attr(

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::problem::Problem;
 use crate::record::{Attr, Record, RecordKind, Value};
 use crate::source::columns::{self, Canonical};
-use crate::source::value::parse_cell;
+use crate::source::value::parse_cell_with;
 use crate::source::{FileId, Span};
 
 /// How to read one CSV file.
@@ -19,6 +19,8 @@ pub struct CsvOptions {
     pub delimiter: Option<u8>,
     /// Explicit mapping from column name to canonical attribute name (from konform.yaml).
     pub columns: BTreeMap<String, String>,
+    /// Dates are written month first (`4/2/2000`), as in Microsoft SDS v1 exports.
+    pub us_dates: bool,
 }
 
 /// Records and problems read from one file.
@@ -184,27 +186,29 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
                         );
                     }
                 }
-                Column::Canonical(canon, header_name) => match parse_cell(canon, value) {
-                    Ok(Some(v)) => record.set(canon.name, v, *span),
-                    Ok(None) => {}
-                    Err(e) => {
-                        cell_errors += 1;
-                        if cell_errors <= MAX_CELL_ERRORS {
-                            out.problems.push(
-                                Problem::error(
-                                    &format!("input::{}", e.code),
-                                    format!(
-                                        "invalid {} in column `{header_name}` ({})",
-                                        type_word(canon.ty),
-                                        canon.name
-                                    ),
-                                )
-                                .at(file, *span, e.label)
-                                .with_help(e.help),
-                            );
+                Column::Canonical(canon, header_name) => {
+                    match parse_cell_with(canon, value, options.us_dates) {
+                        Ok(Some(v)) => record.set(canon.name, v, *span),
+                        Ok(None) => {}
+                        Err(e) => {
+                            cell_errors += 1;
+                            if cell_errors <= MAX_CELL_ERRORS {
+                                out.problems.push(
+                                    Problem::error(
+                                        &format!("input::{}", e.code),
+                                        format!(
+                                            "invalid {} in column `{header_name}` ({})",
+                                            type_word(canon.ty),
+                                            canon.name
+                                        ),
+                                    )
+                                    .at(file, *span, e.label)
+                                    .with_help(e.help),
+                                );
+                            }
                         }
                     }
-                },
+                }
             }
         }
         if let Some(key) = record_key(&record) {

@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::problem::Problem;
+use crate::source::roster::{self, BundleKind};
 use crate::source::{SourceMap, display_path};
+
+/// Files to read one by one, roster bundle folders, and problems met while walking.
+pub type Discovered = (Vec<PathBuf>, Vec<(PathBuf, BundleKind)>, Vec<Problem>);
 
 /// File names that are konform's own files, never inputs.
 const OWN_FILES: &[&str] = &[
@@ -26,7 +30,17 @@ const INPUT_EXTENSIONS: &[&str] = &["csv", "tsv", "yaml", "yml", "json"];
 /// konform's own files skipped, symbolic links not followed). Problems for paths that do not
 /// exist or cannot be walked, and for folders with no input at all.
 pub fn discover(paths: &[PathBuf], sources: &SourceMap) -> (Vec<PathBuf>, Vec<Problem>) {
+    let (files, bundles, problems) = discover_all(paths, sources);
+    let mut out = files;
+    out.extend(bundles.into_iter().map(|(p, _)| p));
+    (out, problems)
+}
+
+/// Like [`discover`], with roster bundles (OneRoster, SDS folders) found as folders of their
+/// own: their files are read together, never one by one.
+pub fn discover_all(paths: &[PathBuf], sources: &SourceMap) -> Discovered {
     let mut out = Vec::new();
+    let mut bundles: Vec<(PathBuf, BundleKind)> = Vec::new();
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
     for path in paths {
@@ -44,13 +58,23 @@ pub fn discover(paths: &[PathBuf], sources: &SourceMap) -> (Vec<PathBuf>, Vec<Pr
             }
             continue;
         }
-        let before = out.len();
-        let walker = WalkDir::new(path)
+        let before = out.len() + bundles.len();
+        let mut walker = WalkDir::new(path)
             .follow_links(false)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !skipped(e.path(), e.file_type().is_dir()));
-        for entry in walker {
+        while let Some(entry) = walker.next() {
+            if let Ok(e) = &entry
+                && e.file_type().is_dir()
+                && let Some(kind) = roster::detect(e.path())
+            {
+                if seen.insert(key(e.path())) {
+                    bundles.push((e.path().to_path_buf(), kind));
+                }
+                walker.skip_current_dir();
+                continue;
+            }
             match entry {
                 Ok(e) if e.file_type().is_file() && is_input(e.path()) => {
                     if seen.insert(key(e.path())) {
@@ -71,7 +95,7 @@ pub fn discover(paths: &[PathBuf], sources: &SourceMap) -> (Vec<PathBuf>, Vec<Pr
                 }
             }
         }
-        if out.len() == before {
+        if out.len() + bundles.len() == before {
             problems.push(
                 Problem::error("input::no-inputs", format!("no input files in `{shown}`"))
                     .with_help(format!(
@@ -81,7 +105,7 @@ pub fn discover(paths: &[PathBuf], sources: &SourceMap) -> (Vec<PathBuf>, Vec<Pr
             );
         }
     }
-    (out, problems)
+    (out, bundles, problems)
 }
 
 /// A key identifying a file regardless of how its path was written.

@@ -28,6 +28,8 @@ pub struct InputSpec {
     pub delimiter: Option<u8>,
     /// Column name -> canonical attribute (or `ignore`).
     pub columns: BTreeMap<String, String>,
+    /// Dates are written month first (Microsoft SDS v1).
+    pub us_dates: bool,
 }
 
 /// Limits on inputs.
@@ -80,68 +82,18 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
         records: Vec::new(),
         problems: Vec::new(),
     };
-    match std::fs::metadata(&spec.path) {
-        Ok(m) if m.len() > limits.max_file_bytes => {
-            out.problems.push(
-                Problem::error(
-                    "input::too-large",
-                    format!(
-                        "`{name}` is larger than the limit of {} bytes",
-                        limits.max_file_bytes
-                    ),
-                )
-                .with_help("split the export, or raise the limit with --max-file-size"),
-            );
-            return out;
-        }
-        Ok(_) => {}
-        Err(e) => {
-            out.problems.push(io_problem(&name, &e));
-            return out;
-        }
-    }
-    let bytes = match std::fs::read(&spec.path) {
-        Ok(b) => b,
-        Err(e) => {
-            out.problems.push(io_problem(&name, &e));
-            return out;
-        }
-    };
-    let decoded = match decode(&bytes, spec.encoding) {
-        Ok(d) => d,
-        Err(e) => {
-            let lossy = String::from_utf8_lossy(&bytes).into_owned();
-            let file = sources.add(SourceFile::new(
-                name.clone(),
-                Some(spec.path.clone()),
-                lossy,
-            ));
+    let (file, text) = match read_source(spec, &name, sources, limits) {
+        Ok((file, text, problems)) => {
             out.file = Some(file);
-            let (span, label) = match &e {
-                DecodeError::Invalid { offset, .. } => (Span::new(*offset, 1), "invalid byte"),
-                DecodeError::Binary(offset) => (Span::new(*offset, 1), "NUL byte"),
-                DecodeError::UnknownEncoding(_) => (Span::default(), ""),
-            };
-            out.problems.push(
-                Problem::error("input::encoding", format!("cannot decode `{name}`: {e}"))
-                    .at(file, span, label)
-                    .with_help("save the file as UTF-8, or declare its encoding in konform.yaml (inputs: - path: …, encoding: windows-1252)"),
-            );
+            out.problems.extend(problems);
+            (file, text)
+        }
+        Err((file, problems)) => {
+            out.file = file;
+            out.problems.extend(problems);
             return out;
         }
     };
-    let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), decoded.text);
-    source.encoding = decoded.encoding;
-    let file = sources.add(source);
-    out.file = Some(file);
-    let text = std::sync::Arc::clone(&sources.get(file).text);
-    if decoded.guessed {
-        out.problems.push(
-            Problem::note("input::encoding-guessed", format!("`{name}` is not UTF-8; read it as {}", decoded.encoding))
-                .in_file(file)
-                .with_help("declare the encoding in konform.yaml (encoding: windows-1252) to make this explicit"),
-        );
-    }
     if text.trim().is_empty() {
         out.problems.push(
             Problem::error("input::empty", format!("`{name}` is empty"))
@@ -172,6 +124,7 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
             let options = CsvOptions {
                 delimiter: spec.delimiter,
                 columns: spec.columns.clone(),
+                us_dates: spec.us_dates,
             };
             csv::read(file, &text, kind, &options)
         }
@@ -216,6 +169,92 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
     out.records = result.records;
     out.problems.extend(result.problems);
     out
+}
+
+/// Reads and decodes a file into the source map. Returns its id, text and notes, or the file
+/// (when it could be added) and the problems that stop reading it.
+#[expect(
+    clippy::type_complexity,
+    reason = "a private pair of outcomes, named by its doc"
+)]
+pub(crate) fn read_source(
+    spec: &InputSpec,
+    name: &str,
+    sources: &mut SourceMap,
+    limits: InputLimits,
+) -> Result<(FileId, std::sync::Arc<str>, Vec<Problem>), (Option<FileId>, Vec<Problem>)> {
+    let name = name.to_owned();
+    let mut out = LoadedInput {
+        file: None,
+        name: name.clone(),
+        kind: None,
+        format: None,
+        records: Vec::new(),
+        problems: Vec::new(),
+    };
+    match std::fs::metadata(&spec.path) {
+        Ok(m) if m.len() > limits.max_file_bytes => {
+            out.problems.push(
+                Problem::error(
+                    "input::too-large",
+                    format!(
+                        "`{name}` is larger than the limit of {} bytes",
+                        limits.max_file_bytes
+                    ),
+                )
+                .with_help("split the export, or raise the limit with --max-file-size"),
+            );
+            return Err((out.file, out.problems));
+        }
+        Ok(_) => {}
+        Err(e) => {
+            out.problems.push(io_problem(&name, &e));
+            return Err((out.file, out.problems));
+        }
+    }
+    let bytes = match std::fs::read(&spec.path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.problems.push(io_problem(&name, &e));
+            return Err((out.file, out.problems));
+        }
+    };
+    let decoded = match decode(&bytes, spec.encoding) {
+        Ok(d) => d,
+        Err(e) => {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            let file = sources.add(SourceFile::new(
+                name.clone(),
+                Some(spec.path.clone()),
+                lossy,
+            ));
+            out.file = Some(file);
+            let (span, label) = match &e {
+                DecodeError::Invalid { offset, .. } => (Span::new(*offset, 1), "invalid byte"),
+                DecodeError::Binary(offset) => (Span::new(*offset, 1), "NUL byte"),
+                DecodeError::UnknownEncoding(_) => (Span::default(), ""),
+            };
+            out.problems.push(
+                Problem::error("input::encoding", format!("cannot decode `{name}`: {e}"))
+                    .at(file, span, label)
+                    .with_help("save the file as UTF-8, or declare its encoding in konform.yaml (inputs: - path: …, encoding: windows-1252)"),
+            );
+            return Err((out.file, out.problems));
+        }
+    };
+    let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), decoded.text);
+    source.encoding = decoded.encoding;
+    let file = sources.add(source);
+    out.file = Some(file);
+    let text = std::sync::Arc::clone(&sources.get(file).text);
+    if decoded.guessed {
+        out.problems.push(
+            Problem::note("input::encoding-guessed", format!("`{name}` is not UTF-8; read it as {}", decoded.encoding))
+                .in_file(file)
+                .with_help("declare the encoding in konform.yaml (encoding: windows-1252) to make this explicit"),
+        );
+    }
+    Ok((file, text, out.problems))
 }
 
 fn io_problem(name: &str, e: &std::io::Error) -> Problem {

@@ -11,6 +11,7 @@ pub mod detect;
 pub mod discover;
 pub mod fields;
 pub mod load;
+pub mod roster;
 pub mod text;
 pub mod tree;
 pub mod value;

@@ -71,7 +71,31 @@ pub fn parse_set<'a>(items: impl IntoIterator<Item = &'a str>, canon: &Canonical
 /// Parses the text of a cell for a canonical attribute. Returns `Ok(None)` for an empty cell
 /// (the attribute is then absent).
 pub fn parse_cell(canon: &Canonical, text: &str) -> Result<Option<Value>, ValueError> {
+    parse_cell_with(canon, text, false)
+}
+
+/// Parses a US date `M/D/YYYY` (Microsoft SDS v1 writes them).
+pub fn parse_us_date(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
+    let date = t.split_once(' ').map_or(t, |(d, _)| d);
+    NaiveDate::parse_from_str(date, "%m/%d/%Y")
+        .ok()
+        .filter(|_| date.rsplit('/').next().is_some_and(|y| y.len() == 4))
+}
+
+/// Like [`parse_cell`]; with `us_dates`, dates are read month first (`4/2/2000`).
+pub fn parse_cell_with(
+    canon: &Canonical,
+    text: &str,
+    us_dates: bool,
+) -> Result<Option<Value>, ValueError> {
+    let t = text.trim();
+    if us_dates
+        && canon.ty == AttrType::Date
+        && let Some(d) = parse_us_date(t).or_else(|| parse_date(t))
+    {
+        return Ok(Some(Value::Date(d)));
+    }
     if canon.name == "password_present" {
         // Never keep the password itself, only whether one is there.
         return Ok(Some(Value::Bool(!t.is_empty())));

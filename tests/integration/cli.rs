@@ -479,3 +479,47 @@ fn authority_locks_are_honoured() {
         check(&fixtures(), &["authority/cycle-a"])
     );
 }
+
+/// Microsoft SDS sample bundles (public samples, see tests/fixtures/samples/SOURCES.md) are read
+/// as one input each, and the default packs find what their data calls for.
+#[test]
+fn sds_sample_bundles() {
+    let samples = fixtures().join("samples");
+    let cases: &[(&str, &[(&str, i32)], i64)] = &[
+        (
+            "sds-v2.1",
+            &[
+                ("common.expired-account-enabled", 6),
+                ("common.plaintext-password", 8),
+                ("common.special-category-data", 6),
+            ],
+            8,
+        ),
+        ("sds-v2", &[("common.plaintext-password", 29)], 29),
+        (
+            "sds-v1-classic-25users",
+            &[("common.plaintext-password", 24)],
+            24,
+        ),
+    ];
+    for (bundle, expected, accounts) in cases {
+        let (code, doc) = json_of(check(&samples, &[bundle, "--format", "json"]));
+        assert_eq!(code, 1, "{bundle}");
+        assert_eq!(
+            doc["summary"]["records_by_kind"]["accounts"], *accounts,
+            "{bundle}"
+        );
+        let mut by_policy = std::collections::BTreeMap::new();
+        for f in doc["findings"].as_array().into_iter().flatten() {
+            *by_policy
+                .entry(f["policy"].as_str().unwrap_or("").to_owned())
+                .or_insert(0) += 1;
+        }
+        let expected: std::collections::BTreeMap<String, i32> = expected
+            .iter()
+            .map(|(p, n)| ((*p).to_owned(), *n))
+            .collect();
+        assert_eq!(by_policy, expected, "{bundle}");
+    }
+    snap!("sds_v21", check(&samples, &["sds-v2.1"]));
+}

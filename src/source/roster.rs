@@ -1,0 +1,527 @@
+//! Roster bundles: OneRoster 1.1/1.2 CSV and Microsoft School Data Sync (SDS) v1, v2, v2.1.
+//!
+//! A bundle is a folder of CSV files that together describe the accounts: the user files are
+//! read as account lists (their column names map onto the canonical attributes by the usual
+//! aliases: `sourcedId`, `givenName`, `enabledUser`, `orgSourcedIds`, `SIS ID` …), then the
+//! side files are joined onto them by user id:
+//!
+//! | file | adds |
+//! |---|---|
+//! | `roles.csv` (OneRoster 1.2, SDS v2.1) | roles, schools (`orgSourcedId`), `valid_from`/`valid_until` from role begin/end dates |
+//! | `enrollments.csv` | roles, groups (class ids) |
+//! | `demographics.csv` | `birth_date`; every other filled column as an extra attribute (`raceCodes` …) |
+//! | `userFlags.csv` (SDS v2.1) | each flag (`iep`, `504`, `freeLunch`) as an extra attribute |
+//! | `relationships.csv` (SDS v2.1) | the related user's role and `children` |
+//! | `manifest.csv` (OneRoster) | the version: `status: inactive` is reported for 1.1 |
+//!
+//! Joined values point at the user's row (the record lives in the users file).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::problem::Problem;
+use crate::record::{Record, RecordKind, Value};
+use crate::source::columns::{self, normalize_name};
+use crate::source::load::{self, InputLimits, InputSpec, LoadedInput};
+use crate::source::value::{parse_date, parse_set, parse_us_date};
+use crate::source::{FileId, SourceMap, Span};
+
+/// Which kind of bundle a folder holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleKind {
+    /// OneRoster 1.1/1.2, or SDS v2/v2.1 (`users.csv` with `orgs.csv`, `roles.csv` …).
+    OneRoster,
+    /// SDS v1 "classic" (`Student.csv`, `Teacher.csv`, `School.csv` …).
+    SdsV1,
+}
+
+fn find(dir: &Path, name: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+}
+
+/// The bundle kind of a folder, if it is one.
+pub fn detect(dir: &Path) -> Option<BundleKind> {
+    let has = |n: &str| find(dir, n).is_some();
+    if has("users.csv")
+        && ["manifest.csv", "orgs.csv", "enrollments.csv", "roles.csv"]
+            .iter()
+            .any(|n| has(n))
+    {
+        return Some(BundleKind::OneRoster);
+    }
+    if (has("Student.csv") || has("Teacher.csv")) && has("School.csv") {
+        return Some(BundleKind::SdsV1);
+    }
+    None
+}
+
+/// One side file: rows as normalised column name -> value, with the row number.
+struct Table {
+    file: FileId,
+    rows: Vec<(HashMap<String, String>, Span)>,
+}
+
+fn read_table(
+    path: &Path,
+    sources: &mut SourceMap,
+    limits: InputLimits,
+    problems: &mut Vec<Problem>,
+) -> Option<Table> {
+    let spec = InputSpec {
+        path: path.to_path_buf(),
+        ..InputSpec::default()
+    };
+    let name = sources.display(path);
+    let (file, text) = match load::read_source(&spec, &name, sources, limits) {
+        Ok((file, text, notes)) => {
+            problems.extend(notes);
+            (file, text)
+        }
+        Err((_, p)) => {
+            problems.extend(p);
+            return None;
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(normalize_name).collect(),
+        Err(e) => {
+            problems.push(
+                Problem::error("input::malformed-csv", format!("malformed CSV: {e}")).in_file(file),
+            );
+            return None;
+        }
+    };
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        match rec {
+            Ok(r) => {
+                let at = r
+                    .position()
+                    .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+                let span = Span::new(at, text.get(at..).and_then(|t| t.find('\n')).unwrap_or(0));
+                let row = header
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().map(|v| v.trim().to_owned()))
+                    .collect();
+                rows.push((row, span));
+            }
+            Err(e) => {
+                let at = e
+                    .position()
+                    .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+                problems.push(
+                    Problem::error("input::malformed-csv", format!("malformed CSV: {e}"))
+                        .at(file, Span::new(at, 1), "the CSV parser stopped here")
+                        .with_help("check the quoting of this row"),
+                );
+                return None;
+            }
+        }
+    }
+    Some(Table { file, rows })
+}
+
+fn require(table: &Table, column: &str, name: &str, problems: &mut Vec<Problem>) -> bool {
+    let ok = table
+        .rows
+        .first()
+        .is_none_or(|(r, _)| r.contains_key(column));
+    if !ok {
+        problems.push(
+            Problem::error(
+                "input::missing-column",
+                format!("`{name}` has no column `{column}`"),
+            )
+            .at(table.file, Span::new(0, 0), "header row")
+            .with_help(format!(
+                "the 1EdTech OneRoster / SDS specification names this column `{column}`"
+            )),
+        );
+    }
+    ok
+}
+
+fn add_to_set(record: &mut Record, attr: &str, items: &[String]) {
+    let Some(canon) = columns::by_name(RecordKind::Account, attr) else {
+        return;
+    };
+    let mut all: Vec<String> = record
+        .get(attr)
+        .and_then(|a| a.value.as_set())
+        .map(<[String]>::to_vec)
+        .unwrap_or_default();
+    all.extend(parse_set(items.iter().map(String::as_str), canon));
+    all.sort();
+    all.dedup();
+    let span = record.span;
+    record.set(attr, Value::Set(all), span);
+}
+
+fn set_extra(record: &mut Record, name: &str, value: &str) {
+    let span = record.span;
+    record.extra.insert(
+        name.to_owned(),
+        crate::record::Attr {
+            value: Value::Str(value.to_owned()),
+            span,
+        },
+    );
+}
+
+/// Reads a roster bundle folder into one input.
+pub fn read(
+    dir: &Path,
+    kind: BundleKind,
+    sources: &mut SourceMap,
+    limits: InputLimits,
+) -> LoadedInput {
+    let mut out = LoadedInput {
+        file: None,
+        name: sources.display(dir),
+        kind: Some(RecordKind::Account),
+        format: Some(crate::source::detect::Format::Csv),
+        records: Vec::new(),
+        problems: Vec::new(),
+    };
+    let user_files: Vec<(PathBuf, Option<&str>)> = match kind {
+        BundleKind::OneRoster => find(dir, "users.csv")
+            .into_iter()
+            .map(|p| (p, None))
+            .collect(),
+        BundleKind::SdsV1 => [("Student.csv", "student"), ("Teacher.csv", "teacher")]
+            .into_iter()
+            .filter_map(|(n, role)| find(dir, n).map(|p| (p, Some(role))))
+            .collect(),
+    };
+    for (path, role) in user_files {
+        let spec = InputSpec {
+            path,
+            kind: Some(RecordKind::Account),
+            format: Some(crate::source::detect::Format::Csv),
+            us_dates: kind == BundleKind::SdsV1,
+            ..InputSpec::default()
+        };
+        let mut loaded = load::load(&spec, sources, limits);
+        out.file = out.file.or(loaded.file);
+        if let Some(role) = role {
+            for r in &mut loaded.records {
+                add_to_set(r, "roles", &[role.to_owned()]);
+            }
+        }
+        out.records.append(&mut loaded.records);
+        out.problems.append(&mut loaded.problems);
+    }
+    if kind == BundleKind::OneRoster {
+        join_side_files(dir, sources, limits, &mut out);
+    }
+    out
+}
+
+fn join_side_files(
+    dir: &Path,
+    sources: &mut SourceMap,
+    limits: InputLimits,
+    out: &mut LoadedInput,
+) {
+    let index: HashMap<String, usize> = out
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.key.clone(), i))
+        .collect();
+    let mut version_11 = false;
+    if let Some(path) = find(dir, "manifest.csv")
+        && let Some(t) = read_table(&path, sources, limits, &mut out.problems)
+    {
+        version_11 = t.rows.iter().any(|(r, _)| {
+            r.get("propertyname")
+                .or_else(|| r.get("property"))
+                .is_some_and(|p| p == "oneroster.version")
+                && r.get("value").is_some_and(|v| v.starts_with("1.1"))
+        });
+    }
+    let mut unknown_users: Vec<(FileId, Span, String)> = Vec::new();
+    let mut each = |file_name: &str,
+                    out: &mut LoadedInput,
+                    f: &mut dyn FnMut(&mut Record, &HashMap<String, String>)| {
+        let Some(path) = find(dir, file_name) else {
+            return;
+        };
+        let Some(table) = read_table(&path, sources, limits, &mut out.problems) else {
+            return;
+        };
+        if !require(&table, "usersourcedid", file_name, &mut out.problems) {
+            return;
+        }
+        for (row, span) in &table.rows {
+            let Some(user) = row.get("usersourcedid") else {
+                continue;
+            };
+            match index.get(user).and_then(|&i| out.records.get_mut(i)) {
+                Some(record) => f(record, row),
+                None => unknown_users.push((table.file, *span, user.clone())),
+            }
+        }
+    };
+    each("roles.csv", out, &mut |r, row| {
+        if let Some(role) = row.get("role").filter(|v| !v.is_empty()) {
+            add_to_set(r, "roles", std::slice::from_ref(role));
+        }
+        if let Some(org) = row.get("orgsourcedid").filter(|v| !v.is_empty()) {
+            add_to_set(r, "schools", std::slice::from_ref(org));
+        }
+        // An account's roles end with the latest role end date; a role without one is open.
+        let end = row.get("roleenddate").or_else(|| row.get("enddate"));
+        let span = r.span;
+        match end.and_then(|e| parse_date(e)) {
+            Some(d) if !r.extra.contains_key("konform:open-role") => {
+                let later = r
+                    .get("valid_until")
+                    .and_then(|a| a.value.as_date())
+                    .is_none_or(|v| d > v);
+                if later {
+                    r.set("valid_until", Value::Date(d), span);
+                }
+            }
+            Some(_) => {}
+            None => {
+                r.attrs.remove("valid_until");
+                set_extra(r, "konform:open-role", "true");
+            }
+        }
+        if let Some(d) = row
+            .get("rolestartdate")
+            .or_else(|| row.get("begindate"))
+            .and_then(|b| parse_date(b))
+        {
+            let earlier = r
+                .get("valid_from")
+                .and_then(|a| a.value.as_date())
+                .is_none_or(|v| d < v);
+            if earlier {
+                r.set("valid_from", Value::Date(d), span);
+            }
+        }
+    });
+    each("enrollments.csv", out, &mut |r, row| {
+        if let Some(role) = row.get("role").filter(|v| !v.is_empty()) {
+            add_to_set(r, "roles", std::slice::from_ref(role));
+        }
+        if let Some(class) = row.get("classsourcedid").filter(|v| !v.is_empty()) {
+            add_to_set(r, "groups", std::slice::from_ref(class));
+        }
+    });
+    each("demographics.csv", out, &mut |r, row| {
+        for (k, v) in row {
+            if v.is_empty() || k == "usersourcedid" || k == "sex" {
+                continue;
+            }
+            if k == "birthdate" {
+                if let Some(d) = parse_date(v).or_else(|| parse_us_date(v)) {
+                    let span = r.span;
+                    r.set("birth_date", Value::Date(d), span);
+                }
+            } else {
+                set_extra(r, k, v);
+            }
+        }
+    });
+    each("userFlags.csv", out, &mut |r, row| {
+        if let Some(flag) = row.get("flag").filter(|v| !v.is_empty()) {
+            set_extra(r, flag, "true");
+        }
+    });
+    // relationships.csv: `relationshipUserSourcedId` is the related user (a guardian) of
+    // `userSourcedId`; the guardian gets the role and the child.
+    let mut links: Vec<(String, String, String)> = Vec::new();
+    each("relationships.csv", out, &mut |r, row| {
+        if let (Some(other), Some(role)) = (
+            row.get("relationshipusersourcedid"),
+            row.get("relationshiprole"),
+        ) {
+            links.push((other.clone(), role.clone(), r.key.clone()));
+        }
+    });
+    for (guardian, role, child) in links {
+        if let Some(r) = index.get(&guardian).and_then(|&i| out.records.get_mut(i)) {
+            add_to_set(r, "roles", &[role]);
+            add_to_set(r, "children", &[child]);
+        }
+    }
+    for r in &mut out.records {
+        r.extra.remove("konform:open-role");
+        if version_11 && r.str("state") == Some("disabled") {
+            out.problems.push(
+                Problem::warning("input::oneroster-status", format!("user `{}` has status `inactive`, which OneRoster 1.1 does not allow", r.key))
+                    .at(r.file, r.span_of("state").unwrap_or(r.span), "not a OneRoster 1.1 status")
+                    .with_help("OneRoster 1.1 knows `active` and `tobedeleted`; use `enabledUser: false` for a disabled account"),
+            );
+        }
+    }
+    for (file, span, user) in unknown_users.into_iter().take(20) {
+        out.problems.push(
+            Problem::warning(
+                "input::unknown-user",
+                format!("row refers to user `{user}`, who is not in users.csv"),
+            )
+            .at(file, span, "unknown userSourcedId")
+            .with_help(
+                "the bundle is inconsistent: export it again, or check that users.csv is complete",
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        for (name, text) in files {
+            if let Err(e) = std::fs::write(dir.path().join(name), text) {
+                panic!("{e}");
+            }
+        }
+        dir
+    }
+
+    #[test]
+    fn detects_bundles() {
+        let d = bundle(&[
+            ("users.csv", "sourcedId\n1\n"),
+            ("orgs.csv", "sourcedId\n1\n"),
+        ]);
+        assert_eq!(detect(d.path()), Some(BundleKind::OneRoster));
+        let d = bundle(&[
+            ("Student.csv", "SIS ID\n1\n"),
+            ("School.csv", "SIS ID\n1\n"),
+        ]);
+        assert_eq!(detect(d.path()), Some(BundleKind::SdsV1));
+        let d = bundle(&[("users.csv", "sourcedId\n1\n")]);
+        assert_eq!(detect(d.path()), None);
+    }
+
+    #[test]
+    fn sds_v21_joins_roles_demographics_flags_and_relationships() {
+        let d = bundle(&[
+            (
+                "users.csv",
+                "sourcedId,username,givenName,familyName,password\n1,a@x.example,A,B,P@ss\n2,g@x.example,G,B,\n",
+            ),
+            (
+                "roles.csv",
+                "userSourcedId,orgSourcedId,role,sessionSourcedId,grade,isPrimary,roleStartDate,roleEndDate\n1,10,student,S,10,TRUE,2021-08-24,2022-06-11\n",
+            ),
+            (
+                "demographics.csv",
+                "userSourcedId,sex,birthDate,ethnicityCodes\n1,male,2010-07-02,hispanicOrLatinoEthnicity\n",
+            ),
+            ("userFlags.csv", "userSourcedId,flag\n1,iep\n"),
+            (
+                "relationships.csv",
+                "userSourcedId,relationshipUserSourcedId,relationshipRole\n1,2,guardian\n",
+            ),
+            ("orgs.csv", "sourcedId,name,type\n10,School,school\n"),
+        ]);
+        let mut sources = SourceMap::new();
+        let l = read(
+            d.path(),
+            BundleKind::OneRoster,
+            &mut sources,
+            InputLimits::default(),
+        );
+        assert!(l.is_complete(), "{:?}", l.problems);
+        let s = &l.records[0];
+        assert!(s.has_in_set("roles", "student") && s.has_in_set("schools", "10"));
+        assert_eq!(
+            s.get("valid_until").and_then(|a| a.value.as_date()),
+            parse_date("2022-06-11")
+        );
+        assert_eq!(
+            s.get("birth_date").and_then(|a| a.value.as_date()),
+            parse_date("2010-07-02")
+        );
+        assert!(s.extra.contains_key("ethnicitycodes") && s.extra.contains_key("iep"));
+        assert_eq!(
+            s.get("password_present").and_then(|a| a.value.as_bool()),
+            Some(true)
+        );
+        let g = &l.records[1];
+        assert!(g.has_in_set("roles", "guardian") && g.has_in_set("children", "1"));
+    }
+
+    #[test]
+    fn sds_v1_reads_us_dates_and_roles_from_the_file() {
+        let d = bundle(&[
+            ("School.csv", "SIS ID,Name\n10001,Contoso\n"),
+            (
+                "Student.csv",
+                "SIS ID,School SIS ID,First Name,Last Name,Username,Password,Status,Birthdate\n13001,10001,Ora,Klein,OKlein,P@ssword,Active,4/2/2000\n",
+            ),
+            (
+                "Teacher.csv",
+                "SIS ID,School SIS ID,First Name,Last Name,Username,Password,Status\n14001,10001,Craig,Beane,CBeane,,Active\n",
+            ),
+        ]);
+        let mut sources = SourceMap::new();
+        let l = read(
+            d.path(),
+            BundleKind::SdsV1,
+            &mut sources,
+            InputLimits::default(),
+        );
+        assert!(l.is_complete(), "{:?}", l.problems);
+        assert!(l.records[0].has_in_set("roles", "student"));
+        assert_eq!(
+            l.records[0]
+                .get("birth_date")
+                .and_then(|a| a.value.as_date()),
+            chrono::NaiveDate::from_ymd_opt(2000, 4, 2)
+        );
+        assert!(l.records[1].has_in_set("roles", "teacher"));
+    }
+
+    #[test]
+    fn oneroster_11_inactive_status_is_reported() {
+        let d = bundle(&[
+            (
+                "manifest.csv",
+                "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n",
+            ),
+            (
+                "users.csv",
+                "sourcedId,status,enabledUser,username\n1,inactive,true,a\n2,active,true,b\n",
+            ),
+        ]);
+        let mut sources = SourceMap::new();
+        let l = read(
+            d.path(),
+            BundleKind::OneRoster,
+            &mut sources,
+            InputLimits::default(),
+        );
+        assert!(
+            l.problems
+                .iter()
+                .any(|p| p.code == "konform::input::oneroster-status"),
+            "{:?}",
+            l.problems
+        );
+    }
+}
