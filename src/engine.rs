@@ -155,6 +155,9 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
         attrs
             .entry("password_present".into())
             .or_insert_with(|| RestrictedExpression::new_bool(false));
+        attrs
+            .entry("login_tracked".into())
+            .or_insert_with(|| RestrictedExpression::new_bool(false));
         if let Some(age) = derived.age {
             attrs.insert("age".into(), RestrictedExpression::new_long(age));
         }

@@ -200,7 +200,19 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         .iter()
         .map(|spec| load::load(spec, &mut report.sources, options.limits))
         .collect::<Vec<_>>();
-    for loaded in file_inputs.into_iter().chain(bundle_inputs) {
+    for mut loaded in file_inputs.into_iter().chain(bundle_inputs) {
+        // Rules about logins (never used, inactive) need an input that records them at all:
+        // SCIM, SS 12000 and most LDIF exports carry no last login.
+        let tracked = loaded.records.iter().any(|r| r.get("last_login").is_some());
+        for r in &mut loaded.records {
+            if matches!(
+                r.kind,
+                record::RecordKind::Account | record::RecordKind::Person
+            ) {
+                let span = r.span;
+                r.set("login_tracked", record::Value::Bool(tracked), span);
+            }
+        }
         if loaded.is_complete() {
             complete_files += 1;
             records.extend(loaded.records);

@@ -18,6 +18,12 @@ pub enum Format {
     Yaml,
     /// JSON.
     Json,
+    /// SCIM 2.0 JSON (RFC 7643/7644).
+    Scim,
+    /// SS 12000 JSON (Sweden).
+    Ss12000,
+    /// LDIF (RFC 2849).
+    Ldif,
 }
 
 impl Format {
@@ -27,6 +33,9 @@ impl Format {
             Self::Csv => "csv",
             Self::Yaml => "yaml",
             Self::Json => "json",
+            Self::Scim => "scim",
+            Self::Ss12000 => "ss12000",
+            Self::Ldif => "ldif",
         }
     }
 
@@ -36,12 +45,15 @@ impl Format {
             "csv" | "tsv" => Some(Self::Csv),
             "yaml" | "yml" => Some(Self::Yaml),
             "json" => Some(Self::Json),
+            "scim" => Some(Self::Scim),
+            "ss12000" | "ss-12000" => Some(Self::Ss12000),
+            "ldif" => Some(Self::Ldif),
             _ => None,
         }
     }
 
     /// All format names, for help texts.
-    pub const NAMES: &'static [&'static str] = &["csv", "yaml", "json"];
+    pub const NAMES: &'static [&'static str] = &["csv", "yaml", "json", "scim", "ss12000", "ldif"];
 }
 
 /// The format suggested by a file's extension.
@@ -51,6 +63,7 @@ pub fn format_from_path(path: &Path) -> Option<Format> {
         "csv" | "tsv" | "txt" => Some(Format::Csv),
         "yaml" | "yml" => Some(Format::Yaml),
         "json" => Some(Format::Json),
+        "ldif" => Some(Format::Ldif),
         _ => None,
     }
 }

@@ -128,7 +128,11 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
             };
             csv::read(file, &text, kind, &options)
         }
-        Format::Yaml | Format::Json => {
+        Format::Ldif => {
+            out.kind = Some(RecordKind::Account);
+            crate::source::ldif::read(file, &text, &spec.columns)
+        }
+        Format::Yaml | Format::Json | Format::Scim | Format::Ss12000 => {
             let root = match yaml::parse(&text, YamlLimits::default()) {
                 Ok(root) => root,
                 Err(e) => {
@@ -148,6 +152,31 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
                     return out;
                 }
             };
+            // Standard school formats first: SCIM 2.0 and SS 12000 documents map onto accounts
+            // by their own schemas, not by column aliases.
+            let account_kind = matches!(out.kind, None | Some(RecordKind::Account));
+            if format == Format::Scim
+                || (account_kind
+                    && format != Format::Ss12000
+                    && crate::source::scim::is_scim(&root))
+            {
+                out.format = Some(Format::Scim);
+                out.kind = Some(RecordKind::Account);
+                let result = crate::source::scim::read(file, &root);
+                out.records = result.records;
+                out.problems.extend(result.problems);
+                return out;
+            }
+            if format == Format::Ss12000
+                || (account_kind && crate::source::ss12000::is_ss12000(&root))
+            {
+                out.format = Some(Format::Ss12000);
+                out.kind = Some(RecordKind::Account);
+                let result = crate::source::ss12000::read(file, &root);
+                out.records = result.records;
+                out.problems.extend(result.problems);
+                return out;
+            }
             let kind = match out.kind.or_else(|| detect::kind_of_tree(&root)) {
                 Some(k) => k,
                 None => {

@@ -485,7 +485,8 @@ fn authority_locks_are_honoured() {
 #[test]
 fn sds_sample_bundles() {
     let samples = fixtures().join("samples");
-    let cases: &[(&str, &[(&str, i32)], i64)] = &[
+    type Case<'a> = (&'a str, &'a [(&'a str, i32)], i64);
+    let cases: &[Case] = &[
         (
             "sds-v2.1",
             &[
@@ -522,4 +523,73 @@ fn sds_sample_bundles() {
         assert_eq!(by_policy, expected, "{bundle}");
     }
     snap!("sds_v21", check(&samples, &["sds-v2.1"]));
+}
+
+/// Standard exports: SCIM (RFC samples), SS 12000 (Skolverket samples) and LDIF are read by
+/// content; broken files get precise diagnostics.
+#[test]
+fn standard_formats_are_read_and_broken_ones_rejected() {
+    let samples = fixtures().join("samples");
+    let cases: &[(&str, i32, i64, &[&str])] = &[
+        (
+            "scim/rfc7643-8.2-user-full.json",
+            1,
+            1,
+            &["common.plaintext-password"],
+        ),
+        (
+            "scim/rfc7644-3.4.3-list_response-post_query.json",
+            0,
+            2,
+            &[],
+        ),
+        (
+            "scim/rfc7644-3.7.2-bulk_request-enterprise_user.json",
+            0,
+            2,
+            &[],
+        ),
+        ("ss12000/person.json", 0, 1, &[]),
+    ];
+    for (file, code, accounts, policies) in cases {
+        let (got, doc) = json_of(check(&samples, &[file, "--format", "json"]));
+        assert_eq!(got, *code, "{file}: {}", doc["problems"]);
+        assert_eq!(
+            doc["summary"]["records_by_kind"]["accounts"], *accounts,
+            "{file}"
+        );
+        let found: Vec<&str> = doc["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["policy"].as_str())
+            .collect();
+        assert_eq!(found, policies.to_vec(), "{file}");
+    }
+    // The personnummer in SS 12000's protected civicNo field is not an exposed national id.
+    let (_, doc) = json_of(check(
+        &samples,
+        &["ss12000/person.json", "--format", "json"],
+    ));
+    assert!(doc["findings"].as_array().is_some_and(Vec::is_empty));
+    let (code, doc) = json_of(check(
+        &fixtures(),
+        &["ldif/ucsschool-export.ldif", "--format", "json"],
+    ));
+    assert_eq!(code, 1);
+    assert_eq!(doc["summary"]["records_by_kind"]["accounts"], 3);
+    snap!(
+        "ldif_ucsschool",
+        check(&fixtures(), &["ldif/ucsschool-export.ldif"])
+    );
+    for broken in [
+        "scim-no-username.json",
+        "broken.ldif",
+        "ss12000-groups-only.json",
+    ] {
+        let path = format!("broken-formats/{broken}");
+        let (code, _) = json_of(check(&fixtures(), &[&path, "--format", "json"]));
+        assert_eq!(code, 2, "{broken}");
+        snap!(format!("broken_{broken}"), check(&fixtures(), &[&path]));
+    }
 }
