@@ -275,6 +275,7 @@ pub static ACCOUNT: &[Canonical] = &[
             "skole",
             "skola",
             "orgs",
+            "orgunitpath",
             "orgsourcedids",
             "orgsourcedid",
             "schoolsisid",
@@ -726,6 +727,11 @@ pub fn by_name(kind: RecordKind, name: &str) -> Option<&'static Canonical> {
 
 /// Normalises a column name for alias comparison.
 pub fn normalize_name(name: &str) -> String {
+    // Google Workspace marks columns `First Name [Required]`, `Last Sign In [READ ONLY]`.
+    let name = match name.find(" [") {
+        Some(i) if name.trim_end().ends_with(']') => name.get(..i).unwrap_or(name),
+        _ => name,
+    };
     let mut out = String::with_capacity(name.len());
     for c in name.trim().chars().flat_map(char::to_lowercase) {
         match c {

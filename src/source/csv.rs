@@ -339,7 +339,7 @@ pub fn type_word(ty: columns::AttrType) -> &'static str {
 /// The key of a record: `id`, else `username` for accounts; `id`, else `person` for consents.
 pub fn record_key(record: &Record) -> Option<String> {
     let candidates: &[&str] = match record.kind {
-        RecordKind::Account | RecordKind::Person => &["id", "username"],
+        RecordKind::Account | RecordKind::Person => &["id", "username", "email"],
         RecordKind::Consent => &["id", "person"],
         RecordKind::Service => &["module"],
         RecordKind::System => &["platform"],
@@ -353,7 +353,7 @@ pub fn record_key(record: &Record) -> Option<String> {
 /// Which canonical attributes a kind needs, as alternatives: one of each inner list.
 pub fn required(kind: RecordKind) -> &'static [&'static [&'static str]] {
     match kind {
-        RecordKind::Account | RecordKind::Person => &[&["id", "username"]],
+        RecordKind::Account | RecordKind::Person => &[&["id", "username", "email"]],
         RecordKind::Consent => &[&["person"], &["purpose"]],
         RecordKind::Service => &[&["module"]],
         RecordKind::System => &[&["platform"]],

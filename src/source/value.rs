@@ -23,7 +23,9 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let date_part = t
         .split_once(['T', ' '])
         .map_or(t, |(d, rest)| if looks_like_time(rest) { d } else { t });
-    if let Ok(d) = NaiveDate::parse_from_str(date_part, "%Y-%m-%d") {
+    if let Ok(d) = NaiveDate::parse_from_str(date_part, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(date_part, "%Y/%m/%d"))
+    {
         return Some(d);
     }
     if let Ok(d) = NaiveDate::parse_from_str(date_part, "%d.%m.%Y") {
@@ -90,6 +92,15 @@ pub fn parse_cell_with(
     us_dates: bool,
 ) -> Result<Option<Value>, ValueError> {
     let t = text.trim();
+    // Exports write "never" where a date is missing (Google Workspace: `Never logged in`).
+    if canon.ty == AttrType::Date
+        && matches!(
+            t.to_lowercase().as_str(),
+            "never" | "never logged in" | "nie" | "niemals" | "aldrig" | "-" | "n/a"
+        )
+    {
+        return Ok(None);
+    }
     if us_dates
         && canon.ty == AttrType::Date
         && let Some(d) = parse_us_date(t).or_else(|| parse_date(t))
@@ -98,7 +109,10 @@ pub fn parse_cell_with(
     }
     if canon.name == "password_present" {
         // Never keep the password itself, only whether one is there.
-        return Ok(Some(Value::Bool(!t.is_empty())));
+        // Exports that mask passwords (`****`, Google Workspace) carry none.
+        return Ok(Some(Value::Bool(
+            !t.is_empty() && !t.chars().all(|c| c == '*'),
+        )));
     }
     if t.is_empty() {
         return Ok(None);

@@ -593,3 +593,25 @@ fn standard_formats_are_read_and_broken_ones_rejected() {
         snap!(format!("broken_{broken}"), check(&fixtures(), &[&path]));
     }
 }
+
+/// A Google Workspace user download: `[Required]` header suffixes, masked passwords (`****`,
+/// not a plaintext password), `Never logged in`, `2026/11/20 07:31:02` dates, e-mail as the key.
+#[test]
+fn google_workspace_user_export() {
+    let (code, doc) = json_of(check(
+        &fixtures(),
+        &["google-workspace", "--format", "json"],
+    ));
+    assert_eq!(code, 0, "{}", doc["problems"]);
+    assert_eq!(doc["summary"]["records_by_kind"]["accounts"], 4);
+    assert!(
+        doc["findings"].as_array().is_some_and(Vec::is_empty),
+        "{}",
+        doc["findings"]
+    );
+    assert!(
+        doc["problems"].as_array().is_some_and(Vec::is_empty),
+        "{}",
+        doc["problems"]
+    );
+}
