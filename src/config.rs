@@ -400,12 +400,22 @@ fn parse_input(
         path: full,
         ..InputSpec::default()
     };
-    spec.kind = f.parsed(
-        "kind",
-        "unknown input kind",
-        &format!("use one of: {}", detect::KIND_NAMES.join(", ")),
-        detect::kind_from_name,
-    );
+    // `kind: attributes` is a side input: account attributes joined onto accounts by key.
+    let side = f
+        .entry("kind")
+        .and_then(|(_, v)| v.as_str())
+        .is_some_and(|k| k.eq_ignore_ascii_case("attributes"));
+    if side {
+        spec.kind = Some(RecordKind::Account);
+        spec.join = true;
+    } else {
+        spec.kind = f.parsed(
+            "kind",
+            "unknown input kind",
+            &format!("use one of: {}, attributes", detect::KIND_NAMES.join(", ")),
+            detect::kind_from_name,
+        );
+    }
     spec.format = f.parsed(
         "format",
         "unknown format",

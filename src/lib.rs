@@ -198,8 +198,16 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         .collect::<Vec<_>>();
     let file_inputs = specs
         .iter()
-        .map(|spec| load::load(spec, &mut report.sources, options.limits))
+        .map(|spec| {
+            (
+                spec.join,
+                load::load(spec, &mut report.sources, options.limits),
+            )
+        })
         .collect::<Vec<_>>();
+    let (side_inputs, file_inputs): (Vec<_>, Vec<_>) =
+        file_inputs.into_iter().partition(|(join, _)| *join);
+    let file_inputs: Vec<_> = file_inputs.into_iter().map(|(_, l)| l).collect();
     for mut loaded in file_inputs.into_iter().chain(bundle_inputs) {
         // Rules about logins (never used, inactive) need an input that records them at all:
         // SCIM, SS 12000 and most LDIF exports carry no last login.
@@ -220,6 +228,15 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             report.stats.incomplete_files.push(loaded.name.clone());
         }
         report.problems.extend(loaded.problems);
+    }
+    for (_, side) in side_inputs {
+        if side.is_complete() {
+            complete_files += 1;
+            join_side_input(&mut records, side.records, &mut report.problems);
+        } else {
+            report.stats.incomplete_files.push(side.name.clone());
+        }
+        report.problems.extend(side.problems);
     }
     if let Some(packs) = &packs {
         report.packs = packs
@@ -258,5 +275,68 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     Outcome {
         report,
         fail_on: config.fail_on,
+    }
+}
+
+/// Joins the records of a side input (`kind: attributes`) onto the accounts with the same key,
+/// username or e-mail: attributes the account lacks are filled in (the export's own values
+/// win). A side record that matches no account is a warning.
+fn join_side_input(
+    records: &mut [record::Record],
+    side: Vec<record::Record>,
+    problems: &mut Vec<Problem>,
+) {
+    let norm = |s: &str| s.trim().to_lowercase();
+    let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if !matches!(r.kind, record::RecordKind::Account) {
+            continue;
+        }
+        let mut keys = vec![norm(&r.key)];
+        keys.extend(
+            ["id", "username", "email"]
+                .iter()
+                .filter_map(|a| r.str(a))
+                .map(norm),
+        );
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            index.entry(k).or_default().push(i);
+        }
+    }
+    for s in side {
+        let targets = index.get(&norm(&s.key)).cloned().unwrap_or_default();
+        if targets.is_empty() {
+            problems.push(
+                Problem::warning("input::unmatched-side-record", format!("`{}` in a side input matches no account", s.key))
+                    .at(s.file, s.span, "no account with this key, username or e-mail")
+                    .with_help("side inputs (kind: attributes) add attributes to accounts of other inputs by key"),
+            );
+            continue;
+        }
+        for i in targets {
+            let Some(target) = records.get_mut(i) else {
+                continue;
+            };
+            for (name, attr) in &s.attrs {
+                if matches!(name.as_str(), "id" | "username" | "email") {
+                    continue;
+                }
+                if !target.attrs.contains_key(name) {
+                    let span = target.span;
+                    target.set(name, attr.value.clone(), span);
+                }
+            }
+            for (name, attr) in &s.extra {
+                target
+                    .extra
+                    .entry(name.clone())
+                    .or_insert_with(|| record::Attr {
+                        value: attr.value.clone(),
+                        span: target.span,
+                    });
+            }
+        }
     }
 }

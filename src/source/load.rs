@@ -30,6 +30,9 @@ pub struct InputSpec {
     pub columns: BTreeMap<String, String>,
     /// Dates are written month first (Microsoft SDS v1).
     pub us_dates: bool,
+    /// A side input (`kind: attributes`): its records are joined onto the accounts of other
+    /// inputs with the same key, username or e-mail instead of being checked themselves.
+    pub join: bool,
 }
 
 /// Limits on inputs.

@@ -615,3 +615,26 @@ fn google_workspace_user_export() {
         doc["problems"]
     );
 }
+
+/// A side input (`kind: attributes`) adds what a standard export lacks (here the staff category
+/// of SCIM users), joined by key, username or e-mail; unmatched rows are warnings.
+#[test]
+fn side_inputs_join_onto_accounts() {
+    let (code, doc) = json_of(check(&fixtures(), &["side-input", "--format", "json"]));
+    assert_eq!(code, 1, "{}", doc["problems"]);
+    let subjects: Vec<&str> = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["subject"].as_str())
+        .collect();
+    assert_eq!(subjects, vec!["2819c223-7f76-413861904646"]);
+    let codes: Vec<&str> = doc["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["code"].as_str())
+        .collect();
+    assert_eq!(codes, vec!["konform::input::unmatched-side-record"]);
+    snap!("side_input", check(&fixtures(), &["side-input"]));
+}
