@@ -24,7 +24,7 @@ const OWN_FILES: &[&str] = &[
 /// Folders never walked into.
 const SKIP_DIRS: &[&str] = &["target", "node_modules", "policies", "packs"];
 /// Extensions of input files found in folders.
-const INPUT_EXTENSIONS: &[&str] = &["csv", "tsv", "yaml", "yml", "json"];
+const INPUT_EXTENSIONS: &[&str] = &["csv", "tsv", "yaml", "yml", "json", "ldif", "zip"];
 
 /// The files to read for `paths`: files as given; folders walked (sorted, hidden entries and
 /// konform's own files skipped, symbolic links not followed). Problems for paths that do not
@@ -54,7 +54,7 @@ pub fn discover_all(paths: &[PathBuf], sources: &SourceMap) -> Discovered {
         }
         if path.is_file() {
             if seen.insert(key(path)) {
-                out.push(path.clone());
+                add_file(path, sources, &mut out, &mut bundles, &mut problems);
             }
             continue;
         }
@@ -78,7 +78,7 @@ pub fn discover_all(paths: &[PathBuf], sources: &SourceMap) -> Discovered {
             match entry {
                 Ok(e) if e.file_type().is_file() && is_input(e.path()) => {
                     if seen.insert(key(e.path())) {
-                        out.push(e.path().to_path_buf());
+                        add_file(e.path(), sources, &mut out, &mut bundles, &mut problems);
                     }
                 }
                 Ok(_) => {}
@@ -106,6 +106,31 @@ pub fn discover_all(paths: &[PathBuf], sources: &SourceMap) -> Discovered {
         }
     }
     (out, bundles, problems)
+}
+
+/// A file found: a `.zip` is a roster bundle (or an error), anything else an input file.
+fn add_file(
+    path: &Path,
+    sources: &SourceMap,
+    files: &mut Vec<PathBuf>,
+    bundles: &mut Vec<(PathBuf, BundleKind)>,
+    problems: &mut Vec<Problem>,
+) {
+    let is_zip = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    if !is_zip {
+        files.push(path.to_path_buf());
+        return;
+    }
+    match roster::detect_zip(path) {
+        Ok(kind) => bundles.push((path.to_path_buf(), kind)),
+        Err(e) => problems.push(
+            Problem::error("input::bad-zip", format!("cannot read `{}`: {e}", sources.display(path)))
+                .with_help("konform reads OneRoster and SDS bundles as .zip; unpack other archives and check their files"),
+        ),
+    }
 }
 
 /// A key identifying a file regardless of how its path was written.

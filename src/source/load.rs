@@ -33,6 +33,9 @@ pub struct InputSpec {
     /// A side input (`kind: attributes`): its records are joined onto the accounts of other
     /// inputs with the same key, username or e-mail instead of being checked themselves.
     pub join: bool,
+    /// The content when it is not read from `path` (a member of a `.zip` bundle), with the
+    /// name shown for it (`export.zip!users.csv`).
+    pub member: Option<(String, std::sync::Arc<[u8]>)>,
 }
 
 /// Limits on inputs.
@@ -76,7 +79,10 @@ impl LoadedInput {
 
 /// Reads, decodes and parses one input.
 pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> LoadedInput {
-    let name = sources.display(&spec.path);
+    let name = match &spec.member {
+        Some((name, _)) => name.clone(),
+        None => sources.display(&spec.path),
+    };
     let mut out = LoadedInput {
         file: None,
         name: name.clone(),
@@ -224,31 +230,35 @@ pub(crate) fn read_source(
         records: Vec::new(),
         problems: Vec::new(),
     };
-    match std::fs::metadata(&spec.path) {
-        Ok(m) if m.len() > limits.max_file_bytes => {
-            out.problems.push(
-                Problem::error(
-                    "input::too-large",
-                    format!(
-                        "`{name}` is larger than the limit of {} bytes",
-                        limits.max_file_bytes
-                    ),
-                )
-                .with_help("split the export, or raise the limit with --max-file-size"),
-            );
-            return Err((out.file, out.problems));
+    let bytes: std::borrow::Cow<'_, [u8]> = if let Some((_, bytes)) = &spec.member {
+        std::borrow::Cow::Borrowed(bytes)
+    } else {
+        match std::fs::metadata(&spec.path) {
+            Ok(m) if m.len() > limits.max_file_bytes => {
+                out.problems.push(
+                    Problem::error(
+                        "input::too-large",
+                        format!(
+                            "`{name}` is larger than the limit of {} bytes",
+                            limits.max_file_bytes
+                        ),
+                    )
+                    .with_help("split the export, or raise the limit with --max-file-size"),
+                );
+                return Err((out.file, out.problems));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                out.problems.push(io_problem(&name, &e));
+                return Err((out.file, out.problems));
+            }
         }
-        Ok(_) => {}
-        Err(e) => {
-            out.problems.push(io_problem(&name, &e));
-            return Err((out.file, out.problems));
-        }
-    }
-    let bytes = match std::fs::read(&spec.path) {
-        Ok(b) => b,
-        Err(e) => {
-            out.problems.push(io_problem(&name, &e));
-            return Err((out.file, out.problems));
+        match std::fs::read(&spec.path) {
+            Ok(b) => std::borrow::Cow::Owned(b),
+            Err(e) => {
+                out.problems.push(io_problem(&name, &e));
+                return Err((out.file, out.problems));
+            }
         }
     };
     let decoded = match decode(&bytes, spec.encoding) {

@@ -47,9 +47,56 @@ fn find(dir: &Path, name: &str) -> Option<PathBuf> {
         })
 }
 
-/// The bundle kind of a folder, if it is one.
-pub fn detect(dir: &Path) -> Option<BundleKind> {
-    let has = |n: &str| find(dir, n).is_some();
+/// The largest uncompressed size of all members of a zip bundle together.
+const MAX_ZIP_BYTES: u64 = 2 << 30;
+
+/// Where a bundle's files come from: a folder, or the members of a `.zip` archive (read into
+/// memory, shown as `export.zip!users.csv`).
+enum Bundle {
+    Dir(PathBuf),
+    Zip(Vec<(String, String, std::sync::Arc<[u8]>)>),
+}
+
+impl Bundle {
+    /// An input spec for the member called `name` (case-insensitive), if present.
+    fn find(&self, name: &str) -> Option<InputSpec> {
+        match self {
+            Bundle::Dir(dir) => find(dir, name).map(|path| InputSpec {
+                path,
+                ..InputSpec::default()
+            }),
+            Bundle::Zip(members) => members
+                .iter()
+                .find(|(file_name, _, _)| file_name.eq_ignore_ascii_case(name))
+                .map(|(file_name, shown, bytes)| InputSpec {
+                    path: PathBuf::from(file_name),
+                    member: Some((shown.clone(), std::sync::Arc::clone(bytes))),
+                    ..InputSpec::default()
+                }),
+        }
+    }
+}
+
+/// The file names inside a zip archive (flat: folders inside the archive are ignored).
+fn zip_names(path: &Path) -> Result<Vec<String>, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
+    Ok(archive
+        .file_names()
+        .filter_map(|n| n.ok())
+        .filter_map(|n| n.rsplit('/').next().map(str::to_owned))
+        .filter(|n| !n.is_empty())
+        .collect())
+}
+
+/// The bundle kind of a `.zip` archive, or why it is none.
+pub fn detect_zip(path: &Path) -> Result<BundleKind, String> {
+    let names = zip_names(path)?;
+    let has = |n: &str| names.iter().any(|m| m.eq_ignore_ascii_case(n));
+    kind_of(&has).ok_or_else(|| "it holds no OneRoster or SDS bundle (users.csv with orgs.csv, roles.csv …; or Student.csv with School.csv)".to_owned())
+}
+
+fn kind_of(has: &dyn Fn(&str) -> bool) -> Option<BundleKind> {
     if has("users.csv")
         && ["manifest.csv", "orgs.csv", "enrollments.csv", "roles.csv"]
             .iter()
@@ -63,6 +110,56 @@ pub fn detect(dir: &Path) -> Option<BundleKind> {
     None
 }
 
+/// Reads the CSV members of a zip archive, refusing unsafe names and oversized contents.
+fn open_zip(path: &Path, shown: &str) -> Result<Bundle, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
+    let mut members = Vec::new();
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| e.to_string())?;
+        let raw = entry.name().map_err(|e| e.to_string())?.to_string();
+        if entry.is_dir() || !raw.to_ascii_lowercase().ends_with(".csv") {
+            continue;
+        }
+        if entry.enclosed_name().is_none() {
+            return Err(format!(
+                "member `{raw}` has an unsafe path (`..` or absolute)"
+            ));
+        }
+        total = total.saturating_add(entry.size());
+        if total > MAX_ZIP_BYTES {
+            return Err(format!(
+                "its CSV members unpack to more than {MAX_ZIP_BYTES} bytes"
+            ));
+        }
+        let mut bytes = Vec::new();
+        // Read at most the declared size plus one byte: a member lying about its size stops.
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(&mut entry, MAX_ZIP_BYTES + 1),
+            &mut bytes,
+        )
+        .map_err(|e| format!("cannot unpack `{raw}`: {e}"))?;
+        if bytes.len() as u64 > MAX_ZIP_BYTES {
+            return Err(format!(
+                "member `{raw}` unpacks to more than {MAX_ZIP_BYTES} bytes"
+            ));
+        }
+        let file_name = raw.rsplit('/').next().unwrap_or(&raw).to_owned();
+        members.push((
+            file_name,
+            format!("{shown}!{raw}"),
+            std::sync::Arc::from(bytes),
+        ));
+    }
+    Ok(Bundle::Zip(members))
+}
+
+/// The bundle kind of a folder, if it is one.
+pub fn detect(dir: &Path) -> Option<BundleKind> {
+    kind_of(&|n: &str| find(dir, n).is_some())
+}
+
 /// One side file: rows as normalised column name -> value, with the row number.
 struct Table {
     file: FileId,
@@ -70,17 +167,16 @@ struct Table {
 }
 
 fn read_table(
-    path: &Path,
+    spec: &InputSpec,
     sources: &mut SourceMap,
     limits: InputLimits,
     problems: &mut Vec<Problem>,
 ) -> Option<Table> {
-    let spec = InputSpec {
-        path: path.to_path_buf(),
-        ..InputSpec::default()
+    let name = match &spec.member {
+        Some((shown, _)) => shown.clone(),
+        None => sources.display(&spec.path),
     };
-    let name = sources.display(path);
-    let (file, text) = match load::read_source(&spec, &name, sources, limits) {
+    let (file, text) = match load::read_source(spec, &name, sources, limits) {
         Ok((file, text, notes)) => {
             problems.extend(notes);
             (file, text)
@@ -195,23 +291,43 @@ pub fn read(
         records: Vec::new(),
         problems: Vec::new(),
     };
-    let user_files: Vec<(PathBuf, Option<&str>)> = match kind {
-        BundleKind::OneRoster => find(dir, "users.csv")
+    // A path that is a file is a `.zip` bundle; its members are read into memory.
+    let bundle = if dir.is_file() {
+        match open_zip(dir, &out.name) {
+            Ok(b) => b,
+            Err(e) => {
+                out.problems.push(
+                    Problem::error(
+                        "input::bad-zip",
+                        format!("cannot read the zip bundle `{}`: {e}", out.name),
+                    )
+                    .with_help(
+                        "export the bundle again, or unpack it into a folder and check the folder",
+                    ),
+                );
+                return out;
+            }
+        }
+    } else {
+        Bundle::Dir(dir.to_path_buf())
+    };
+    let user_files: Vec<(InputSpec, Option<&str>)> = match kind {
+        BundleKind::OneRoster => bundle
+            .find("users.csv")
             .into_iter()
             .map(|p| (p, None))
             .collect(),
         BundleKind::SdsV1 => [("Student.csv", "student"), ("Teacher.csv", "teacher")]
             .into_iter()
-            .filter_map(|(n, role)| find(dir, n).map(|p| (p, Some(role))))
+            .filter_map(|(n, role)| bundle.find(n).map(|p| (p, Some(role))))
             .collect(),
     };
-    for (path, role) in user_files {
+    for (base, role) in user_files {
         let spec = InputSpec {
-            path,
             kind: Some(RecordKind::Account),
             format: Some(crate::source::detect::Format::Csv),
             us_dates: kind == BundleKind::SdsV1,
-            ..InputSpec::default()
+            ..base
         };
         let mut loaded = load::load(&spec, sources, limits);
         out.file = out.file.or(loaded.file);
@@ -224,13 +340,13 @@ pub fn read(
         out.problems.append(&mut loaded.problems);
     }
     if kind == BundleKind::OneRoster {
-        join_side_files(dir, sources, limits, &mut out);
+        join_side_files(&bundle, sources, limits, &mut out);
     }
     out
 }
 
 fn join_side_files(
-    dir: &Path,
+    bundle: &Bundle,
     sources: &mut SourceMap,
     limits: InputLimits,
     out: &mut LoadedInput,
@@ -242,8 +358,8 @@ fn join_side_files(
         .map(|(i, r)| (r.key.clone(), i))
         .collect();
     let mut version_11 = false;
-    if let Some(path) = find(dir, "manifest.csv")
-        && let Some(t) = read_table(&path, sources, limits, &mut out.problems)
+    if let Some(spec) = bundle.find("manifest.csv")
+        && let Some(t) = read_table(&spec, sources, limits, &mut out.problems)
     {
         version_11 = t.rows.iter().any(|(r, _)| {
             r.get("propertyname")
@@ -256,10 +372,10 @@ fn join_side_files(
     let mut each = |file_name: &str,
                     out: &mut LoadedInput,
                     f: &mut dyn FnMut(&mut Record, &HashMap<String, String>)| {
-        let Some(path) = find(dir, file_name) else {
+        let Some(spec) = bundle.find(file_name) else {
             return;
         };
-        let Some(table) = read_table(&path, sources, limits, &mut out.problems) else {
+        let Some(table) = read_table(&spec, sources, limits, &mut out.problems) else {
             return;
         };
         if !require(&table, "usersourcedid", file_name, &mut out.problems) {

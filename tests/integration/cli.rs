@@ -638,3 +638,36 @@ fn side_inputs_join_onto_accounts() {
     assert_eq!(codes, vec!["konform::input::unmatched-side-record"]);
     snap!("side_input", check(&fixtures(), &["side-input"]));
 }
+
+/// A roster bundle shipped as `.zip` (the SDS v2.1 sample, zipped): findings name the member as
+/// `export.zip!member`; unsafe member paths, archives without a bundle and broken archives are
+/// errors.
+#[test]
+fn zip_bundles() {
+    let (code, doc) = json_of(check(
+        &fixtures(),
+        &["zip/sds-export.zip", "--format", "json"],
+    ));
+    assert_eq!(code, 1, "{}", doc["problems"]);
+    let files: std::collections::BTreeSet<&str> = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["location"]["file"].as_str())
+        .collect();
+    assert_eq!(
+        files.into_iter().collect::<Vec<_>>(),
+        vec!["zip/sds-export.zip!export/users.csv"]
+    );
+    assert_eq!(doc["findings"].as_array().map(Vec::len), Some(20));
+    for bad in ["unsafe.zip", "not-a-bundle.zip", "truncated.zip"] {
+        let path = format!("zip-bad/{bad}");
+        let (code, doc) = json_of(check(&fixtures(), &[&path, "--format", "json"]));
+        assert_eq!(code, 2, "{bad}");
+        assert_eq!(
+            doc["problems"][0]["code"], "konform::input::bad-zip",
+            "{bad}"
+        );
+    }
+    snap!("zip_bad", check(&fixtures(), &["zip-bad"]));
+}
