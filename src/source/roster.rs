@@ -331,6 +331,11 @@ pub fn read(
         };
         let mut loaded = load::load(&spec, sources, limits);
         out.file = out.file.or(loaded.file);
+        if kind == BundleKind::OneRoster
+            && let Some(file) = loaded.file
+        {
+            check_user_columns(file, sources, &mut loaded.problems);
+        }
         if let Some(role) = role {
             for r in &mut loaded.records {
                 add_to_set(r, "roles", &[role.to_owned()]);
@@ -343,6 +348,91 @@ pub fn read(
         join_side_files(&bundle, sources, limits, &mut out);
     }
     out
+}
+
+/// The columns of `users.csv` in OneRoster 1.1/1.2 and Microsoft SDS v2/v2.1, normalised.
+const USER_COLUMNS: &[&str] = &[
+    "sourcedid",
+    "status",
+    "datelastmodified",
+    "enableduser",
+    "orgsourcedids",
+    "role",
+    "roles",
+    "username",
+    "userids",
+    "givenname",
+    "familyname",
+    "middlename",
+    "identifier",
+    "email",
+    "sms",
+    "phone",
+    "agentsourcedids",
+    "grades",
+    "grade",
+    "password",
+    "preferredfirstname",
+    "preferredmiddlename",
+    "preferredlastname",
+    "pronouns",
+    "primaryorgsourcedid",
+    "userprofiles",
+    "usermasteridentifier",
+    "activedirectorymatchid",
+];
+
+/// Reports columns of a bundle's `users.csv` that neither OneRoster nor SDS defines, with
+/// suggestions; `metadata.*` extension columns are allowed. The values are still read.
+fn check_user_columns(file: FileId, sources: &SourceMap, problems: &mut Vec<Problem>) {
+    let text = std::sync::Arc::clone(&sources.get(file).text);
+    let header = text.lines().next().unwrap_or("");
+    let known: Vec<String> = USER_COLUMNS.iter().map(|c| normalize_name(c)).collect();
+    let mut unknown = Vec::new();
+    let mut offset = 0;
+    for raw in header.split(',') {
+        let name = raw.trim().trim_matches('"').trim_start_matches('\u{feff}');
+        let span = Span::new(offset, raw.len());
+        offset += raw.len() + 1;
+        let n = normalize_name(name);
+        if name.is_empty()
+            || name.to_ascii_lowercase().starts_with("metadata.")
+            || known.contains(&n)
+        {
+            continue;
+        }
+        let suggestion = USER_COLUMNS
+            .iter()
+            .map(|c| (strsim::jaro_winkler(&n, &normalize_name(c)), *c))
+            .filter(|(score, _)| *score > 0.85)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, c)| c);
+        unknown.push((name.to_owned(), span, suggestion));
+    }
+    let Some((_, first, _)) = unknown.first() else {
+        return;
+    };
+    let list: Vec<String> = unknown
+        .iter()
+        .map(|(n, _, s)| match s {
+            Some(s) => format!("`{n}` (did you mean `{s}`?)"),
+            None => format!("`{n}`"),
+        })
+        .collect();
+    let mut p = Problem::warning(
+        "input::nonconforming-header",
+        format!(
+            "users.csv has columns that OneRoster and SDS do not define: {}",
+            list.join(", ")
+        ),
+    )
+    .at(file, *first, "not a OneRoster/SDS column");
+    for (_, span, _) in unknown.iter().skip(1) {
+        p = p.with_label(*span, "");
+    }
+    problems.push(p.with_help(
+        "rename misspelt columns; extension columns belong under `metadata.` (their values are kept as extra attributes)",
+    ));
 }
 
 fn join_side_files(
@@ -639,5 +729,37 @@ mod tests {
             "{:?}",
             l.problems
         );
+    }
+
+    #[test]
+    fn nonconforming_user_columns_are_listed_with_suggestions() {
+        let d = bundle(&[
+            (
+                "users.csv",
+                "sourcedId,usrname,givenName,favouriteColour,metadata.house\n1,a,A,blue,x\n",
+            ),
+            ("orgs.csv", "sourcedId,name\n1,S\n"),
+        ]);
+        let mut sources = SourceMap::new();
+        let l = read(
+            d.path(),
+            BundleKind::OneRoster,
+            &mut sources,
+            InputLimits::default(),
+        );
+        let p = l
+            .problems
+            .iter()
+            .find(|p| p.code == "konform::input::nonconforming-header");
+        assert!(
+            p.is_some_and(
+                |p| p.message.contains("`usrname` (did you mean `username`?)")
+                    && p.message.contains("`favouriteColour`")
+                    && !p.message.contains("metadata")
+            ),
+            "{:?}",
+            l.problems
+        );
+        assert!(l.is_complete(), "a warning, not an error");
     }
 }
