@@ -55,6 +55,17 @@ fn run(mut cmd: Command) -> (i32, String) {
     }
 }
 
+/// The number of findings per policy in a JSON report.
+fn policy_counts(doc: &serde_json::Value) -> std::collections::BTreeMap<String, i32> {
+    let mut by_policy = std::collections::BTreeMap::new();
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        *by_policy
+            .entry(f["policy"].as_str().unwrap_or("").to_owned())
+            .or_insert(0) += 1;
+    }
+    by_policy
+}
+
 fn json_of(cmd: Command) -> (i32, serde_json::Value) {
     let (code, out) = run(cmd);
     match serde_json::from_str(&out) {
@@ -87,12 +98,7 @@ fn hamburg_example_finds_each_rule() {
     ));
     assert_eq!(code, 1);
     assert_eq!(doc["version"], 1);
-    let mut by_policy = std::collections::BTreeMap::new();
-    for f in doc["findings"].as_array().into_iter().flatten() {
-        *by_policy
-            .entry(f["policy"].as_str().unwrap_or("").to_owned())
-            .or_insert(0) += 1;
-    }
+    let by_policy = policy_counts(&doc);
     // Every policy of the three packs fires at least once (see examples/hamburg-gymnasium/README.md).
     let expected: Vec<(String, i32)> = [
         ("common.duplicate-identity", 2),
@@ -397,12 +403,7 @@ fn every_pack_example_fires_each_policy_of_its_pack() {
     for (example, expected) in cases {
         let (code, doc) = json_of(check(&root(), &[example, "--format", "json"]));
         assert_eq!(code, 1, "{example}");
-        let mut by_policy = std::collections::BTreeMap::new();
-        for f in doc["findings"].as_array().into_iter().flatten() {
-            *by_policy
-                .entry(f["policy"].as_str().unwrap_or("").to_owned())
-                .or_insert(0) += 1;
-        }
+        let by_policy = policy_counts(&doc);
         let expected: std::collections::BTreeMap<String, i32> = expected
             .iter()
             .map(|(p, n)| ((*p).to_owned(), *n))
@@ -510,12 +511,7 @@ fn sds_sample_bundles() {
             doc["summary"]["records_by_kind"]["accounts"], *accounts,
             "{bundle}"
         );
-        let mut by_policy = std::collections::BTreeMap::new();
-        for f in doc["findings"].as_array().into_iter().flatten() {
-            *by_policy
-                .entry(f["policy"].as_str().unwrap_or("").to_owned())
-                .or_insert(0) += 1;
-        }
+        let by_policy = policy_counts(&doc);
         let expected: std::collections::BTreeMap<String, i32> = expected
             .iter()
             .map(|(p, n)| ((*p).to_owned(), *n))
