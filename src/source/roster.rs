@@ -163,6 +163,7 @@ pub fn detect(dir: &Path) -> Option<BundleKind> {
 /// One side file: rows as normalised column name -> value, with the row number.
 struct Table {
     file: FileId,
+    header: Span,
     rows: Vec<(HashMap<String, String>, Span)>,
 }
 
@@ -226,21 +227,24 @@ fn read_table(
             }
         }
     }
-    Some(Table { file, rows })
+    let header = Span::new(0, text.find(['\r', '\n']).unwrap_or(text.len()));
+    Some(Table { file, header, rows })
 }
 
+/// Checks that a side file has `column` (as the specification spells it).
 fn require(table: &Table, column: &str, name: &str, problems: &mut Vec<Problem>) -> bool {
+    let key = normalize_name(column);
     let ok = table
         .rows
         .first()
-        .is_none_or(|(r, _)| r.contains_key(column));
+        .is_none_or(|(r, _)| r.contains_key(&key));
     if !ok {
         problems.push(
             Problem::error(
                 "input::missing-column",
                 format!("`{name}` has no column `{column}`"),
             )
-            .at(table.file, Span::new(0, 0), "header row")
+            .at(table.file, table.header, "header row")
             .with_help(format!(
                 "the 1EdTech OneRoster / SDS specification names this column `{column}`"
             )),
@@ -468,7 +472,7 @@ fn join_side_files(
         let Some(table) = read_table(&spec, sources, limits, &mut out.problems) else {
             return;
         };
-        if !require(&table, "usersourcedid", file_name, &mut out.problems) {
+        if !require(&table, "userSourcedId", file_name, &mut out.problems) {
             return;
         }
         for (row, span) in &table.rows {

@@ -582,6 +582,8 @@ fn standard_formats_are_read_and_broken_ones_rejected() {
         "scim-no-username.json",
         "broken.ldif",
         "ss12000-groups-only.json",
+        "oneroster-bad",
+        "google-bad.csv",
     ] {
         let path = format!("broken-formats/{broken}");
         let (code, _) = json_of(check(&fixtures(), &[&path, "--format", "json"]));
