@@ -171,6 +171,32 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
             {
                 out.format = Some(Format::Scim);
                 out.kind = Some(RecordKind::Account);
+                // Schema, resource-type and service-provider documents describe a SCIM server,
+                // not its users.
+                let meta_schema = root
+                    .get("schemas")
+                    .and_then(yaml::Node::as_seq)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(yaml::Node::as_str)
+                    .find(|s| {
+                        s.ends_with(":Schema")
+                            || s.ends_with(":ResourceType")
+                            || s.ends_with(":ServiceProviderConfig")
+                    })
+                    .map(str::to_owned);
+                if let Some(schema) = meta_schema {
+                    let span = root.get("schemas").map_or(root.span, |n| n.span);
+                    out.problems.push(
+                        Problem::error(
+                            "input::scim-metadata",
+                            format!("`{name}` is a SCIM server description (`{schema}`), not users"),
+                        )
+                        .at(file, span, "describes the server's schema")
+                        .with_help("export the users (GET /Users gives a ListResponse) and check that file"),
+                    );
+                    return out;
+                }
                 let result = crate::source::scim::read(file, &root);
                 out.records = result.records;
                 out.problems.extend(result.problems);

@@ -234,10 +234,7 @@ fn read_table(
 /// Checks that a side file has `column` (as the specification spells it).
 fn require(table: &Table, column: &str, name: &str, problems: &mut Vec<Problem>) -> bool {
     let key = normalize_name(column);
-    let ok = table
-        .rows
-        .first()
-        .is_none_or(|(r, _)| r.contains_key(&key));
+    let ok = table.rows.first().is_none_or(|(r, _)| r.contains_key(&key));
     if !ok {
         problems.push(
             Problem::error(
@@ -548,6 +545,23 @@ fn join_side_files(
             }
         }
     });
+    // OneRoster 1.2 userProfiles.csv: credentials for applications, with passwords.
+    each("userProfiles.csv", out, &mut |r, row| {
+        if row
+            .get("password")
+            .is_some_and(|p| !p.is_empty() && !p.chars().all(|c| c == '*'))
+        {
+            let span = r.span;
+            r.set("password_present", Value::Bool(true), span);
+        }
+        if let Some(app) = row
+            .get("applicationid")
+            .or_else(|| row.get("vendorid"))
+            .filter(|v| !v.is_empty())
+        {
+            add_to_set(r, "groups", &[format!("profile:{app}")]);
+        }
+    });
     each("userFlags.csv", out, &mut |r, row| {
         if let Some(flag) = row.get("flag").filter(|v| !v.is_empty()) {
             set_extra(r, flag, "true");
@@ -765,5 +779,35 @@ mod tests {
             l.problems
         );
         assert!(l.is_complete(), "a warning, not an error");
+    }
+
+    #[test]
+    fn oneroster_12_user_profiles_reveal_passwords() {
+        let d = bundle(&[
+            ("users.csv", "sourcedId,username,password\n1,a,\n2,b,\n"),
+            (
+                "roles.csv",
+                "userSourcedId,orgSourcedId,role\n1,9,teacher\n",
+            ),
+            (
+                "userProfiles.csv",
+                "sourcedId,userSourcedId,profileType,vendorId,applicationId,credentialType,username,password\nP1,1,lms,v,moodle,password,a,geheim\nP2,2,lms,v,moodle,password,b,****\n",
+            ),
+        ]);
+        let mut sources = SourceMap::new();
+        let l = read(
+            d.path(),
+            BundleKind::OneRoster,
+            &mut sources,
+            InputLimits::default(),
+        );
+        assert!(l.is_complete(), "{:?}", l.problems);
+        let pw = |i: usize| {
+            l.records
+                .get(i)
+                .and_then(|r| r.get("password_present"))
+                .and_then(|a| a.value.as_bool())
+        };
+        assert_eq!((pw(0), pw(1)), (Some(true), Some(false)));
     }
 }
