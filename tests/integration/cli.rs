@@ -567,7 +567,10 @@ fn standard_formats_are_read_and_broken_ones_rejected() {
         let file = format!("scim/rfc7643-8.7.1-schema-{schema}.json");
         let (code, doc) = json_of(check(&samples, &[&file, "--format", "json"]));
         assert_eq!(code, 2, "{file}");
-        assert_eq!(doc["problems"][0]["code"], "konform::input::scim-metadata", "{file}");
+        assert_eq!(
+            doc["problems"][0]["code"], "konform::input::scim-metadata",
+            "{file}"
+        );
     }
     // The personnummer in SS 12000's protected civicNo field is not an exposed national id.
     let (_, doc) = json_of(check(
