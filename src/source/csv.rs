@@ -224,15 +224,14 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
         }
         if matches!(kind, RecordKind::Account | RecordKind::Person) {
             if let Some(first) = seen_keys.get(&record.key) {
-                out.problems.push(
-                    Problem::error(
-                        "input::duplicate-key",
-                        format!("account `{}` appears twice", record.key),
-                    )
-                    .at(file, row_span, "second row with this key")
-                    .with_label(*first, "first row with this key")
-                    .with_help("an account key (id or username) must be unique within an export; remove or merge the duplicate row"),
-                );
+                out.problems.push(crate::source::duplicate_key(
+                    file,
+                    "account",
+                    &record.key,
+                    (row_span, "second row with this key"),
+                    (*first, "first row with this key"),
+                    "an account key (id or username) must be unique within an export; remove or merge the duplicate row",
+                ));
                 continue;
             }
             seen_keys.insert(record.key.clone(), row_span);

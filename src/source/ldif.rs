@@ -124,17 +124,14 @@ pub fn read(file: FileId, text: &str, mapping: &BTreeMap<String, String>) -> Rea
         match read_entry(file, entry, mapping, &mut out) {
             Outcome::Account(record, dn) => {
                 if let Some(first) = seen.get(&record.key) {
-                    out.problems.push(
-                        Problem::error(
-                            "input::duplicate-key",
-                            format!("account `{}` appears twice", record.key),
-                        )
-                        .at(file, record.span, "second entry with this key")
-                        .with_label(*first, "first entry with this key")
-                        .with_help(
-                            "an account key (uid, else the dn) must be unique within an export; remove or merge the duplicate entry",
-                        ),
-                    );
+                    out.problems.push(crate::source::duplicate_key(
+                        file,
+                        "account",
+                        &record.key,
+                        (record.span, "second entry with this key"),
+                        (*first, "first entry with this key"),
+                        "an account key (uid, else the dn) must be unique within an export; remove or merge the duplicate entry",
+                    ));
                     continue;
                 }
                 seen.insert(record.key.clone(), record.span);

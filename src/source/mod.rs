@@ -219,6 +219,26 @@ impl SourceMap {
     }
 }
 
+/// The diagnostic for a record key that appears a second time in one file: `what` names the
+/// record (`account`), `second` and `first` label the two places, `help` says what must be
+/// unique. Shared by every reader.
+pub fn duplicate_key(
+    file: FileId,
+    what: &str,
+    key: &str,
+    second: (Span, &str),
+    first: (Span, &str),
+    help: &str,
+) -> crate::problem::Problem {
+    crate::problem::Problem::error(
+        "input::duplicate-key",
+        format!("{what} `{key}` appears twice"),
+    )
+    .at(file, second.0, second.1)
+    .with_label(first.0, first.1)
+    .with_help(help)
+}
+
 /// A path as shown to users: `./` prefixes removed, separators normalised to `/`.
 pub fn display_path(path: &Path) -> String {
     let mut parts: Vec<String> = Vec::new();

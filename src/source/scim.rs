@@ -435,15 +435,14 @@ impl Reader {
         let mut records = Vec::with_capacity(self.out.records.len());
         for record in std::mem::take(&mut self.out.records) {
             if let Some(first) = seen.get(&record.key) {
-                self.out.problems.push(
-                    Problem::error(
-                        "input::duplicate-key",
-                        format!("account `{}` appears twice", record.key),
-                    )
-                    .at(self.file, record.span, "second user with this key")
-                    .with_label(*first, "first user with this key")
-                    .with_help("a scim `id` (or `userName`) must be unique within a document"),
-                );
+                self.out.problems.push(crate::source::duplicate_key(
+                    self.file,
+                    "account",
+                    &record.key,
+                    (record.span, "second user with this key"),
+                    (*first, "first user with this key"),
+                    "a scim `id` (or `userName`) must be unique within a document",
+                ));
                 continue;
             }
             seen.insert(record.key.clone(), record.span);

@@ -414,15 +414,14 @@ fn dedupe(file: FileId, out: &mut ReadResult) {
     let mut records = Vec::with_capacity(out.records.len());
     for record in std::mem::take(&mut out.records) {
         if let Some(first) = seen.get(&record.key) {
-            out.problems.push(
-                Problem::error(
-                    "input::duplicate-key",
-                    format!("person `{}` appears twice", record.key),
-                )
-                .at(file, record.span, "second person with this id")
-                .with_label(*first, "first person with this id")
-                .with_help("a person's `id` must be unique within an export"),
-            );
+            out.problems.push(crate::source::duplicate_key(
+                file,
+                "person",
+                &record.key,
+                (record.span, "second person with this id"),
+                (*first, "first person with this id"),
+                "a person's `id` must be unique within an export",
+            ));
             continue;
         }
         seen.insert(record.key.clone(), record.span);

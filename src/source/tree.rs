@@ -89,17 +89,14 @@ pub fn read(
             };
             if matches!(kind, RecordKind::Account | RecordKind::Person) {
                 if let Some(first) = seen.get(&record.key) {
-                    out.problems.push(
-                        Problem::error(
-                            "input::duplicate-key",
-                            format!("account `{}` appears twice", record.key),
-                        )
-                        .at(file, record.span, "second entry with this key")
-                        .with_label(*first, "first entry with this key")
-                        .with_help(
-                            "an account key (id or username) must be unique within an export",
-                        ),
-                    );
+                    out.problems.push(crate::source::duplicate_key(
+                        file,
+                        "account",
+                        &record.key,
+                        (record.span, "second entry with this key"),
+                        (*first, "first entry with this key"),
+                        "an account key (id or username) must be unique within an export",
+                    ));
                     continue;
                 }
                 seen.insert(record.key.clone(), record.span);
