@@ -151,11 +151,10 @@ fn load_layer(
             return (None, vec![p]);
         }
     };
-    let file = sources.add(SourceFile::new(
-        name,
-        Some(path.to_path_buf()),
-        text.clone(),
-    ));
+    let file = sources.add(
+        SourceFile::new(name, Some(path.to_path_buf()), text.clone())
+            .with_origin(crate::source::FileRole::Config, text.as_bytes()),
+    );
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);

@@ -326,6 +326,7 @@ fn finding_for(
         basis: meta.basis.clone(),
         url: meta.url.clone(),
         related: Vec::new(),
+        fingerprint: crate::finding::fingerprint(&meta.id, &record.key),
     }
 }
 
@@ -563,6 +564,7 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 basis: meta.basis.clone(),
                 url: meta.url.clone(),
                 related,
+                fingerprint: crate::finding::fingerprint(&meta.id, &group),
             });
         }
     }

@@ -92,6 +92,17 @@ pub struct Finding {
     pub url: Option<String>,
     /// Other places (limits list the counted records here).
     pub related: Vec<Related>,
+    /// A digest of policy id and subject key: stable across runs and line moves, and free of
+    /// personal data (see [`fingerprint`]). Kept as computed when the output is redacted.
+    pub fingerprint: String,
+}
+
+/// The fingerprint of a finding: the first 32 hex digits of the SHA-256 of the policy id and
+/// the subject key. It does not change when rows move, and it does not show the key.
+pub fn fingerprint(policy: &str, subject: &str) -> String {
+    let mut digest = crate::source::sha256_hex(format!("{policy}\u{1f}{subject}").as_bytes());
+    digest.truncate(32);
+    digest
 }
 
 impl Finding {
@@ -202,6 +213,66 @@ pub struct Report {
     pub today: String,
     /// Loaded packs: id and version.
     pub packs: Vec<(String, String)>,
+    /// The school checked, as konform.yaml names it.
+    pub school: Option<SchoolInfo>,
+    /// Where personal data stands in the inputs, for [`crate::redact::redact`].
+    pub personal: crate::redact::PersonalData,
+    /// Whether personal data has been masked in this report.
+    pub redacted: bool,
+    /// Every policy and limit that was evaluated (not those switched off), by id.
+    pub rules: Vec<RuleInfo>,
+}
+
+/// A policy or limit as output formats describe it (SARIF rules, JUnit test cases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// The full id (`common.generic-account`).
+    pub id: String,
+    /// The pack.
+    pub pack: String,
+    /// The severity of its findings.
+    pub severity: Severity,
+    /// What it finds, in one line: the message with placeholders written as `…`.
+    pub summary: String,
+    /// How to fix a finding (placeholders as `…`).
+    pub help: Option<String>,
+    /// The rule or law it rests on.
+    pub basis: Option<String>,
+    /// A documentation link.
+    pub url: Option<String>,
+    /// Whether it is a limit (counts records) rather than a per-record policy.
+    pub limit: bool,
+    /// The record kinds it applies to (`accounts`, `consents` …).
+    pub kinds: Vec<&'static str>,
+}
+
+/// `template` with every `{placeholder}` written as `…`.
+pub fn without_placeholders(template: &str) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest.get(open..).and_then(|r| r.find('}')) else {
+            break;
+        };
+        out.push_str(rest.get(..open).unwrap_or_default());
+        out.push('…');
+        rest = rest.get(open + close + 1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The school a run checked, from konform.yaml's `school:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchoolInfo {
+    /// The school number or id.
+    pub id: String,
+    /// The display name.
+    pub name: Option<String>,
+    /// ISO country code (`DE`), empty when unknown.
+    pub country: String,
+    /// State (`HH`), empty when unknown.
+    pub state: String,
 }
 
 impl Report {
@@ -253,6 +324,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn placeholders_become_ellipses() {
+        assert_eq!(
+            without_placeholders("generic account `{username}` of {key}"),
+            "generic account `…` of …"
+        );
+        assert_eq!(without_placeholders("no {braces"), "no {braces");
+    }
+
+    #[test]
     fn severities_order_and_parse() {
         assert!(Severity::Error > Severity::Warning && Severity::Warning > Severity::Info);
         assert_eq!(Severity::from_name("Warning"), Some(Severity::Warning));
@@ -278,6 +358,7 @@ mod tests {
             basis: None,
             url: None,
             related: Vec::new(),
+            fingerprint: fingerprint("p.x", "k"),
         });
         assert_eq!(r.exit_code(Severity::Error), 0);
         assert_eq!(r.exit_code(Severity::Warning), 1);

@@ -19,10 +19,11 @@ pub mod finding;
 pub mod pack;
 pub mod problem;
 pub mod record;
+pub mod redact;
 pub mod render;
 pub mod source;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -229,6 +230,11 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         }
         report.problems.extend(loaded.problems);
     }
+    // Personal data of side inputs is noted before their records are joined away.
+    let mut personal = redact::PersonalData::new();
+    for (_, side) in &side_inputs {
+        personal.collect(&side.records, &report.sources, &HashSet::new());
+    }
     for (_, side) in side_inputs {
         if side.is_complete() {
             complete_files += 1;
@@ -264,7 +270,43 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         for r in &records {
             *report.stats.by_kind.entry(r.kind.name()).or_default() += 1;
         }
+        // The evidence of a policy marked `@evidence("not-personal")` (a generic username)
+        // names no person; everything else personal is masked when the output is redacted.
+        let keep: HashSet<(source::FileId, source::Span)> = report
+            .findings
+            .iter()
+            .filter(|f| packs.meta.get(&f.policy).is_some_and(|m| m.evidence_not_personal))
+            .map(|f| (f.file, f.span))
+            .collect();
+        personal.collect(&records, &report.sources, &keep);
+        let mut rules: Vec<finding::RuleInfo> = packs
+            .meta
+            .values()
+            .filter(|m| !disabled.contains(&m.id))
+            .map(|m| finding::RuleInfo {
+                id: m.id.clone(),
+                pack: m.pack.clone(),
+                severity: m.severity,
+                summary: finding::without_placeholders(&m.message),
+                help: m.help.as_deref().map(finding::without_placeholders),
+                basis: m.basis.clone(),
+                url: m.url.clone(),
+                limit: m.limit.is_some(),
+                kinds: m.kinds.iter().map(|k| k.name()).collect(),
+            })
+            .collect();
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        report.rules = rules;
+    } else {
+        personal.collect(&records, &report.sources, &HashSet::new());
     }
+    report.personal = personal;
+    report.school = Some(finding::SchoolInfo {
+        id: config.school.id.clone(),
+        name: config.school_name.clone(),
+        country: config.school.country.clone(),
+        state: config.school.state.clone(),
+    });
     if specs.is_empty() && bundles.is_empty() && !report.has_errors() {
         report.problems.push(
             Problem::error("input::no-inputs", "nothing to check")

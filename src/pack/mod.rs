@@ -25,7 +25,7 @@ use crate::problem::{Label, Problem};
 use crate::record::RecordKind;
 use crate::source::columns;
 use crate::source::yaml::{self, Node, YamlLimits};
-use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::source::{FileId, FileRole, SourceFile, SourceMap, Span};
 use facts::CompiledFact;
 use manifest::{LimitDef, Manifest, ParamType, ParamValue};
 
@@ -47,6 +47,7 @@ const ANNOTATIONS: &[&str] = &[
     "span",
     "url",
     "title",
+    "evidence",
     "message_de",
     "message_da",
     "message_sv",
@@ -177,6 +178,9 @@ pub struct PolicyMeta {
     pub limit: Option<usize>,
     /// Translations by annotation name (`message_de`, `help_da`, `label_sv` …).
     pub translations: BTreeMap<String, String>,
+    /// `@evidence("not-personal")`: the value the finding points at names a function, device
+    /// or class, not a person (`lehrer1`), so redaction keeps it.
+    pub evidence_not_personal: bool,
 }
 
 impl PolicyMeta {
@@ -514,9 +518,13 @@ fn embedded_pack(id: &str, origin: Option<(FileId, Span)>, sources: &mut SourceM
             continue;
         };
         if rest == "pack.yaml" {
-            manifest_file = Some(sources.add(SourceFile::new(*path, None, *text)));
+            manifest_file = Some(sources.add(
+                SourceFile::new(*path, None, *text).with_origin(FileRole::Policy, text.as_bytes()),
+            ));
         } else if !rest.contains('/') && rest.ends_with(".cedar") {
-            policy_files.push(sources.add(SourceFile::new(*path, None, *text)));
+            policy_files.push(sources.add(
+                SourceFile::new(*path, None, *text).with_origin(FileRole::Policy, text.as_bytes()),
+            ));
         }
     }
     let manifest_file = manifest_file
@@ -549,11 +557,14 @@ fn disk_pack(
             "a pack is a folder with a pack.yaml and *.cedar files",
         )
     })?;
-    let manifest_file = sources.add(SourceFile::new(
-        sources.display(&manifest_path),
-        Some(manifest_path),
-        manifest_text,
-    ));
+    let manifest_file = sources.add(
+        SourceFile::new(
+            sources.display(&manifest_path),
+            Some(manifest_path),
+            manifest_text.clone(),
+        )
+        .with_origin(FileRole::Policy, manifest_text.as_bytes()),
+    );
     let mut cedar: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| {
             fail(
@@ -574,7 +585,9 @@ fn disk_pack(
                 "policy files must be UTF-8 text",
             )
         })?;
-        policy_files.push(sources.add(SourceFile::new(sources.display(&path), Some(path), text)));
+        let digest_source = SourceFile::new(sources.display(&path), Some(path), text.clone())
+            .with_origin(FileRole::Policy, text.as_bytes());
+        policy_files.push(sources.add(digest_source));
     }
     Ok(RawPack {
         dir: shown,
@@ -939,6 +952,18 @@ fn load_policy_file(
             continue;
         };
         let kinds = kinds_of(policy);
+        let evidence_not_personal = match policy.annotation("evidence") {
+            None => false,
+            Some("not-personal") => true,
+            Some(other) => {
+                problems.push(fail(
+                    "policy::bad-evidence",
+                    format!("unknown `@evidence(\"{other}\")` on policy `{id}`"),
+                    "the only value is @evidence(\"not-personal\"): the value the finding points at (a generic username such as lehrer1) names no person and is kept when output is redacted",
+                ));
+                continue;
+            }
+        };
         let span_attr = policy.annotation("span").map(str::to_owned);
         if let Some(attr) = &span_attr
             && !span_target_exists(attr, &kinds, fact_names)
@@ -991,6 +1016,7 @@ fn load_policy_file(
                 file,
                 span,
                 limit: None,
+                evidence_not_personal,
                 translations: policy
                     .annotations()
                     .filter(|(k, _)| k.contains('_'))
@@ -1097,6 +1123,7 @@ fn add_limit_policy(
             file,
             span: def.span,
             limit: Some(index),
+            evidence_not_personal: false,
             translations: def.translations.clone(),
         },
     );

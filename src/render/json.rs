@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::finding::{Report, Severity};
-use crate::source::{FileId, SourceMap, Span};
+use super::{Location, location};
 
 /// The version of the JSON schema; bumped on incompatible changes.
 pub const JSON_VERSION: u32 = 1;
@@ -17,6 +17,7 @@ struct Doc<'a> {
     version: u32,
     tool: Tool,
     today: &'a str,
+    redacted: bool,
     fail_on: &'static str,
     exit_code: i32,
     packs: Vec<PackInfo<'a>>,
@@ -49,17 +50,6 @@ struct Summary<'a> {
     incomplete_inputs: &'a [String],
     disabled_policies: &'a [String],
     problems: usize,
-}
-
-#[derive(Serialize)]
-struct Location<'a> {
-    file: &'a str,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
-    offset: usize,
-    length: usize,
 }
 
 #[derive(Serialize)]
@@ -102,22 +92,6 @@ struct ProblemJson<'a> {
     help: Option<&'a str>,
 }
 
-fn location<'a>(sources: &'a SourceMap, file: FileId, span: Span) -> Location<'a> {
-    let f = sources.get(file);
-    let span = f.clamp(span);
-    let (line, column) = f.line_col(span.offset);
-    let (end_line, end_column) = f.line_col(span.end());
-    Location {
-        file: &f.name,
-        line,
-        column,
-        end_line,
-        end_column,
-        offset: span.offset,
-        length: span.len,
-    }
-}
-
 /// Renders the report as pretty-printed JSON (schema version 1).
 pub fn json(report: &Report, fail_on: Severity) -> String {
     let sources = &report.sources;
@@ -129,6 +103,7 @@ pub fn json(report: &Report, fail_on: Severity) -> String {
             version: env!("CARGO_PKG_VERSION"),
         },
         today: &report.today,
+        redacted: report.redacted,
         fail_on: fail_on.name(),
         exit_code: report.exit_code(fail_on),
         packs: report

@@ -291,11 +291,10 @@ pub(crate) fn read_source(
         Ok(d) => d,
         Err(e) => {
             let lossy = String::from_utf8_lossy(&bytes).into_owned();
-            let file = sources.add(SourceFile::new(
-                name.clone(),
-                Some(spec.path.clone()),
-                lossy,
-            ));
+            let file = sources.add(
+                SourceFile::new(name.clone(), Some(spec.path.clone()), lossy)
+                    .with_origin(crate::source::FileRole::Input, &bytes),
+            );
             out.file = Some(file);
             let (span, label) = match &e {
                 DecodeError::Invalid { offset, .. } => (Span::new(*offset, 1), "invalid byte"),
@@ -310,7 +309,8 @@ pub(crate) fn read_source(
             return Err((out.file, out.problems));
         }
     };
-    let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), decoded.text);
+    let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), decoded.text)
+        .with_origin(crate::source::FileRole::Input, &bytes);
     source.encoding = decoded.encoding;
     let file = sources.add(source);
     out.file = Some(file);

@@ -66,8 +66,49 @@ impl From<Span> for SourceSpan {
     }
 }
 
+/// What a file is to the run: shown in audit reports, which list every file with its digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum FileRole {
+    /// An account list, consent register, platform config or other checked input.
+    Input,
+    /// konform.yaml or a config it extends.
+    Config,
+    /// A pack manifest or Cedar policy file.
+    Policy,
+    /// A waiver file.
+    Waiver,
+    /// Text konform generated itself (the Cedar schema).
+    #[default]
+    Generated,
+}
+
+impl FileRole {
+    /// The lowercase name (`input`, `config`, `policy`, `waiver`, `generated`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Input => "input",
+            Self::Config => "config",
+            Self::Policy => "policy",
+            Self::Waiver => "waiver",
+            Self::Generated => "generated",
+        }
+    }
+}
+
+/// The SHA-256 of `bytes` as 64 lowercase hex digits.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    let digest = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 /// A file read during a run: its name as shown to users and its decoded text.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SourceFile {
     /// The path as shown in diagnostics (relative where the user gave a relative path).
     pub name: String,
@@ -77,6 +118,11 @@ pub struct SourceFile {
     pub text: Arc<str>,
     /// The encoding the file was decoded from (e.g. `UTF-8`, `windows-1252`).
     pub encoding: &'static str,
+    /// What the file is to the run.
+    pub role: FileRole,
+    /// The SHA-256 of the bytes as read (before decoding), when the file came from disk or
+    /// from konform's embedded packs.
+    pub sha256: Option<String>,
     /// Byte offsets at which lines start, for line/column look-ups.
     line_starts: Vec<usize>,
     /// The same text as a miette source, shared by all diagnostics of this file.
@@ -110,9 +156,29 @@ impl SourceFile {
             path,
             text,
             encoding: "UTF-8",
+            role: FileRole::default(),
+            sha256: None,
             line_starts,
             named,
         }
+    }
+
+    /// The same file with its role and the SHA-256 of the bytes it was decoded from.
+    #[must_use]
+    pub fn with_origin(mut self, role: FileRole, bytes: &[u8]) -> Self {
+        self.role = role;
+        self.sha256 = Some(sha256_hex(bytes));
+        self
+    }
+
+    /// A copy with other text of the same length (masked or sanitised), keeping name, path,
+    /// role and digest. Byte offsets into the original stay valid in the copy.
+    pub fn with_text(&self, text: String) -> Self {
+        let mut copy = Self::new(self.name.clone(), self.path.clone(), text);
+        copy.encoding = self.encoding;
+        copy.role = self.role;
+        copy.sha256.clone_from(&self.sha256);
+        copy
     }
 
     /// The miette source for diagnostics into this file.
@@ -163,7 +229,7 @@ impl SourceFile {
 }
 
 /// All files of a run, addressed by [`FileId`].
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
     /// The folder file names are shown relative to.
@@ -216,6 +282,22 @@ impl SourceMap {
             .iter()
             .enumerate()
             .map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
+    }
+
+    /// A copy in which `rewrite` may replace the text of each file by text of the same length
+    /// (masked or sanitised); ids and byte offsets stay valid.
+    pub fn rewritten(&self, mut rewrite: impl FnMut(FileId, &SourceFile) -> Option<String>) -> Self {
+        let files = self
+            .iter()
+            .map(|(id, f)| match rewrite(id, f) {
+                Some(text) if text.len() == f.text.len() => f.with_text(text),
+                _ => f.clone(),
+            })
+            .collect();
+        Self {
+            files,
+            base: self.base.clone(),
+        }
     }
 }
 

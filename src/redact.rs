@@ -1,0 +1,676 @@
+//! Redaction: keeping personal data of children and staff out of logs and reports.
+//!
+//! While reading the inputs, [`PersonalData::collect`] notes which values are personal: given,
+//! family and display names, e-mail addresses, birth dates, national id numbers, columns such
+//! as phone or address, special-category columns (religion, health) and usernames that are
+//! words rather than codes (`anna.schmidt`, `annber01`: usernames are mostly built from names).
+//! A username that is itself the evidence of a policy marked `@evidence("not-personal")`
+//! (`lehrer1` for the generic-account rule) names no person and is kept.
+//!
+//! [`redact`] then returns a copy of a report in which
+//! - every personal cell or node in the source text is masked with `*` of the same byte length
+//!   (so that spans, lines and the layout of snippets stay as they were), and
+//! - every personal value in messages, labels, help texts and subject keys is replaced by a
+//!   placeholder naming its kind (`[name]`, `[e-mail]`, `[username]` …).
+//!
+//! Findings stay traceable: the location (file, line, column), the fingerprint and subject keys
+//! that are codes (an id from the leading system) are kept.
+//!
+//! [`sanitize`] removes what input data must never do to a terminal: control characters, ANSI
+//! escapes and bidirectional overrides are replaced, in the source text (byte for byte, by `?`)
+//! and in messages (by a visible `\u{..}` escape).
+
+use std::collections::{BTreeMap, HashSet};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::finding::Report;
+use crate::pack::national_id::{self, IdKind};
+use crate::record::{Record, RecordKind, Value};
+use crate::source::columns::normalize_name;
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+
+/// What kind of personal value something is; names the placeholder that replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PersonalKind {
+    /// A given, family or display name.
+    Name,
+    /// An e-mail address.
+    Email,
+    /// A username built from a name.
+    Username,
+    /// A birth date.
+    BirthDate,
+    /// A national identity number (personnummer, CPR, Steuer-ID).
+    NationalId,
+    /// Other personal data: phone, address, special categories, free text about a person.
+    Other,
+}
+
+impl PersonalKind {
+    /// The placeholder that replaces a value of this kind in messages.
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Self::Name => "[name]",
+            Self::Email => "[e-mail]",
+            Self::Username => "[username]",
+            Self::BirthDate => "[birth date]",
+            Self::NationalId => "[national id]",
+            Self::Other => "[personal data]",
+        }
+    }
+}
+
+/// Canonical attributes that always hold personal data.
+const PERSONAL_ATTRS: &[(&str, PersonalKind)] = &[
+    ("given_name", PersonalKind::Name),
+    ("family_name", PersonalKind::Name),
+    ("display_name", PersonalKind::Name),
+    ("sponsor", PersonalKind::Name),
+    ("children", PersonalKind::Name),
+    ("email", PersonalKind::Email),
+    ("birth_date", PersonalKind::BirthDate),
+];
+
+/// Extra columns (normalised names) that hold personal data. Besides names and contact data
+/// this lists the special categories of GDPR Art. 9 and the flags the `common` pack reports.
+const PERSONAL_COLUMNS: &[&str] = &[
+    // names and identities
+    "cn", "sn", "givenname", "middlename", "preferredfirstname", "preferredmiddlename",
+    "preferredlastname", "preferredgivenname", "nickname", "rufname", "geburtsname",
+    "displayname", "fullname", "name", "initials", "mail", "mailalternateaddress",
+    "emails", "secondaryemail", "recoveryemail", "privateemail", "privatemail",
+    // national ids
+    "civicno", "personnummer", "cpr", "cprnummer", "cprnr", "steuerid", "ssn",
+    "socialsecuritynumber", "nationalid", "passport",
+    // contact and address
+    "phone", "phones", "phonenumbers", "telephonenumber", "telefon", "telefonnummer", "tel",
+    "mobile", "mobil", "handy", "homephone", "sms", "mobilephone", "recoveryphone", "address",
+    "addresses", "adresse", "anschrift", "strasse", "street", "postaladdress", "homepostaladdress",
+    "postalcode", "plz", "postnummer", "city", "ort", "wohnort", "by", "postort",
+    // person details
+    "birthplace", "geburtsort", "geburtsdatum", "birthdate", "dateofbirth", "gender", "sex",
+    "geschlecht", "koen", "kon", "nationality", "staatsangehoerigkeit", "photo", "foto",
+    "jpegphoto", "thumbnailphoto",
+    // relatives
+    "mother", "father", "mutter", "vater", "parent", "parents", "eltern", "guardian",
+    "guardians", "erziehungsberechtigte", "sorgeberechtigte", "foraeldre", "vardnadshavare",
+    // special categories (GDPR Art. 9) and needs
+    "ethnicity", "ethnicitycodes", "race", "racecodes", "religion", "konfession",
+    "religionszugehoerigkeit", "health", "gesundheit", "disability", "behinderung", "iep", "504",
+    "section504", "specialneeds", "foerderbedarf", "sonderpaedagogischerfoerderbedarf",
+    "freelunch", "lunchstatus", "mittagessenbefreiung", "americanindianoralaskanative", "asian",
+    "blackorafricanamerican", "nativehawaiianorotherpacificislander", "white",
+    "demographicraceltwoormoreraces", "hispanicorlatinoethnicity",
+];
+
+/// Personal data found in the inputs of a run: where it stands and what it says.
+#[derive(Debug, Clone, Default)]
+pub struct PersonalData {
+    /// Spans of personal cells or nodes, per file.
+    spans: BTreeMap<FileId, Vec<Span>>,
+    /// Personal values with their kind, lower-cased, without duplicates.
+    values: BTreeMap<String, PersonalKind>,
+}
+
+impl PersonalData {
+    /// An empty collection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether nothing personal was found.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty() && self.values.is_empty()
+    }
+
+    /// The number of personal values known.
+    pub fn value_count(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Notes the personal data of `records`. `keep` lists places (file and span) whose value
+    /// names no person (the evidence of a policy marked `@evidence("not-personal")`).
+    pub fn collect(&mut self, records: &[Record], sources: &SourceMap, keep: &HashSet<(FileId, Span)>) {
+        for r in records {
+            self.collect_record(r, sources, keep);
+        }
+    }
+
+    fn collect_record(&mut self, r: &Record, sources: &SourceMap, keep: &HashSet<(FileId, Span)>) {
+        if matches!(r.kind, RecordKind::Service | RecordKind::System) {
+            // Platform settings and IT systems describe no person; a national id in them is
+            // still masked below.
+            self.national_ids(r, sources);
+            return;
+        }
+        let file = sources.get(r.file);
+        for (name, kind) in PERSONAL_ATTRS {
+            if let Some(attr) = r.attrs.get(*name) {
+                self.add(r, file, attr.span, &attr.value, *kind);
+            }
+        }
+        // Usernames (and the consent's person, which is a username or id) that are words.
+        for name in ["username", "person"] {
+            let Some(attr) = r.attrs.get(name) else {
+                continue;
+            };
+            if keep.contains(&(r.file, attr.span)) {
+                continue;
+            }
+            if attr.value.as_str().is_some_and(is_wordlike) {
+                self.add(r, file, attr.span, &attr.value, PersonalKind::Username);
+            }
+        }
+        // The key, when it is a username or e-mail address rather than a code.
+        if !r.key.is_empty()
+            && is_wordlike(&r.key)
+            && !keep.iter().any(|(f, s)| *f == r.file && file.slice(*s) == r.key)
+        {
+            let kind = if r.key.contains('@') {
+                PersonalKind::Email
+            } else {
+                PersonalKind::Username
+            };
+            self.add_value(&r.key, kind);
+        }
+        for (name, attr) in &r.extra {
+            if PERSONAL_COLUMNS.contains(&normalize_name(name).as_str()) {
+                self.add(r, file, attr.span, &attr.value, PersonalKind::Other);
+            }
+        }
+        self.national_ids(r, sources);
+    }
+
+    /// Masks every value of `r` that contains a national id number.
+    fn national_ids(&mut self, r: &Record, sources: &SourceMap) {
+        const KINDS: &[IdKind] = &[IdKind::SePersonnummer, IdKind::DkCpr, IdKind::DeSteuerId];
+        let file = sources.get(r.file);
+        for attr in r.attrs.values().chain(r.extra.values()) {
+            let text = attr.value.display();
+            if national_id::contains(&text, KINDS) {
+                self.add(r, file, attr.span, &attr.value, PersonalKind::NationalId);
+            }
+        }
+        if national_id::contains(&r.key, KINDS) {
+            self.add_value(&r.key, PersonalKind::NationalId);
+        }
+    }
+
+    fn add(&mut self, r: &Record, file: &SourceFile, span: Span, value: &Value, kind: PersonalKind) {
+        // Attributes joined from a side input point at the whole row; mask only their value.
+        if span != r.span && span.len > 0 {
+            self.spans.entry(r.file).or_default().push(span);
+            let raw = file.slice(span).trim().trim_matches(['"', '\'']).trim();
+            self.add_value(raw, kind);
+        }
+        match value {
+            Value::Set(items) => {
+                for item in items {
+                    self.add_value(item, kind);
+                }
+            }
+            other => self.add_value(&other.display(), kind),
+        }
+    }
+
+    fn add_value(&mut self, value: &str, kind: PersonalKind) {
+        let value = value.trim();
+        // One letter says nothing; two letters are names too (`Li`, `Bo`), matched as words.
+        if value.chars().count() < 2 {
+            return;
+        }
+        let key = value.to_lowercase();
+        // The most specific kind wins when one value is seen as two.
+        let entry = self.values.entry(key).or_insert(kind);
+        if kind < *entry {
+            *entry = kind;
+        }
+        // The local part of an e-mail address is usually the username.
+        if kind == PersonalKind::Email
+            && let Some((local, _)) = value.split_once('@')
+            && is_wordlike(local)
+        {
+            self.add_value(local, PersonalKind::Username);
+        }
+    }
+
+    /// Adds a place whose text is personal (a value that could not be read, say) and the text.
+    pub fn add_span(&mut self, file: FileId, span: Span, text: &str, kind: PersonalKind) {
+        if span.len > 0 {
+            self.spans.entry(file).or_default().push(span);
+        }
+        self.add_value(text.trim().trim_matches(['"', '\'']), kind);
+    }
+
+    /// Merges another collection into this one.
+    pub fn extend(&mut self, other: PersonalData) {
+        for (file, spans) in other.spans {
+            self.spans.entry(file).or_default().extend(spans);
+        }
+        for (value, kind) in other.values {
+            self.add_value(&value, kind);
+        }
+    }
+
+    /// The masker for message texts.
+    fn masker(&self) -> Masker {
+        let patterns: Vec<&String> = self.values.keys().collect();
+        let kinds: Vec<PersonalKind> = self.values.values().copied().collect();
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .ok();
+        Masker { automaton, kinds }
+    }
+}
+
+/// Whether a username is a word (made of a name, mostly) rather than a code: it has a run of
+/// three or more letters. `anna.schmidt`, `annber01`, `jens1234` are words; `s12345`, `u-0042`
+/// are codes.
+fn is_wordlike(s: &str) -> bool {
+    let mut run = 0;
+    for c in s.chars() {
+        if c.is_alphabetic() {
+            run += 1;
+            if run >= 3 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// Replaces personal values in free text by placeholders.
+struct Masker {
+    automaton: Option<AhoCorasick>,
+    kinds: Vec<PersonalKind>,
+}
+
+impl Masker {
+    /// `text` with every personal value that stands as a whole word replaced.
+    fn mask(&self, text: &str) -> String {
+        let Some(ac) = &self.automaton else {
+            return text.to_owned();
+        };
+        // Case-insensitive matching works on ASCII; lower-case the text the same way the
+        // values were, and map matches back (lower-casing can change byte lengths, so only do
+        // it when it does not).
+        let lowered = text.to_lowercase();
+        let haystack = if lowered.len() == text.len() {
+            lowered.as_str()
+        } else {
+            text
+        };
+        let mut hits: Vec<(usize, usize, PersonalKind)> = ac
+            .find_overlapping_iter(haystack)
+            .filter(|m| is_word(haystack, m.start(), m.end()))
+            .filter_map(|m| {
+                self.kinds
+                    .get(m.pattern().as_usize())
+                    .map(|k| (m.start(), m.end(), *k))
+            })
+            .collect();
+        if hits.is_empty() {
+            return text.to_owned();
+        }
+        // Leftmost first, longest among those; drop overlaps.
+        hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (start, end, kind) in hits {
+            if start < at {
+                continue;
+            }
+            out.push_str(text.get(at..start).unwrap_or_default());
+            out.push_str(kind.placeholder());
+            at = end;
+        }
+        out.push_str(text.get(at..).unwrap_or_default());
+        out
+    }
+}
+
+/// Whether `text[start..end]` stands as a word: no letter or digit right before or after.
+fn is_word(text: &str, start: usize, end: usize) -> bool {
+    let before = text.get(..start).and_then(|s| s.chars().next_back());
+    let after = text.get(end..).and_then(|s| s.chars().next());
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+}
+
+/// Masks `spans` in `text` with `*`, byte for byte, keeping line breaks and the quotes around a
+/// quoted value.
+fn mask_spans(text: &str, spans: &[Span]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for span in spans {
+        let start = span.offset.min(bytes.len());
+        let end = span.end().min(bytes.len());
+        let Some(region) = bytes.get_mut(start..end) else {
+            continue;
+        };
+        let (mut lo, mut hi) = (0, region.len());
+        if let (Some(&first), Some(&last)) = (region.first(), region.last())
+            && hi >= 2
+            && first == last
+            && matches!(first, b'"' | b'\'')
+        {
+            lo = 1;
+            hi -= 1;
+        }
+        for b in region.iter_mut().take(hi).skip(lo) {
+            if !matches!(*b, b'\n' | b'\r') {
+                *b = b'*';
+            }
+        }
+    }
+    // Masking whole UTF-8 sequences (every byte of a value) keeps the text valid UTF-8; a span
+    // that ends inside a character cannot come from a reader, but is repaired, not trusted.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// A copy of `report` with personal data masked (see the module documentation).
+pub fn redact(report: &Report) -> Report {
+    let personal = &report.personal;
+    let masker = personal.masker();
+    let mut personal_spans = personal.spans.clone();
+    // Values that could not be read stand in problems only; mask those in personal columns
+    // (a birth date that is not a date is still a birth date).
+    for p in &report.problems {
+        if let (Some(file), true) = (p.file, is_value_problem(&p.code)) {
+            for l in p.labels.iter().filter(|l| l.primary) {
+                if report.sources.get(file).role == crate::source::FileRole::Input {
+                    personal_spans.entry(file).or_default().push(l.span);
+                }
+            }
+        }
+    }
+    let sources = report.sources.rewritten(|id, f| {
+        personal_spans
+            .get(&id)
+            .map(|spans| mask_spans(&f.text, spans))
+    });
+    let mask = |s: &str| masker.mask(s);
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            f.message = mask(&f.message);
+            f.label = mask(&f.label);
+            f.subject = mask(&f.subject);
+            f.help = f.help.as_deref().map(mask);
+            for r in &mut f.related {
+                r.label = mask(&r.label);
+                r.subject = mask(&r.subject);
+            }
+            f
+        })
+        .collect();
+    let problems = report
+        .problems
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            let bad_values: Vec<String> = match (p.file, is_value_problem(&p.code)) {
+                (Some(file), true) => p
+                    .labels
+                    .iter()
+                    .filter(|l| l.primary)
+                    .map(|l| report.sources.get(file).slice(l.span).trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let hide = |s: &str| {
+                let mut s = mask(s);
+                for v in &bad_values {
+                    s = s.replace(&format!("`{v}`"), "`[value]`");
+                }
+                s
+            };
+            p.message = hide(&p.message);
+            p.help = p.help.as_deref().map(hide);
+            for l in &mut p.labels {
+                l.text = hide(&l.text);
+            }
+            p
+        })
+        .collect();
+    Report {
+        sources,
+        findings,
+        problems,
+        stats: report.stats.clone(),
+        today: report.today.clone(),
+        packs: report.packs.clone(),
+        school: report.school.clone(),
+        personal: PersonalData::default(),
+        redacted: true,
+        rules: report.rules.clone(),
+    }
+}
+
+/// Whether a problem is about one value that could not be read (its text is shown).
+fn is_value_problem(code: &str) -> bool {
+    matches!(
+        code.rsplit("::").next(),
+        Some("bad-date" | "bad-flag" | "bad-number" | "bad-value" | "duplicate-key")
+    )
+}
+
+/// Characters that input data must not send to a terminal: C0 and C1 controls other than tab
+/// and line breaks, DEL, and the bidirectional overrides and isolates ("Trojan Source").
+fn is_unsafe_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with unsafe characters written as visible escapes (`\u{1b}`).
+pub fn escape_unsafe(text: &str) -> String {
+    if !text.chars().any(is_unsafe_char) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if is_unsafe_char(c) {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `text` with every unsafe character replaced by `?` for each of its bytes (lengths kept).
+fn sanitize_text(text: &str) -> Option<String> {
+    if !text.chars().any(is_unsafe_char) {
+        return None;
+    }
+    Some(
+        text.chars()
+            .map(|c| {
+                if is_unsafe_char(c) {
+                    "?".repeat(c.len_utf8())
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A copy of `report` safe to print to a terminal: control characters, ANSI escapes and
+/// bidirectional overrides from input data are neutralised in source text and messages.
+pub fn sanitize(report: &Report) -> Report {
+    let sources = report.sources.rewritten(|_, f| sanitize_text(&f.text));
+    let e = |s: &str| escape_unsafe(s);
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            f.message = e(&f.message);
+            f.label = e(&f.label);
+            f.subject = e(&f.subject);
+            f.help = f.help.as_deref().map(e);
+            for r in &mut f.related {
+                r.label = e(&r.label);
+                r.subject = e(&r.subject);
+            }
+            f
+        })
+        .collect();
+    let problems = report
+        .problems
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            p.message = e(&p.message);
+            p.help = p.help.as_deref().map(e);
+            for l in &mut p.labels {
+                l.text = e(&l.text);
+            }
+            p
+        })
+        .collect();
+    Report {
+        sources,
+        findings,
+        problems,
+        stats: report.stats.clone(),
+        today: report.today.clone(),
+        packs: report.packs.clone(),
+        school: report.school.clone(),
+        personal: report.personal.clone(),
+        redacted: report.redacted,
+        rules: report.rules.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(file: FileId, text: &str, cells: &[(&str, &str)]) -> Record {
+        let mut r = Record::new(RecordKind::Account, file, Span::new(0, text.len()));
+        for (name, value) in cells {
+            let Some(at) = text.find(value) else {
+                continue;
+            };
+            let v = if *name == "birth_date" {
+                Value::Date(chrono::NaiveDate::from_ymd_opt(2012, 5, 3).unwrap_or_default())
+            } else {
+                Value::Str((*value).to_owned())
+            };
+            r.set(name, v, Span::new(at, value.len()));
+        }
+        r
+    }
+
+    #[test]
+    fn words_and_codes() {
+        assert!(is_wordlike("anna.schmidt"));
+        assert!(is_wordlike("annber01"));
+        assert!(is_wordlike("jürgen"));
+        assert!(!is_wordlike("s12345"));
+        assert!(!is_wordlike("ab-12"));
+    }
+
+    #[test]
+    fn masks_cells_byte_for_byte_and_values_in_messages() {
+        let text = "u1;anna.schmidt;Anna;Schmidt;Jürgen;03.05.2012\n";
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("a.csv", None, text));
+        let mut r = account(
+            file,
+            text,
+            &[
+                ("username", "anna.schmidt"),
+                ("given_name", "Anna"),
+                ("family_name", "Schmidt"),
+                ("display_name", "Jürgen"),
+                ("birth_date", "03.05.2012"),
+            ],
+        );
+        r.key = "u1".into();
+        let mut personal = PersonalData::new();
+        personal.collect(&[r], &sources, &HashSet::new());
+        let spans = personal.spans.get(&file).cloned().unwrap_or_default();
+        let masked = mask_spans(text, &spans);
+        assert_eq!(masked.len(), text.len());
+        assert_eq!(masked, "u1;************;****;*******;*******;**********\n");
+        let m = personal.masker();
+        assert_eq!(
+            m.mask("account `anna.schmidt` of Anna Schmidt, born 2012-05-03 (03.05.2012)"),
+            "account `[username]` of [name] [name], born [birth date] ([birth date])"
+        );
+        // Whole words only: "Anna" inside "Annabelle" or "Johanna" is not her name.
+        assert_eq!(m.mask("Annabelle and Johanna"), "Annabelle and Johanna");
+        // Case does not matter; the key `u1` is a code and stays.
+        assert_eq!(m.mask("ANNA in u1"), "[name] in u1");
+    }
+
+    #[test]
+    fn generic_usernames_kept_as_evidence() {
+        let text = "lehrer1;Lehrer;Eins\n";
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("a.csv", None, text));
+        let mut r = account(
+            file,
+            text,
+            &[("username", "lehrer1"), ("given_name", "Lehrer"), ("family_name", "Eins")],
+        );
+        r.key = "lehrer1".into();
+        let keep: HashSet<(FileId, Span)> = [(file, Span::new(0, 7))].into_iter().collect();
+        let mut personal = PersonalData::new();
+        personal.collect(&[r], &sources, &keep);
+        let m = personal.masker();
+        assert_eq!(m.mask("generic account `lehrer1`"), "generic account `lehrer1`");
+        let spans = personal.spans.get(&file).cloned().unwrap_or_default();
+        assert_eq!(mask_spans(text, &spans), "lehrer1;******;****\n");
+    }
+
+    #[test]
+    fn national_ids_anywhere_and_email_local_parts() {
+        let text = "x;anna.19811218-9876@skola.example\n";
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("a.csv", None, text));
+        let mut r = account(file, text, &[("id", "x")]);
+        r.key = "x".into();
+        r.extra.insert(
+            "civicNo".into(),
+            crate::record::Attr {
+                value: Value::Str("19811218-9876".into()),
+                span: Span::new(0, 1),
+            },
+        );
+        let mut personal = PersonalData::new();
+        personal.collect(&[r], &sources, &HashSet::new());
+        assert_eq!(personal.masker().mask("id 19811218-9876"), "id [national id]");
+        let mut p = PersonalData::new();
+        p.add_value("anna.berg@skola.example", PersonalKind::Email);
+        assert_eq!(
+            p.masker().mask("anna.berg@skola.example or anna.berg"),
+            "[e-mail] or [username]"
+        );
+    }
+
+    #[test]
+    fn quoted_values_keep_their_quotes_and_lines_their_breaks() {
+        assert_eq!(mask_spans("a: \"Anna\"\n", &[Span::new(3, 6)]), "a: \"****\"\n");
+        assert_eq!(mask_spans("ab\ncd", &[Span::new(0, 5)]), "**\n**");
+        assert_eq!(mask_spans("abc", &[Span::new(2, 10)]), "ab*");
+    }
+
+    #[test]
+    fn terminal_escapes_are_neutralised() {
+        assert_eq!(escape_unsafe("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(escape_unsafe("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(escape_unsafe("tab\tok\n"), "tab\tok\n");
+        assert_eq!(sanitize_text("a\u{1b}b\u{9b}c").as_deref(), Some("a?b??c"));
+        assert_eq!(sanitize_text("plain"), None);
+    }
+}
