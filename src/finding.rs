@@ -221,6 +221,17 @@ pub struct Report {
     pub redacted: bool,
     /// Every policy and limit that was evaluated (not those switched off), by id.
     pub rules: Vec<RuleInfo>,
+    /// The inputs whose records were checked, in file order, with what they held.
+    pub inputs: Vec<InputInfo>,
+}
+
+/// One checked input: a file (or zip member, or bundle's users file) and its records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputInfo {
+    /// The file.
+    pub file: FileId,
+    /// Records read from it, by kind (`accounts`, `consents` …).
+    pub records: std::collections::BTreeMap<&'static str, usize>,
 }
 
 /// A policy or limit as output formats describe it (SARIF rules, JUnit test cases).

@@ -16,6 +16,7 @@
 pub mod config;
 pub mod engine;
 pub mod finding;
+pub mod output;
 pub mod pack;
 pub mod problem;
 pub mod record;
@@ -192,6 +193,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         }
     }
     let mut records = Vec::new();
+    let mut personal = redact::PersonalData::new();
     let mut complete_files = 0;
     let bundle_inputs = bundles
         .iter()
@@ -226,12 +228,13 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             complete_files += 1;
             records.extend(loaded.records);
         } else {
+            // Not checked, but its rows still show in diagnostics: note what is personal.
+            personal.collect(&loaded.records, &report.sources, &HashSet::new());
             report.stats.incomplete_files.push(loaded.name.clone());
         }
         report.problems.extend(loaded.problems);
     }
     // Personal data of side inputs is noted before their records are joined away.
-    let mut personal = redact::PersonalData::new();
     for (_, side) in &side_inputs {
         personal.collect(&side.records, &report.sources, &HashSet::new());
     }
@@ -267,15 +270,32 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         report.stats.disabled = disabled.iter().cloned().collect();
         report.problems.extend(evaluation.problems);
         report.stats.records = records.len();
+        let mut inputs: std::collections::BTreeMap<source::FileId, finding::InputInfo> =
+            std::collections::BTreeMap::new();
         for r in &records {
             *report.stats.by_kind.entry(r.kind.name()).or_default() += 1;
+            *inputs
+                .entry(r.file)
+                .or_insert_with(|| finding::InputInfo {
+                    file: r.file,
+                    records: std::collections::BTreeMap::new(),
+                })
+                .records
+                .entry(r.kind.name())
+                .or_default() += 1;
         }
+        report.inputs = inputs.into_values().collect();
         // The evidence of a policy marked `@evidence("not-personal")` (a generic username)
         // names no person; everything else personal is masked when the output is redacted.
         let keep: HashSet<(source::FileId, source::Span)> = report
             .findings
             .iter()
-            .filter(|f| packs.meta.get(&f.policy).is_some_and(|m| m.evidence_not_personal))
+            .filter(|f| {
+                packs
+                    .meta
+                    .get(&f.policy)
+                    .is_some_and(|m| m.evidence_not_personal)
+            })
             .map(|f| (f.file, f.span))
             .collect();
         personal.collect(&records, &report.sources, &keep);
@@ -301,6 +321,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         personal.collect(&records, &report.sources, &HashSet::new());
     }
     report.personal = personal;
+    redact::mask_secrets(&mut report, &records);
     report.school = Some(finding::SchoolInfo {
         id: config.school.id.clone(),
         name: config.school_name.clone(),

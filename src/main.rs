@@ -17,7 +17,13 @@ fn main() -> ExitCode {
         }
     };
     let (text, code) = match &cli.command {
-        cli::Command::Check(args) => cli::check::run(args),
+        cli::Command::Check(args) => {
+            let run = cli::check::run(args);
+            if !run.stderr.is_empty() {
+                let _ = std::io::stderr().lock().write_all(run.stderr.as_bytes());
+            }
+            (run.stdout, run.code)
+        }
         cli::Command::Test(args) => cli::test::run(args),
         cli::Command::Policies(args) => cli::policies::run(args),
         cli::Command::Explain(args) => cli::explain::run(args),

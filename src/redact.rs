@@ -67,7 +67,6 @@ const PERSONAL_ATTRS: &[(&str, PersonalKind)] = &[
     ("family_name", PersonalKind::Name),
     ("display_name", PersonalKind::Name),
     ("sponsor", PersonalKind::Name),
-    ("children", PersonalKind::Name),
     ("email", PersonalKind::Email),
     ("birth_date", PersonalKind::BirthDate),
 ];
@@ -76,32 +75,129 @@ const PERSONAL_ATTRS: &[(&str, PersonalKind)] = &[
 /// this lists the special categories of GDPR Art. 9 and the flags the `common` pack reports.
 const PERSONAL_COLUMNS: &[&str] = &[
     // names and identities
-    "cn", "sn", "givenname", "middlename", "preferredfirstname", "preferredmiddlename",
-    "preferredlastname", "preferredgivenname", "nickname", "rufname", "geburtsname",
-    "displayname", "fullname", "name", "initials", "mail", "mailalternateaddress",
-    "emails", "secondaryemail", "recoveryemail", "privateemail", "privatemail",
+    "cn",
+    "sn",
+    "givenname",
+    "middlename",
+    "preferredfirstname",
+    "preferredmiddlename",
+    "preferredlastname",
+    "preferredgivenname",
+    "nickname",
+    "rufname",
+    "geburtsname",
+    "displayname",
+    "fullname",
+    "name",
+    "initials",
+    "mail",
+    "mailalternateaddress",
+    "emails",
+    "secondaryemail",
+    "recoveryemail",
+    "privateemail",
+    "privatemail",
     // national ids
-    "civicno", "personnummer", "cpr", "cprnummer", "cprnr", "steuerid", "ssn",
-    "socialsecuritynumber", "nationalid", "passport",
+    "civicno",
+    "personnummer",
+    "cpr",
+    "cprnummer",
+    "cprnr",
+    "steuerid",
+    "ssn",
+    "socialsecuritynumber",
+    "nationalid",
+    "passport",
     // contact and address
-    "phone", "phones", "phonenumbers", "telephonenumber", "telefon", "telefonnummer", "tel",
-    "mobile", "mobil", "handy", "homephone", "sms", "mobilephone", "recoveryphone", "address",
-    "addresses", "adresse", "anschrift", "strasse", "street", "postaladdress", "homepostaladdress",
-    "postalcode", "plz", "postnummer", "city", "ort", "wohnort", "by", "postort",
+    "phone",
+    "phones",
+    "phonenumbers",
+    "telephonenumber",
+    "telefon",
+    "telefonnummer",
+    "tel",
+    "mobile",
+    "mobil",
+    "handy",
+    "homephone",
+    "sms",
+    "mobilephone",
+    "recoveryphone",
+    "address",
+    "addresses",
+    "adresse",
+    "anschrift",
+    "strasse",
+    "street",
+    "postaladdress",
+    "homepostaladdress",
+    "postalcode",
+    "plz",
+    "postnummer",
+    "city",
+    "ort",
+    "wohnort",
+    "by",
+    "postort",
     // person details
-    "birthplace", "geburtsort", "geburtsdatum", "birthdate", "dateofbirth", "gender", "sex",
-    "geschlecht", "koen", "kon", "nationality", "staatsangehoerigkeit", "photo", "foto",
-    "jpegphoto", "thumbnailphoto",
+    "birthplace",
+    "geburtsort",
+    "geburtsdatum",
+    "birthdate",
+    "dateofbirth",
+    "gender",
+    "sex",
+    "geschlecht",
+    "koen",
+    "kon",
+    "nationality",
+    "staatsangehoerigkeit",
+    "photo",
+    "foto",
+    "jpegphoto",
+    "thumbnailphoto",
     // relatives
-    "mother", "father", "mutter", "vater", "parent", "parents", "eltern", "guardian",
-    "guardians", "erziehungsberechtigte", "sorgeberechtigte", "foraeldre", "vardnadshavare",
+    "mother",
+    "father",
+    "mutter",
+    "vater",
+    "parent",
+    "parents",
+    "eltern",
+    "guardian",
+    "guardians",
+    "erziehungsberechtigte",
+    "sorgeberechtigte",
+    "foraeldre",
+    "vardnadshavare",
     // special categories (GDPR Art. 9) and needs
-    "ethnicity", "ethnicitycodes", "race", "racecodes", "religion", "konfession",
-    "religionszugehoerigkeit", "health", "gesundheit", "disability", "behinderung", "iep", "504",
-    "section504", "specialneeds", "foerderbedarf", "sonderpaedagogischerfoerderbedarf",
-    "freelunch", "lunchstatus", "mittagessenbefreiung", "americanindianoralaskanative", "asian",
-    "blackorafricanamerican", "nativehawaiianorotherpacificislander", "white",
-    "demographicraceltwoormoreraces", "hispanicorlatinoethnicity",
+    "ethnicity",
+    "ethnicitycodes",
+    "race",
+    "racecodes",
+    "religion",
+    "konfession",
+    "religionszugehoerigkeit",
+    "health",
+    "gesundheit",
+    "disability",
+    "behinderung",
+    "iep",
+    "504",
+    "section504",
+    "specialneeds",
+    "foerderbedarf",
+    "sonderpaedagogischerfoerderbedarf",
+    "freelunch",
+    "lunchstatus",
+    "mittagessenbefreiung",
+    "americanindianoralaskanative",
+    "asian",
+    "blackorafricanamerican",
+    "nativehawaiianorotherpacificislander",
+    "white",
+    "demographicraceltwoormoreraces",
+    "hispanicorlatinoethnicity",
 ];
 
 /// Personal data found in the inputs of a run: where it stands and what it says.
@@ -131,7 +227,12 @@ impl PersonalData {
 
     /// Notes the personal data of `records`. `keep` lists places (file and span) whose value
     /// names no person (the evidence of a policy marked `@evidence("not-personal")`).
-    pub fn collect(&mut self, records: &[Record], sources: &SourceMap, keep: &HashSet<(FileId, Span)>) {
+    pub fn collect(
+        &mut self,
+        records: &[Record],
+        sources: &SourceMap,
+        keep: &HashSet<(FileId, Span)>,
+    ) {
         for r in records {
             self.collect_record(r, sources, keep);
         }
@@ -162,10 +263,31 @@ impl PersonalData {
                 self.add(r, file, attr.span, &attr.value, PersonalKind::Username);
             }
         }
+        // Links to children (a guardian's account) name them by username or by id: the
+        // usernames are personal, the ids are codes.
+        if let Some(attr) = r.attrs.get("children")
+            && !keep.contains(&(r.file, attr.span))
+        {
+            let items: Vec<String> = match &attr.value {
+                Value::Set(items) => items.clone(),
+                other => vec![other.display()],
+            };
+            let words: Vec<&String> = items.iter().filter(|i| is_wordlike(i)).collect();
+            if !words.is_empty() {
+                if attr.span != r.span && attr.span.len > 0 {
+                    self.spans.entry(r.file).or_default().push(attr.span);
+                }
+                for w in words {
+                    self.add_value(w, PersonalKind::Username);
+                }
+            }
+        }
         // The key, when it is a username or e-mail address rather than a code.
         if !r.key.is_empty()
             && is_wordlike(&r.key)
-            && !keep.iter().any(|(f, s)| *f == r.file && file.slice(*s) == r.key)
+            && !keep
+                .iter()
+                .any(|(f, s)| *f == r.file && file.slice(*s) == r.key)
         {
             let kind = if r.key.contains('@') {
                 PersonalKind::Email
@@ -197,7 +319,14 @@ impl PersonalData {
         }
     }
 
-    fn add(&mut self, r: &Record, file: &SourceFile, span: Span, value: &Value, kind: PersonalKind) {
+    fn add(
+        &mut self,
+        r: &Record,
+        file: &SourceFile,
+        span: Span,
+        value: &Value,
+        kind: PersonalKind,
+    ) {
         // Attributes joined from a side input point at the whole row; mask only their value.
         if span != r.span && span.len > 0 {
             self.spans.entry(r.file).or_default().push(span);
@@ -371,6 +500,26 @@ fn mask_spans(text: &str, spans: &[Span]) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// Masks the cells that hold passwords in the report's source text, in place: a secret is
+/// never shown, redacted output or not. The finding still points at the (masked) cell.
+pub fn mask_secrets(report: &mut Report, records: &[Record]) {
+    let mut spans: BTreeMap<FileId, Vec<Span>> = BTreeMap::new();
+    for r in records {
+        if let Some(attr) = r.attrs.get("password_present")
+            && attr.value.as_bool() == Some(true)
+            && attr.span != r.span
+        {
+            spans.entry(r.file).or_default().push(attr.span);
+        }
+    }
+    if spans.is_empty() {
+        return;
+    }
+    report.sources = report
+        .sources
+        .rewritten(|id, f| spans.get(&id).map(|s| mask_spans(&f.text, s)));
+}
+
 /// A copy of `report` with personal data masked (see the module documentation).
 pub fn redact(report: &Report) -> Report {
     let personal = &report.personal;
@@ -450,6 +599,7 @@ pub fn redact(report: &Report) -> Report {
         personal: PersonalData::default(),
         redacted: true,
         rules: report.rules.clone(),
+        inputs: report.inputs.clone(),
     }
 }
 
@@ -547,6 +697,7 @@ pub fn sanitize(report: &Report) -> Report {
         personal: report.personal.clone(),
         redacted: report.redacted,
         rules: report.rules.clone(),
+        inputs: report.inputs.clone(),
     }
 }
 
@@ -621,14 +772,21 @@ mod tests {
         let mut r = account(
             file,
             text,
-            &[("username", "lehrer1"), ("given_name", "Lehrer"), ("family_name", "Eins")],
+            &[
+                ("username", "lehrer1"),
+                ("given_name", "Lehrer"),
+                ("family_name", "Eins"),
+            ],
         );
         r.key = "lehrer1".into();
         let keep: HashSet<(FileId, Span)> = [(file, Span::new(0, 7))].into_iter().collect();
         let mut personal = PersonalData::new();
         personal.collect(&[r], &sources, &keep);
         let m = personal.masker();
-        assert_eq!(m.mask("generic account `lehrer1`"), "generic account `lehrer1`");
+        assert_eq!(
+            m.mask("generic account `lehrer1`"),
+            "generic account `lehrer1`"
+        );
         let spans = personal.spans.get(&file).cloned().unwrap_or_default();
         assert_eq!(mask_spans(text, &spans), "lehrer1;******;****\n");
     }
@@ -649,7 +807,10 @@ mod tests {
         );
         let mut personal = PersonalData::new();
         personal.collect(&[r], &sources, &HashSet::new());
-        assert_eq!(personal.masker().mask("id 19811218-9876"), "id [national id]");
+        assert_eq!(
+            personal.masker().mask("id 19811218-9876"),
+            "id [national id]"
+        );
         let mut p = PersonalData::new();
         p.add_value("anna.berg@skola.example", PersonalKind::Email);
         assert_eq!(
@@ -660,7 +821,10 @@ mod tests {
 
     #[test]
     fn quoted_values_keep_their_quotes_and_lines_their_breaks() {
-        assert_eq!(mask_spans("a: \"Anna\"\n", &[Span::new(3, 6)]), "a: \"****\"\n");
+        assert_eq!(
+            mask_spans("a: \"Anna\"\n", &[Span::new(3, 6)]),
+            "a: \"****\"\n"
+        );
         assert_eq!(mask_spans("ab\ncd", &[Span::new(0, 5)]), "**\n**");
         assert_eq!(mask_spans("abc", &[Span::new(2, 10)]), "ab*");
     }

@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use clap::Args;
-use konform::finding::Severity;
-use konform::render::{self, HumanOptions};
+use konform::finding::{Report, Severity};
+use konform::redact;
+use konform::render::{self, HumanOptions, RenderContext};
 use konform::{CheckOptions, check_outcome};
 
 use super::{ColorChoice, FailOn, Lang, OutputFormat};
@@ -27,9 +28,24 @@ pub struct CheckArgs {
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_today)]
     pub today: Option<NaiveDate>,
 
-    /// Output format.
+    /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+
+    /// Also write a report in FORMAT to PATH (atomically; never over an input). Repeatable:
+    /// `--output sarif=konform.sarif --output html=audit.html`.
+    #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH", value_parser = parse_output)]
+    pub outputs: Vec<(OutputFormat, PathBuf)>,
+
+    /// Mask personal data (names, e-mail addresses, birth dates, national ids, usernames built
+    /// from names) in every output. Default: on for json, sarif, junit, github and gitlab, and
+    /// for every format when the CI environment variable is set.
+    #[arg(long, overrides_with = "no_redact")]
+    pub redact: bool,
+
+    /// Show personal data even where it is masked by default.
+    #[arg(long, overrides_with = "redact")]
+    pub no_redact: bool,
 
     /// Exit with 1 when a finding at or above this severity remains
     /// (default: `fail_on` in konform.yaml, else error).
@@ -49,13 +65,85 @@ pub struct CheckArgs {
     pub color: ColorChoice,
 }
 
+fn parse_output(s: &str) -> Result<(OutputFormat, PathBuf), String> {
+    use clap::ValueEnum as _;
+    let Some((format, path)) = s.split_once('=') else {
+        return Err(format!(
+            "`{s}` is not FORMAT=PATH; write e.g. --output sarif=konform.sarif"
+        ));
+    };
+    let format = OutputFormat::from_str(format.trim(), true).map_err(|_| {
+        let names: Vec<&str> = OutputFormat::value_variants()
+            .iter()
+            .map(|f| f.name())
+            .collect();
+        format!("unknown format `{format}`; one of {}", names.join(", "))
+    })?;
+    if path.trim().is_empty() {
+        return Err(format!("`{s}` names no file after `=`"));
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
 fn parse_today(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD, e.g. 2026-11-22"))
 }
 
-/// Runs the check and returns the process exit code.
-pub fn run(args: &CheckArgs) -> (String, i32) {
+/// What a check prints and returns.
+#[derive(Debug)]
+pub struct CheckRun {
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error (failures to write report files).
+    pub stderr: String,
+    /// The process exit code.
+    pub code: i32,
+}
+
+/// Whether the `CI` environment variable says the run is in a CI system.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// The command that reproduces the run, shell-quoted, with the evaluation date pinned.
+fn reproduce_command(today: NaiveDate) -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut parts = vec!["konform".to_owned()];
+    parts.extend(args.iter().map(|a| shell_quote(a)));
+    if !args
+        .iter()
+        .any(|a| a == "--today" || a.starts_with("--today="))
+    {
+        parts.push(format!("--today {}", today.format("%Y-%m-%d")));
+    }
+    parts.join(" ")
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// When the run happened: `SOURCE_DATE_EPOCH` (reproducible builds) if set, else now.
+fn run_at() -> String {
+    let now = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .map(|t| t.with_timezone(&chrono::Local).fixed_offset())
+        .unwrap_or_else(|| chrono::Local::now().fixed_offset());
+    now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// Runs the check and returns what to print and the exit code.
+pub fn run(args: &CheckArgs) -> CheckRun {
     let started = Instant::now();
     let today = args
         .today
@@ -72,33 +160,105 @@ pub fn run(args: &CheckArgs) -> (String, i32) {
         .or(outcome.fail_on)
         .unwrap_or(Severity::Error);
     let report = &outcome.report;
-    let code = report.exit_code(fail_on);
-    let text = match args.format {
-        OutputFormat::Json => render::json(report, fail_on),
-        OutputFormat::Human => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty() && v != "0");
-            let color = match args.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
-            };
-            let graphics = std::env::var_os("NO_GRAPHICS").is_none_or(|v| v.is_empty() || v == "0");
-            let width = std::env::var("COLUMNS")
-                .ok()
-                .and_then(|c| c.parse::<usize>().ok())
-                .filter(|w| (40..=400).contains(w))
-                .unwrap_or(100);
-            let elapsed = Some(started.elapsed());
-            render::human(
-                report,
-                &HumanOptions {
-                    color,
-                    graphics,
-                    width,
-                    elapsed,
-                },
-            )
+    let mut code = report.exit_code(fail_on);
+    let ctx = RenderContext {
+        fail_on,
+        command: Some(reproduce_command(today)),
+        run_at: Some(run_at()),
+    };
+    let ci = in_ci();
+    let redact_for = |format: OutputFormat| {
+        if args.redact {
+            true
+        } else if args.no_redact {
+            false
+        } else {
+            ci || format.redacts_by_default()
         }
     };
-    (text, code)
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty() && v != "0");
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
+    };
+    let graphics = super::graphics_wanted();
+    let width = super::terminal_width();
+    let human = HumanOptions {
+        color,
+        graphics,
+        width,
+        elapsed: Some(started.elapsed()),
+    };
+    let mut redacted = None;
+    let mut stderr = String::new();
+    let targets: Vec<PathBuf> = args.outputs.iter().map(|(_, p)| p.clone()).collect();
+    let mut files = Vec::new();
+    match konform::output::check_targets(&targets, &report.sources) {
+        Ok(()) => {
+            for (format, path) in &args.outputs {
+                let chosen = if redact_for(*format) {
+                    redacted.get_or_insert_with(|| redact::redact(report))
+                } else {
+                    report
+                };
+                // Files are never coloured.
+                let opts = HumanOptions {
+                    color: false,
+                    ..human
+                };
+                files.push((path, render_as(*format, chosen, &ctx, &opts)));
+            }
+        }
+        Err(e) => {
+            stderr.push_str(&format!("error: {e}\n  help: choose another --output path; konform never writes over what it reads\n"));
+            code = 2;
+        }
+    }
+    for (path, text) in &files {
+        if let Err(e) = konform::output::write_atomic(path, text.as_bytes()) {
+            stderr.push_str(&format!("error: {e}\n"));
+            code = 2;
+        }
+    }
+    let chosen = if redact_for(args.format) {
+        redacted.get_or_insert_with(|| redact::redact(report))
+    } else {
+        report
+    };
+    let stdout = render_as(args.format, chosen, &ctx, &human);
+    CheckRun {
+        stdout,
+        stderr,
+        code,
+    }
+}
+
+/// Renders `report` in `format`. Text for terminals is sanitised first: input data must not be
+/// able to send control sequences to the terminal.
+fn render_as(
+    format: OutputFormat,
+    report: &Report,
+    ctx: &RenderContext,
+    human: &HumanOptions,
+) -> String {
+    match format {
+        OutputFormat::Human => render::human(&redact::sanitize(report), human),
+        OutputFormat::Plain => render::human(
+            &redact::sanitize(report),
+            &HumanOptions {
+                color: false,
+                graphics: false,
+                ..*human
+            },
+        ),
+        OutputFormat::Json => render::json(report, ctx.fail_on),
+        OutputFormat::Sarif => render::sarif::sarif(report, ctx),
+        OutputFormat::Junit => render::junit::junit(report, ctx),
+        OutputFormat::Github => render::github::github(report, ctx),
+        OutputFormat::Markdown => render::markdown::markdown(report, ctx),
+        OutputFormat::Gitlab => render::gitlab::gitlab(report, ctx),
+        OutputFormat::Csv => render::csv::csv(report, ctx),
+        OutputFormat::Html => render::html::html(report, ctx),
+    }
 }

@@ -45,7 +45,59 @@ pub enum ColorChoice {
 pub enum OutputFormat {
     /// Diagnostics with source snippets and a summary, for people.
     Human,
+    /// Plain narratable text without drawing characters or colours, for screen readers.
+    Plain,
     /// Versioned JSON (schema version 1), for machines.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// JUnit XML, for the test views of GitLab, Jenkins and Azure DevOps.
+    Junit,
+    /// GitHub Actions annotations (`::error file=…`).
+    Github,
+    /// A Markdown summary for `$GITHUB_STEP_SUMMARY` or a merge-request comment.
+    Markdown,
+    /// GitLab Code Quality JSON.
+    Gitlab,
+    /// Findings and problems as CSV for spreadsheets (formula cells neutralised).
+    Csv,
+    /// A self-contained HTML audit report for data-protection officers.
+    Html,
+}
+
+impl OutputFormat {
+    /// Whether personal data is masked by default in this format (formats that usually end
+    /// up in shared logs and code-scanning systems).
+    pub fn redacts_by_default(self) -> bool {
+        matches!(
+            self,
+            Self::Json | Self::Sarif | Self::Junit | Self::Github | Self::Gitlab
+        )
+    }
+
+    /// The name as written on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Human => "human",
+            Self::Plain => "plain",
+            Self::Json => "json",
+            Self::Sarif => "sarif",
+            Self::Junit => "junit",
+            Self::Github => "github",
+            Self::Markdown => "markdown",
+            Self::Gitlab => "gitlab",
+            Self::Csv => "csv",
+            Self::Html => "html",
+        }
+    }
+}
+
+/// Formats of listings (`konform policies`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table for people.
+    Human,
+    /// JSON, for machines.
     Json,
 }
 
@@ -93,4 +145,18 @@ impl From<FailOn> for konform::finding::Severity {
             FailOn::Info => Self::Info,
         }
     }
+}
+
+/// Whether drawing characters are wanted: not when `NO_GRAPHICS` is set (screen readers).
+pub fn graphics_wanted() -> bool {
+    std::env::var_os("NO_GRAPHICS").is_none_or(|v| v.is_empty() || v == "0")
+}
+
+/// The line width: `COLUMNS` when it is between 40 and 400, else 100.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|w| (40..=400).contains(w))
+        .unwrap_or(100)
 }

@@ -10,7 +10,7 @@ use konform::pack::{Pack, PackSet};
 use konform::source::SourceMap;
 use serde::Serialize;
 
-use super::OutputFormat;
+use super::ListFormat;
 
 /// Arguments of `konform policies`.
 #[derive(Debug, Args)]
@@ -20,8 +20,8 @@ pub struct PoliciesArgs {
     pub packs: Vec<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
 
     /// Print the policy index as Markdown (the content of policies/README.md).
     #[arg(long, conflicts_with = "format")]
@@ -69,13 +69,13 @@ pub fn run(args: &PoliciesArgs) -> (String, i32) {
     }
     let listing = listing(&set, &sources);
     let text = match args.format {
-        super::OutputFormat::Json => serde_json::to_string_pretty(&listing)
+        ListFormat::Json => serde_json::to_string_pretty(&listing)
             .map(|mut s| {
                 s.push('\n');
                 s
             })
             .unwrap_or_default(),
-        super::OutputFormat::Human => human(&listing),
+        ListFormat::Human => human(&listing),
     };
     (text, 0)
 }

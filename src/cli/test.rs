@@ -73,12 +73,8 @@ pub fn run(args: &TestArgs) -> (String, i32) {
 /// Draws problems as miette diagnostics without colour: Unicode boxes (or plain narrated text
 /// with `NO_GRAPHICS`), `COLUMNS` wide.
 pub fn render_problems(problems: &[Problem], sources: &SourceMap) -> String {
-    let graphics = std::env::var_os("NO_GRAPHICS").is_none_or(|v| v.is_empty() || v == "0");
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse::<usize>().ok())
-        .filter(|w| (40..=400).contains(w))
-        .unwrap_or(100);
+    let graphics = super::graphics_wanted();
+    let width = super::terminal_width();
     let mut out = String::new();
     for p in problems {
         let diagnostic = p.diagnostic(sources);

@@ -130,6 +130,12 @@ pub fn summary(report: &Report, elapsed: Option<Duration>) -> String {
             plural(warnings, "warning", "warnings")
         );
     }
+    if report.redacted {
+        let _ = write!(
+            s,
+            "\npersonal data is masked (names, e-mail addresses, birth dates, national ids); --no-redact shows it"
+        );
+    }
     if !report.stats.disabled.is_empty() {
         let _ = write!(
             s,

@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use crate::finding::{Report, Severity};
 use super::{Location, location};
+use crate::finding::{Report, Severity};
 
 /// The version of the JSON schema; bumped on incompatible changes.
 pub const JSON_VERSION: u32 = 1;
@@ -73,6 +73,7 @@ struct FindingJson<'a> {
     basis: Option<&'a str>,
     url: Option<&'a str>,
     related: Vec<RelatedJson<'a>>,
+    fingerprint: &'a str,
 }
 
 #[derive(Serialize)]
@@ -147,6 +148,7 @@ pub fn json(report: &Report, fail_on: Severity) -> String {
                         location: location(sources, r.file, r.span),
                     })
                     .collect(),
+                fingerprint: &f.fingerprint,
             })
             .collect(),
         problems: report

@@ -4,8 +4,15 @@
 //! never prints. Redaction ([`crate::redact`]) happens before rendering: a renderer shows what
 //! the report holds and says so when [`crate::finding::Report::redacted`] is set.
 
-pub mod json;
+pub mod csv;
+pub mod github;
+pub mod gitlab;
+pub mod html;
 pub mod human;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 
 pub use human::{HumanOptions, human};
 pub use json::json;
@@ -77,3 +84,8 @@ pub fn location(sources: &SourceMap, file: FileId, span: Span) -> Location<'_> {
 pub const TOOL_NAME: &str = "konform";
 /// The version of konform.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `n` with the singular or plural noun: `1 error`, `2 errors`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

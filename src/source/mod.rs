@@ -286,7 +286,10 @@ impl SourceMap {
 
     /// A copy in which `rewrite` may replace the text of each file by text of the same length
     /// (masked or sanitised); ids and byte offsets stay valid.
-    pub fn rewritten(&self, mut rewrite: impl FnMut(FileId, &SourceFile) -> Option<String>) -> Self {
+    pub fn rewritten(
+        &self,
+        mut rewrite: impl FnMut(FileId, &SourceFile) -> Option<String>,
+    ) -> Self {
         let files = self
             .iter()
             .map(|(id, f)| match rewrite(id, f) {

@@ -2,4 +2,8 @@
 
 mod cli;
 mod commands;
+mod html_report;
 mod policies;
+mod privacy;
+mod reports;
+mod sarif_schema;

@@ -1,0 +1,133 @@
+//! GitHub Actions workflow commands: one annotation per finding and per problem.
+//!
+//! Each line is `::error file=…,line=…,endLine=…,col=…,endColumn=…,title=…::message`
+//! (`warning` and `notice` for the lower severities), as documented in "Workflow commands for
+//! GitHub Actions". Data is escaped as the runner expects: `%`, CR and LF in the message;
+//! additionally `:` and `,` in properties. A closing summary line is a plain `::notice`.
+//! Input text never reaches the runner unescaped, so a username cannot issue commands of its
+//! own (`::add-mask::`, `::stop-commands::`).
+
+use std::fmt::Write as _;
+
+use crate::finding::{Report, Severity};
+use crate::problem::ProblemLevel;
+use crate::redact::escape_unsafe;
+
+use super::{RenderContext, location};
+
+/// Escapes the message part of a workflow command.
+fn data(s: &str) -> String {
+    escape_unsafe(s)
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value of a workflow command.
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn command(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "notice",
+    }
+}
+
+/// Renders the report as GitHub Actions annotations, one line each, and a summary notice.
+pub fn github(report: &Report, ctx: &RenderContext) -> String {
+    let mut out = String::new();
+    let sources = &report.sources;
+    for p in &report.problems {
+        let cmd = match p.level {
+            ProblemLevel::Error => "error",
+            ProblemLevel::Warning => "warning",
+            ProblemLevel::Note => "notice",
+        };
+        let mut props = vec![format!(
+            "title={}",
+            property(&format!("konform: {}", p.code))
+        )];
+        if let Some(file) = p.file {
+            let name = &sources.get(file).name;
+            props.insert(0, format!("file={}", property(name)));
+            if let Some(span) = p.primary_span() {
+                let loc = location(sources, file, span);
+                props.insert(1, format!("line={},col={}", loc.line, loc.column));
+            }
+        }
+        let mut message = p.message.clone();
+        if let Some(help) = &p.help {
+            let _ = write!(message, "\nhelp: {help}");
+        }
+        let _ = writeln!(out, "::{cmd} {}::{}", props.join(","), data(&message));
+    }
+    for f in &report.findings {
+        let loc = location(sources, f.file, f.span);
+        let mut message = format!("{} (record {})", f.message, f.subject);
+        if let Some(help) = &f.help {
+            let _ = write!(message, "\nhelp: {help}");
+        }
+        if let Some(basis) = &f.basis {
+            let _ = write!(message, "\nbasis: {basis}");
+        }
+        let _ = writeln!(
+            out,
+            "::{} file={},line={},endLine={},col={},endColumn={},title={}::{}",
+            command(f.severity),
+            property(loc.file),
+            loc.line,
+            loc.end_line,
+            loc.column,
+            loc.end_column,
+            property(&format!("konform: {}", f.policy)),
+            data(&message),
+        );
+    }
+    let (e, w, i) = report.counts();
+    let verdict = if report.has_errors() {
+        "the check is incomplete"
+    } else {
+        match report.exit_code(ctx.fail_on) {
+            0 => "passed",
+            _ => "failed",
+        }
+    };
+    let _ = writeln!(
+        out,
+        "::notice title=konform::{}",
+        data(&format!(
+            "{verdict}: {}, {}, {} in {}{}",
+            super::plural(e, "error", "errors"),
+            super::plural(w, "warning", "warnings"),
+            super::plural(i, "info", "infos"),
+            super::plural(report.stats.records, "record", "records"),
+            if report.redacted {
+                " (personal data redacted)"
+            } else {
+                ""
+            }
+        ))
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_keeps_commands_on_one_line() {
+        assert_eq!(data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
+        // A username cannot inject a workflow command of its own on a new line.
+        assert_eq!(
+            data("x\n::add-mask::secret"),
+            "x%0A::add-mask::secret",
+            "stays inside the message"
+        );
+        assert_eq!(data("\u{1b}[31m"), "\\u{1b}[31m");
+    }
+}

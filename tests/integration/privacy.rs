@@ -1,0 +1,193 @@
+//! Privacy: redacted output of every format holds none of the personal data of the fixtures,
+//! keeps what makes findings traceable, and is the default where output lands in shared logs.
+//! Input data cannot send control sequences to a terminal.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use insta_cmd::get_cargo_bin;
+
+/// Every output format of `konform check`.
+const FORMATS: &[&str] = &[
+    "human", "plain", "json", "github", "markdown", "csv", "sarif", "junit", "gitlab", "html",
+];
+
+/// Personal data in `tests/fixtures/privacy` (invented people): names, e-mail addresses,
+/// usernames built from names, birth dates in the file's and in ISO form, a personnummer, phone
+/// numbers and passwords.
+const PERSONAL: &[&str] = &[
+    "Zacharias",
+    "Quendolin",
+    "Mirabel",
+    "Oxhoft",
+    "Yrsa",
+    "Lindqvarn",
+    "Ottilie",
+    "Brandvogt",
+    "Friedhelm",
+    "Saalbach",
+    "Quirin",
+    "Haselmaus",
+    "m.oxhoft",
+    "03.05.2012",
+    "2012-05-03",
+    "14.09.2011",
+    "2011-09-14",
+    "18.12.1981",
+    "811218-9876",
+    "1234567",
+    "7654321",
+    "5550199",
+    "Geheim123!",
+    "Sommer2026",
+    "31.02.2012",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn konform(args: &[&str]) -> Command {
+    let mut c = Command::new(get_cargo_bin("konform"));
+    c.current_dir(root())
+        .env("COLUMNS", "100")
+        .env("SOURCE_DATE_EPOCH", "1795305600")
+        .env_remove("CI")
+        .env_remove("NO_COLOR")
+        .args(["check", "tests/fixtures/privacy", "--today", "2026-11-22"])
+        .args(["--color", "never"])
+        .args(args);
+    c
+}
+
+fn output(mut cmd: Command) -> (i32, String) {
+    match cmd.output() {
+        Ok(o) => (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        ),
+        Err(e) => panic!("cannot run konform: {e}"),
+    }
+}
+
+fn leaks(text: &str) -> Vec<&'static str> {
+    let lower = text.to_lowercase();
+    PERSONAL
+        .iter()
+        .copied()
+        .filter(|p| lower.contains(&p.to_lowercase()))
+        .collect()
+}
+
+#[test]
+fn unredacted_output_does_show_the_fixture_data() {
+    // Otherwise the test below could pass because the fixtures are not read at all.
+    let (code, text) = output(konform(&["--format", "plain", "--no-redact"]));
+    assert_eq!(code, 2, "the bad date makes the run incomplete");
+    for name in ["zacharias.quendolin", "Haselmaus", "811218-9876"] {
+        assert!(
+            text.contains(name),
+            "{name} missing from unredacted output:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn redacted_output_holds_no_personal_data_in_any_format() {
+    for format in FORMATS {
+        let (code, text) = output(konform(&["--format", format, "--redact"]));
+        assert_eq!(code, 2, "{format}: exit code");
+        assert_eq!(leaks(&text), Vec::<&str>::new(), "{format} leaks:\n{text}");
+        // Traceable: record keys that are codes, rows and the generic username stay.
+        for kept in ["P2", "P5", "lehrer1", "accounts.csv"] {
+            assert!(text.contains(kept), "{format} lost `{kept}`:\n{text}");
+        }
+        // The bad date is reported, not hidden.
+        assert!(text.contains("bad-dates.csv"), "{format} lost the problem");
+    }
+}
+
+#[test]
+fn ci_and_machine_formats_redact_by_default() {
+    for format in ["json", "sarif", "junit", "github", "gitlab"] {
+        let (_, text) = output(konform(&["--format", format]));
+        assert_eq!(
+            leaks(&text),
+            Vec::<&str>::new(),
+            "{format} leaks by default"
+        );
+    }
+    for format in FORMATS {
+        let mut cmd = konform(&["--format", format]);
+        cmd.env("CI", "true");
+        let (_, text) = output(cmd);
+        assert_eq!(
+            leaks(&text),
+            Vec::<&str>::new(),
+            "{format} leaks with CI=true"
+        );
+    }
+    // People at a terminal see what they are fixing, unless they ask otherwise.
+    let (_, text) = output(konform(&["--format", "human"]));
+    assert!(text.contains("zacharias.quendolin"));
+    let mut cmd = konform(&["--format", "plain", "--no-redact"]);
+    cmd.env("CI", "true");
+    assert!(output(cmd).1.contains("zacharias.quendolin"));
+}
+
+#[test]
+fn report_files_are_redacted_per_format() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let json = dir.path().join("report.json");
+    let csv = dir.path().join("report.csv");
+    let (_, stdout) = output(konform(&[
+        "--output",
+        &format!("json={}", json.display()),
+        "--output",
+        &format!("csv={}", csv.display()),
+    ]));
+    // Human on the terminal: shown; JSON file: masked by default; CSV file: shown.
+    assert!(stdout.contains("zacharias.quendolin"));
+    assert_eq!(leaks(&std::fs::read_to_string(&json)?), Vec::<&str>::new());
+    let csv = std::fs::read_to_string(&csv)?;
+    assert!(
+        csv.contains("P1") && csv.contains("common.plaintext-password"),
+        "{csv}"
+    );
+    Ok(())
+}
+
+#[test]
+fn passwords_are_never_shown() {
+    for redact in ["--redact", "--no-redact"] {
+        for format in FORMATS {
+            let (_, text) = output(konform(&["--format", format, redact]));
+            assert!(
+                !text.contains("Geheim123!"),
+                "{format} {redact} shows the password"
+            );
+        }
+    }
+}
+
+#[test]
+fn terminal_escapes_from_input_are_neutralised() {
+    let fixture = Path::new("tests/fixtures/terminal-escapes");
+    for format in ["human", "plain", "github", "markdown", "csv"] {
+        let mut c = Command::new(get_cargo_bin("konform"));
+        c.current_dir(root())
+            .env_remove("CI")
+            .arg("check")
+            .arg(fixture)
+            .args(["--today", "2026-11-22", "--color", "never", "--no-redact"])
+            .args(["--fail-on", "warning"])
+            .args(["--format", format]);
+        let (code, text) = output(c);
+        assert_eq!(code, 1, "{format}");
+        assert!(text.contains("T1"), "{format} lost the finding");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "{format} passes control characters through:\n{text:?}"
+        );
+    }
+}
