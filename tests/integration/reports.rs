@@ -71,6 +71,24 @@ fn regex_time(s: &str) -> String {
 }
 
 #[test]
+fn colours_on_request_through_pipes_and_never_in_plain_text() {
+    let colour = |format: &str, color: &str, no_color: bool| {
+        let mut c = konform(&root());
+        c.args(["check", "examples/aula-skole", "--today", "2026-11-22"])
+            .args(["--format", format, "--color", color]);
+        if no_color {
+            c.env("NO_COLOR", "1");
+        }
+        run(c).1.contains('\u{1b}')
+    };
+    assert!(colour("human", "always", false), "--color always through a pipe");
+    assert!(colour("human", "always", true), "--color always beats NO_COLOR");
+    assert!(!colour("human", "auto", false), "a pipe is not a terminal");
+    assert!(!colour("human", "never", false));
+    assert!(!colour("plain", "always", false), "plain text has no colours");
+}
+
+#[test]
 fn markdown_summary_of_the_hamburg_example() {
     let mut c = konform(&root());
     c.args([
