@@ -63,6 +63,8 @@ pub struct Config {
     pub policies: Vec<PolicySetting>,
     /// The configs this one extends, outermost (authority) first.
     pub extends: Vec<FileId>,
+    /// Waiver files, the maximum waiver lifetime and policies that may not be waived.
+    pub waivers: crate::waiver::WaiverSettings,
 }
 
 /// Finds konform.yaml in `start` (a folder, or a file's folder) or its ancestors, stopping
@@ -251,6 +253,7 @@ fn parse_on(
         "policies",
         "inputs",
         "fail_on",
+        "waivers",
     ]);
     if let Some(school) = f.node("school") {
         let mut s = Fields::new(file, school, "`school`", "config", f.problems_ref());
@@ -351,13 +354,19 @@ fn parse_on(
             "config",
             f.problems_ref(),
         );
-        pf.deny_unknown(&["enabled", "locked"]);
+        pf.deny_unknown(&["enabled", "locked", "waivable"]);
+        if let Some((false, _)) = pf.bool("waivable") {
+            config.waivers.forbidden.push((id.clone(), file));
+        }
         config.policies.push(PolicySetting {
             id: (id, pk.span),
             enabled: pf.bool("enabled").map(|(b, _)| b),
             locked: pf.bool("locked").is_some_and(|(b, _)| b),
             file,
         });
+    }
+    if let Some((key, node)) = f.entry("waivers") {
+        parse_waivers(file, key.span, node, dir, &mut config, f.problems_ref());
     }
     for item in f.seq("inputs").unwrap_or_default() {
         if let Some(spec) = parse_input(file, item, dir, f.problems_ref()) {
@@ -366,6 +375,80 @@ fn parse_on(
     }
     let ok = !problems.iter().any(Problem::is_error);
     (ok.then_some(config), problems)
+}
+
+/// `waivers: waivers.yaml` or `waivers: { file: waivers.yaml, max_days: 180 }`.
+fn parse_waivers(
+    file: FileId,
+    key_span: Span,
+    node: &yaml::Node,
+    dir: &Path,
+    config: &mut Config,
+    problems: &mut Vec<Problem>,
+) {
+    let mut add_file = |path: String, span: Span, problems: &mut Vec<Problem>| {
+        let full = dir.join(&path);
+        if !full.is_file() {
+            problems.push(
+                Problem::error(
+                    "config::missing-waivers",
+                    format!("waiver file `{path}` does not exist"),
+                )
+                .at(file, span, "no such file")
+                .with_help("paths in konform.yaml are relative to the folder of konform.yaml"),
+            );
+            return;
+        }
+        config.waivers.files.push(crate::waiver::WaiverFile {
+            path: full,
+            config: file,
+            span,
+        });
+    };
+    if let Some(path) = node.scalar_text().filter(|_| node.as_map().is_none()) {
+        add_file(path, node.span, problems);
+        return;
+    }
+    if node.as_map().is_none() {
+        problems.push(
+            Problem::error(
+                "config::wrong-type",
+                "`waivers` must be a path or a mapping",
+            )
+            .at(file, node.span, format!("found {}", node.type_name()))
+            .with_help(
+                "write waivers: waivers.yaml, or waivers: { file: waivers.yaml, max_days: 180 }",
+            ),
+        );
+        return;
+    }
+    let mut f = Fields::new(file, node, "`waivers`", "config", problems);
+    f.deny_unknown(&["file", "max_days"]);
+    let path = f.string("file");
+    let max = f.parsed(
+        "max_days",
+        "not a whole number of days",
+        "write max_days: 180",
+        |t| t.trim().parse::<i64>().ok().filter(|d| *d >= 0),
+    );
+    if let Some(days) = max {
+        let span = f.entry("max_days").map_or(key_span, |(_, v)| v.span);
+        // A config can only shorten what the configs it extends allow.
+        match config.waivers.max_days {
+            Some((current, _, _)) if current < days => f.push(
+                Problem::error(
+                    "config::waiver-lifetime-locked",
+                    format!("max_days {days} is longer than the {current} days the extended configuration allows"),
+                )
+                .at(file, span, "cannot be raised here")
+                .with_help(format!("use {current} or fewer days")),
+            ),
+            _ => config.waivers.max_days = Some((days, file, span)),
+        }
+    }
+    if let Some((path, span)) = path {
+        add_file(path, span, f.problems_ref());
+    }
 }
 
 fn parse_input(

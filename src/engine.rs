@@ -327,6 +327,8 @@ fn finding_for(
         url: meta.url.clone(),
         related: Vec::new(),
         fingerprint: crate::finding::fingerprint(&meta.id, &record.key),
+        waiver: None,
+        baselined: false,
     }
 }
 
@@ -565,6 +567,8 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                 url: meta.url.clone(),
                 related,
                 fingerprint: crate::finding::fingerprint(&meta.id, &group),
+                waiver: None,
+                baselined: false,
             });
         }
     }

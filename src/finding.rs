@@ -95,6 +95,25 @@ pub struct Finding {
     /// A digest of policy id and subject key: stable across runs and line moves, and free of
     /// personal data (see [`fingerprint`]). Kept as computed when the output is redacted.
     pub fingerprint: String,
+    /// The waiver that covers this finding, if one is in force.
+    pub waiver: Option<Box<AppliedWaiver>>,
+    /// Whether the finding is in the `--baseline` (known before, not counted).
+    pub baselined: bool,
+}
+
+/// A waiver in force on a finding: reported with it, and the finding does not count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedWaiver {
+    /// Why the exception is needed.
+    pub reason: String,
+    /// Who approved it.
+    pub approved_by: String,
+    /// The last day it applies (YYYY-MM-DD).
+    pub expires: String,
+    /// The waiver file.
+    pub file: FileId,
+    /// The waiver entry.
+    pub span: Span,
 }
 
 /// The fingerprint of a finding: the first 32 hex digits of the SHA-256 of the policy id and
@@ -106,6 +125,22 @@ pub fn fingerprint(policy: &str, subject: &str) -> String {
 }
 
 impl Finding {
+    /// Whether the finding counts against `--fail-on`: neither waived nor in the baseline.
+    pub fn is_open(&self) -> bool {
+        self.waiver.is_none() && !self.baselined
+    }
+
+    /// `open`, `waived` or `baselined`.
+    pub fn status(&self) -> &'static str {
+        if self.waiver.is_some() {
+            "waived"
+        } else if self.baselined {
+            "baselined"
+        } else {
+            "open"
+        }
+    }
+
     /// A renderable view with the file's text attached.
     pub fn diagnostic<'a>(&'a self, sources: &'a SourceMap) -> FindingDiagnostic<'a> {
         let file = sources.get(self.file);
@@ -135,10 +170,18 @@ impl std::error::Error for FindingDiagnostic<'_> {}
 
 impl Diagnostic for FindingDiagnostic<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(&self.finding.policy))
+        let f = self.finding;
+        Some(match f.status() {
+            "open" => Box::new(&f.policy),
+            status => Box::new(format!("{} ({status})", f.policy)),
+        })
     }
 
     fn severity(&self) -> Option<miette::Severity> {
+        if !self.finding.is_open() {
+            // Set aside: shown as advice, whatever the policy's severity.
+            return Some(miette::Severity::Advice);
+        }
         Some(match self.finding.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
@@ -148,12 +191,18 @@ impl Diagnostic for FindingDiagnostic<'_> {
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         let f = self.finding;
-        match (&f.help, &f.basis) {
-            (None, None) => None,
-            (Some(h), None) => Some(Box::new(h)),
-            (None, Some(b)) => Some(Box::new(format!("basis: {b}"))),
-            (Some(h), Some(b)) => Some(Box::new(format!("{h}\nbasis: {b}"))),
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(w) = &f.waiver {
+            lines.push(format!(
+                "waived until {} (approved by {}): {}",
+                w.expires, w.approved_by, w.reason
+            ));
+        } else if f.baselined {
+            lines.push("in the baseline: known before, not counted".to_owned());
         }
+        lines.extend(f.help.clone());
+        lines.extend(f.basis.as_ref().map(|b| format!("basis: {b}")));
+        (!lines.is_empty()).then(|| Box::new(lines.join("\n")) as Box<dyn fmt::Display>)
     }
 
     fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
@@ -292,10 +341,27 @@ impl Report {
         self.problems.iter().any(Problem::is_error)
     }
 
-    /// The number of findings at each severity: (error, warning, info).
+    /// The number of open findings (not waived, not in the baseline) at each severity:
+    /// (error, warning, info).
     pub fn counts(&self) -> (usize, usize, usize) {
-        let n = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        let n = |s| {
+            self.findings
+                .iter()
+                .filter(|f| f.severity == s && f.is_open())
+                .count()
+        };
         (n(Severity::Error), n(Severity::Warning), n(Severity::Info))
+    }
+
+    /// The number of waived and of baselined findings.
+    pub fn set_aside(&self) -> (usize, usize) {
+        let waived = self.findings.iter().filter(|f| f.waiver.is_some()).count();
+        let baselined = self
+            .findings
+            .iter()
+            .filter(|f| f.waiver.is_none() && f.baselined)
+            .count();
+        (waived, baselined)
     }
 
     /// The process exit code for a `--fail-on` threshold: 2 on errors, 1 on findings at or
@@ -303,7 +369,11 @@ impl Report {
     pub fn exit_code(&self, fail_on: Severity) -> i32 {
         if self.has_errors() {
             2
-        } else if self.findings.iter().any(|f| f.severity >= fail_on) {
+        } else if self
+            .findings
+            .iter()
+            .any(|f| f.is_open() && f.severity >= fail_on)
+        {
             1
         } else {
             0
@@ -370,9 +440,18 @@ mod tests {
             url: None,
             related: Vec::new(),
             fingerprint: fingerprint("p.x", "k"),
+            waiver: None,
+            baselined: false,
         });
         assert_eq!(r.exit_code(Severity::Error), 0);
         assert_eq!(r.exit_code(Severity::Warning), 1);
+        // A waived or baselined finding does not count.
+        if let Some(f) = r.findings.first_mut() {
+            f.baselined = true;
+        }
+        assert_eq!(r.exit_code(Severity::Warning), 0);
+        assert_eq!(r.counts(), (0, 0, 0));
+        assert_eq!(r.set_aside(), (0, 1));
         r.problems.push(Problem::error("x", "broken"));
         assert_eq!(r.exit_code(Severity::Warning), 2);
     }

@@ -13,7 +13,9 @@
 //! println!("{} findings", report.findings.len());
 //! ```
 
+pub mod baseline;
 pub mod config;
+pub mod diff;
 pub mod engine;
 pub mod finding;
 pub mod output;
@@ -22,7 +24,9 @@ pub mod problem;
 pub mod record;
 pub mod redact;
 pub mod render;
+pub mod since;
 pub mod source;
+pub mod waiver;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -55,6 +59,16 @@ pub struct CheckOptions {
     pub limits: InputLimits,
     /// The language of finding messages (`de`, `da`, `sv`); English when `None`.
     pub lang: Option<String>,
+    /// A baseline file: its findings are marked and do not count (`--baseline`).
+    pub baseline: Option<PathBuf>,
+    /// Read every file given in `paths` with the konform.yaml settings of this input (an older
+    /// export of the same list, which konform.yaml does not name).
+    pub settings_of: Option<PathBuf>,
+    /// An older export of the checked list: only findings on records added or changed since
+    /// are kept (`--since`).
+    pub since: Option<PathBuf>,
+    /// Keep the records in [`Outcome::records`] (for `konform diff`).
+    pub keep_records: bool,
 }
 
 impl CheckOptions {
@@ -68,6 +82,10 @@ impl CheckOptions {
             cwd: PathBuf::from("."),
             limits: InputLimits::default(),
             lang: None,
+            baseline: None,
+            settings_of: None,
+            since: None,
+            keep_records: false,
         }
     }
 }
@@ -79,6 +97,8 @@ pub struct Outcome {
     pub report: Report,
     /// `fail_on` from konform.yaml, if set.
     pub fail_on: Option<Severity>,
+    /// The records checked, when [`CheckOptions::keep_records`] asked for them.
+    pub records: Vec<record::Record>,
 }
 
 /// Runs a check: config, packs, inputs, evaluation. Never fails: everything that goes wrong is
@@ -124,6 +144,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         return Outcome {
             report,
             fail_on: None,
+            records: Vec::new(),
         };
     };
     let request = PackRequest {
@@ -169,10 +190,14 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         }
     }
     let mut seen = std::collections::HashSet::new();
+    let settings_of = options
+        .settings_of
+        .as_ref()
+        .and_then(|p| by_key.get(&discover::key(&abs(p))).copied());
     for file in files {
         let k = discover::key(&file);
         seen.insert(k.clone());
-        match by_key.get(&k) {
+        match by_key.get(&k).copied().or(settings_of) {
             Some(spec) => specs.push(InputSpec {
                 path: file,
                 ..(*spec).clone()
@@ -268,6 +293,37 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             .filter(|f| !disabled.contains(&f.policy))
             .collect();
         report.stats.disabled = disabled.iter().cloned().collect();
+        // Waivers: read, checked against the loaded rules and the date, then applied.
+        let (waivers, problems) = waiver::load(&config.waivers, &mut report.sources);
+        report.problems.extend(problems);
+        // A waiver names a record (its key may be a username) and a person who approved it.
+        for w in &waivers {
+            if w.subject.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
+                personal.add_span(
+                    w.file,
+                    w.subject_span,
+                    &w.subject,
+                    redact::PersonalKind::Username,
+                );
+            }
+            personal.add_span(
+                w.file,
+                w.approved_by_span,
+                &w.approved_by,
+                redact::PersonalKind::Name,
+            );
+        }
+        let mut rule_ids: Vec<String> = packs.meta.keys().cloned().collect();
+        rule_ids.sort();
+        let waivers = waiver::validate(
+            waivers,
+            &config.waivers,
+            &report.sources,
+            &rule_ids,
+            options.today,
+            &mut report.problems,
+        );
+        waiver::apply(&waivers, &mut report.findings, &mut report.problems);
         report.problems.extend(evaluation.problems);
         report.stats.records = records.len();
         let mut inputs: std::collections::BTreeMap<source::FileId, finding::InputInfo> =
@@ -320,7 +376,6 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     } else {
         personal.collect(&records, &report.sources, &HashSet::new());
     }
-    report.personal = personal;
     redact::mask_secrets(&mut report, &records);
     report.school = Some(finding::SchoolInfo {
         id: config.school.id.clone(),
@@ -334,10 +389,54 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                 .with_help("give a file or folder, or list inputs in konform.yaml"),
         );
     }
+    if let Some(old) = &options.since {
+        let spec = config
+            .inputs
+            .iter()
+            .find(|s| s.path.file_name() == abs(old).file_name())
+            .or(settings_of)
+            .or_else(|| (specs.len() == 1).then(|| specs.first()).flatten())
+            .cloned()
+            .unwrap_or_default();
+        let old_spec = InputSpec {
+            path: abs(old),
+            ..spec
+        };
+        let loaded = load::load(&old_spec, &mut report.sources, options.limits);
+        if loaded.is_complete() {
+            personal.collect(&loaded.records, &report.sources, &HashSet::new());
+            redact::mask_secrets(&mut report, &loaded.records);
+            since::keep_changed(&mut report, &records, &loaded.records, &loaded.name);
+        } else {
+            report.problems.extend(loaded.problems);
+            report.problems.push(
+                Problem::error(
+                    "input::since-unreadable",
+                    format!(
+                        "cannot compare with `{}`: it could not be read completely",
+                        loaded.name
+                    ),
+                )
+                .with_help("--since needs a readable older export of the same list"),
+            );
+        }
+    }
+    if let Some(path) = &options.baseline {
+        match baseline::load(&abs(path), &mut report.sources) {
+            Ok(b) => baseline::apply(&b, &mut report),
+            Err(p) => report.problems.push(p),
+        }
+    }
+    report.personal = personal;
     report.sort();
     Outcome {
         report,
         fail_on: config.fail_on,
+        records: if options.keep_records {
+            records
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -24,6 +24,8 @@ fn main() -> ExitCode {
             }
             (run.stdout, run.code)
         }
+        cli::Command::Baseline(args) => cli::baseline::run(args),
+        cli::Command::Diff(args) => cli::diff::run(args),
         cli::Command::Test(args) => cli::test::run(args),
         cli::Command::Policies(args) => cli::policies::run(args),
         cli::Command::Explain(args) => cli::explain::run(args),

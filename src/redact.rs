@@ -383,7 +383,7 @@ impl PersonalData {
     }
 
     /// The masker for message texts.
-    fn masker(&self) -> Masker {
+    pub fn masker(&self) -> Masker {
         let patterns: Vec<&String> = self.values.keys().collect();
         let kinds: Vec<PersonalKind> = self.values.values().copied().collect();
         let automaton = AhoCorasickBuilder::new()
@@ -414,14 +414,15 @@ fn is_wordlike(s: &str) -> bool {
 }
 
 /// Replaces personal values in free text by placeholders.
-struct Masker {
+#[derive(Debug)]
+pub struct Masker {
     automaton: Option<AhoCorasick>,
     kinds: Vec<PersonalKind>,
 }
 
 impl Masker {
     /// `text` with every personal value that stands as a whole word replaced.
-    fn mask(&self, text: &str) -> String {
+    pub fn mask(&self, text: &str) -> String {
         let Some(ac) = &self.automaton else {
             return text.to_owned();
         };
@@ -555,6 +556,10 @@ pub fn redact(report: &Report) -> Report {
                 r.label = mask(&r.label);
                 r.subject = mask(&r.subject);
             }
+            if let Some(w) = f.waiver.as_deref_mut() {
+                w.reason = mask(&w.reason);
+                w.approved_by = mask(&w.approved_by);
+            }
             f
         })
         .collect();
@@ -669,6 +674,10 @@ pub fn sanitize(report: &Report) -> Report {
             for r in &mut f.related {
                 r.label = e(&r.label);
                 r.subject = e(&r.subject);
+            }
+            if let Some(w) = f.waiver.as_deref_mut() {
+                w.reason = e(&w.reason);
+                w.approved_by = e(&w.approved_by);
             }
             f
         })

@@ -52,6 +52,16 @@ pub struct CheckArgs {
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
 
+    /// A baseline (from `konform baseline`): its findings are listed as known and do not count
+    /// against --fail-on.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// An older export of the checked list: report only findings on records added or changed
+    /// since (the check of manual additions before upload).
+    #[arg(long, value_name = "OLD")]
+    pub since: Option<PathBuf>,
+
     /// An extra policy pack folder (pack.yaml + *.cedar); repeatable.
     #[arg(long = "pack", value_name = "PATH")]
     pub packs: Vec<PathBuf>,
@@ -85,7 +95,7 @@ fn parse_output(s: &str) -> Result<(OutputFormat, PathBuf), String> {
     Ok((format, PathBuf::from(path)))
 }
 
-fn parse_today(s: &str) -> Result<NaiveDate, String> {
+pub fn parse_today(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD, e.g. 2026-11-22"))
 }
@@ -102,7 +112,7 @@ pub struct CheckRun {
 }
 
 /// Whether the `CI` environment variable says the run is in a CI system.
-fn in_ci() -> bool {
+pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
 }
 
@@ -152,6 +162,8 @@ pub fn run(args: &CheckArgs) -> CheckRun {
     options.config.clone_from(&args.config);
     options.packs.clone_from(&args.packs);
     options.lang = args.lang.code().map(str::to_owned);
+    options.baseline.clone_from(&args.baseline);
+    options.since.clone_from(&args.since);
     options.cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let outcome = check_outcome(&options);
     let fail_on: Severity = args

@@ -1,6 +1,8 @@
 //! Command-line definitions (clap). One file per subcommand.
 
+pub mod baseline;
 pub mod check;
+pub mod diff;
 pub mod explain;
 pub mod policies;
 pub mod test;
@@ -21,6 +23,11 @@ pub struct Cli {
 pub enum Command {
     /// Check account lists, consent registers and platform configs against the policy packs.
     Check(check::CheckArgs),
+    /// Record the current findings in a baseline file, for `check --baseline`.
+    Baseline(baseline::BaselineArgs),
+    /// Compare two exports of the same list: records added, removed, renamed, changed, and
+    /// the findings the change introduces or resolves.
+    Diff(diff::DiffArgs),
     /// Run the test cases of policy packs (tests/*.yaml beside the policies).
     Test(test::TestArgs),
     /// List the policy packs with their policies and limits.
@@ -159,4 +166,9 @@ pub fn terminal_width() -> usize {
         .and_then(|c| c.parse::<usize>().ok())
         .filter(|w| (40..=400).contains(w))
         .unwrap_or(100)
+}
+
+/// `n` with the singular or plural noun.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

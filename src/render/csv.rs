@@ -4,6 +4,10 @@
 //! spreadsheet programs detect the encoding. Cells that a spreadsheet would run as a formula
 //! (starting with `=`, `+`, `-`, `@`, TAB or CR) get a leading `'`, as OWASP recommends
 //! against CSV injection: an account list is data from many hands.
+//!
+//! Every finding is a row, also waived ones and those in the baseline: `status` says which
+//! (`open`, `waived`, `baselined`), and the `waiver_*` columns give a waiver's reason, approver
+//! and last day. Problems leave these columns empty.
 
 use crate::finding::Report;
 use crate::problem::ProblemLevel;
@@ -27,6 +31,10 @@ pub const COLUMNS: &[&str] = &[
     "basis",
     "url",
     "fingerprint",
+    "status",
+    "waiver_reason",
+    "waiver_approved_by",
+    "waiver_expires",
 ];
 
 /// A cell made safe against formula injection.
@@ -82,10 +90,15 @@ pub fn csv(report: &Report, _ctx: &RenderContext) -> String {
             String::new(),
             String::new(),
             String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
         ]);
     }
     for f in &report.findings {
         let l = location(&report.sources, f.file, f.span);
+        let w = f.waiver.as_deref();
         rows.push(vec![
             "finding".into(),
             f.severity.name().into(),
@@ -101,6 +114,10 @@ pub fn csv(report: &Report, _ctx: &RenderContext) -> String {
             f.basis.clone().unwrap_or_default(),
             f.url.clone().unwrap_or_default(),
             f.fingerprint.clone(),
+            f.status().into(),
+            w.map(|w| w.reason.clone()).unwrap_or_default(),
+            w.map(|w| w.approved_by.clone()).unwrap_or_default(),
+            w.map(|w| w.expires.clone()).unwrap_or_default(),
         ]);
     }
     let header_ok = w.write_record(COLUMNS).is_ok();
@@ -111,7 +128,7 @@ pub fn csv(report: &Report, _ctx: &RenderContext) -> String {
     let mut out = String::from("\u{feff}");
     out.push_str(&String::from_utf8_lossy(&bytes));
     if !(header_ok && rows_ok) {
-        out.push_str("error,error,konform::render,,,,,,could not write every row,,,,,\r\n");
+        out.push_str("error,error,konform::render,,,,,,could not write every row,,,,,,,,,\r\n");
     }
     out
 }
@@ -130,6 +147,78 @@ mod tests {
         assert_eq!(neutralise("\rx"), "'\rx");
         assert_eq!(neutralise("anna"), "anna");
         assert_eq!(neutralise("a=b"), "a=b");
+    }
+
+    #[test]
+    fn set_aside_findings_have_status_and_waiver() {
+        use crate::finding::{AppliedWaiver, Finding, Severity, fingerprint};
+        use crate::record::RecordKind;
+        use crate::source::{FileId, SourceFile, SourceMap, Span};
+        let mut sources = SourceMap::new();
+        let a = sources.add(SourceFile::new("a.csv", None, "id\nx\ny\nz\n"));
+        let w = sources.add(SourceFile::new("waivers.yaml", None, "waivers: []\n"));
+        let finding = |offset: usize, subject: &str| Finding {
+            policy: "p.x".into(),
+            pack: "p".into(),
+            severity: Severity::Warning,
+            message: format!("`{subject}`"),
+            subject: subject.into(),
+            kind: RecordKind::Account,
+            file: a,
+            span: Span::new(offset, 1),
+            label: String::new(),
+            record_span: Span::new(offset, 1),
+            help: None,
+            basis: None,
+            url: None,
+            related: Vec::new(),
+            fingerprint: fingerprint("p.x", subject),
+            waiver: None,
+            baselined: false,
+        };
+        let mut waived = finding(3, "x");
+        waived.waiver = Some(Box::new(AppliedWaiver {
+            reason: "=HYPERLINK(\"x\"), spare".into(),
+            approved_by: "DPO".into(),
+            expires: "2027-03-31".into(),
+            file: w,
+            span: Span::new(0, 8),
+        }));
+        let mut known = finding(5, "y");
+        known.baselined = true;
+        let report = Report {
+            sources,
+            findings: vec![waived, known, finding(7, "z")],
+            problems: vec![crate::problem::Problem::warning("config::x", "w").in_file(FileId(1))],
+            ..Report::default()
+        };
+        let out = csv(&report, &RenderContext::default());
+        let mut r = ::csv::Reader::from_reader(out.trim_start_matches('\u{feff}').as_bytes());
+        let header: Vec<String> = r
+            .headers()
+            .map(|h| h.iter().map(str::to_owned).collect())
+            .unwrap_or_default();
+        assert_eq!(header, COLUMNS);
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|rec| {
+                rec.map(|rec| rec.iter().map(str::to_owned).collect())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert!(rows.iter().all(|row| row.len() == COLUMNS.len()), "{out}");
+        let tail = |row: &Vec<String>| row.get(COLUMNS.len() - 4..).map(<[String]>::to_vec);
+        let tails: Vec<Option<Vec<String>>> = rows.iter().map(tail).collect();
+        let v = |cells: [&str; 4]| Some(cells.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>());
+        assert_eq!(
+            tails,
+            [
+                v(["", "", "", ""]),
+                v(["waived", "'=HYPERLINK(\"x\"), spare", "DPO", "2027-03-31"]),
+                v(["baselined", "", "", ""]),
+                v(["open", "", "", ""]),
+            ]
+        );
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! (`warning` and `notice` for the lower severities), as documented in "Workflow commands for
 //! GitHub Actions". Data is escaped as the runner expects: `%`, CR and LF in the message;
 //! additionally `:` and `,` in properties. A closing summary line is a plain `::notice`.
+//! Waived findings and findings in the baseline are `::notice`s whatever their severity, their
+//! message prefixed with `waived until YYYY-MM-DD (approved by …): reason — ` or `in the
+//! baseline — `; the summary counts open findings and names the set-aside ones.
 //! Input text never reaches the runner unescaped, so a username cannot issue commands of its
 //! own (`::add-mask::`, `::stop-commands::`).
 
@@ -66,7 +69,15 @@ pub fn github(report: &Report, ctx: &RenderContext) -> String {
     }
     for f in &report.findings {
         let loc = location(sources, f.file, f.span);
-        let mut message = format!("{} (record {})", f.message, f.subject);
+        let prefix = match &f.waiver {
+            Some(w) => format!(
+                "waived until {} (approved by {}): {} — ",
+                w.expires, w.approved_by, w.reason
+            ),
+            None if f.baselined => "in the baseline — ".to_owned(),
+            None => String::new(),
+        };
+        let mut message = format!("{prefix}{} (record {})", f.message, f.subject);
         if let Some(help) = &f.help {
             let _ = write!(message, "\nhelp: {help}");
         }
@@ -76,7 +87,11 @@ pub fn github(report: &Report, ctx: &RenderContext) -> String {
         let _ = writeln!(
             out,
             "::{} file={},line={},endLine={},col={},endColumn={},title={}::{}",
-            command(f.severity),
+            if f.is_open() {
+                command(f.severity)
+            } else {
+                "notice"
+            },
             property(loc.file),
             loc.line,
             loc.end_line,
@@ -87,6 +102,14 @@ pub fn github(report: &Report, ctx: &RenderContext) -> String {
         );
     }
     let (e, w, i) = report.counts();
+    let (waived, baselined) = report.set_aside();
+    let mut aside = Vec::new();
+    if waived > 0 {
+        aside.push(format!("{waived} waived"));
+    }
+    if baselined > 0 {
+        aside.push(format!("{baselined} in the baseline"));
+    }
     let verdict = if report.has_errors() {
         "the check is incomplete"
     } else {
@@ -99,11 +122,16 @@ pub fn github(report: &Report, ctx: &RenderContext) -> String {
         out,
         "::notice title=konform::{}",
         data(&format!(
-            "{verdict}: {}, {}, {} in {}{}",
+            "{verdict}: {}, {}, {} in {}{}{}",
             super::plural(e, "error", "errors"),
             super::plural(w, "warning", "warnings"),
             super::plural(i, "info", "infos"),
             super::plural(report.stats.records, "record", "records"),
+            if aside.is_empty() {
+                String::new()
+            } else {
+                format!("; not counted: {}", aside.join(", "))
+            },
             if report.redacted {
                 " (personal data redacted)"
             } else {
@@ -129,5 +157,68 @@ mod tests {
             "stays inside the message"
         );
         assert_eq!(data("\u{1b}[31m"), "\\u{1b}[31m");
+    }
+
+    #[test]
+    fn set_aside_findings_are_notices() {
+        use crate::finding::{AppliedWaiver, Finding, fingerprint};
+        use crate::record::RecordKind;
+        use crate::source::{SourceFile, SourceMap, Span};
+        let mut sources = SourceMap::new();
+        let a = sources.add(SourceFile::new("a.csv", None, "id\nx\ny\nz\n"));
+        let finding = |offset: usize, subject: &str| Finding {
+            policy: "p.x".into(),
+            pack: "p".into(),
+            severity: Severity::Error,
+            message: format!("`{subject}` is bad"),
+            subject: subject.into(),
+            kind: RecordKind::Account,
+            file: a,
+            span: Span::new(offset, 1),
+            label: String::new(),
+            record_span: Span::new(offset, 1),
+            help: None,
+            basis: None,
+            url: None,
+            related: Vec::new(),
+            fingerprint: fingerprint("p.x", subject),
+            waiver: None,
+            baselined: false,
+        };
+        let mut waived = finding(3, "x");
+        waived.waiver = Some(Box::new(AppliedWaiver {
+            reason: "100% spare\n::add-mask::x".into(),
+            approved_by: "DPO".into(),
+            expires: "2027-03-31".into(),
+            file: a,
+            span: Span::new(0, 2),
+        }));
+        let mut known = finding(5, "y");
+        known.baselined = true;
+        let report = Report {
+            sources,
+            findings: vec![waived, known, finding(7, "z")],
+            ..Report::default()
+        };
+        let out = github(&report, &RenderContext::default());
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4, "{out}");
+        assert!(
+            lines[0].starts_with("::notice file=a.csv,line=2,")
+                && lines[0].ends_with(
+                    "::waived until 2027-03-31 (approved by DPO): 100%25 spare%0A::add-mask::x — `x` is bad (record x)"
+                ),
+            "{out}"
+        );
+        assert!(
+            lines[1].starts_with("::notice file=a.csv,line=3,")
+                && lines[1].ends_with("::in the baseline — `y` is bad (record y)"),
+            "{out}"
+        );
+        assert!(lines[2].starts_with("::error file=a.csv,line=4,"), "{out}");
+        assert_eq!(
+            lines[3],
+            "::notice title=konform::failed: 1 error, 0 warnings, 0 infos in 0 records; not counted: 1 waived, 1 in the baseline"
+        );
     }
 }

@@ -19,11 +19,16 @@
 //!   a warning ("should be fixed") `major`, an info `info`. `blocker` is kept for konform's own
 //!   errors: the check did not cover everything, so the result cannot be relied on; konform's
 //!   warnings (e.g. a misspelt column) are `minor`; notes are left out.
+//! - Waived findings and findings in the baseline are listed all the same, as `info`, their
+//!   description prefixed with `[waived until YYYY-MM-DD] ` or `[baseline] `, so that a merge
+//!   request does not show them as new major issues; `content.body` names the waiver's reason,
+//!   approver and entry. Their fingerprints are those they have when open.
 //!
 //! Paths are the file names as konform shows them (relative to the folder it ran in, `/`
 //! separated), which is what GitLab wants when konform runs at the repository root. The output
 //! is deterministic: findings in report order, then problems.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde::Serialize;
@@ -38,7 +43,7 @@ struct Issue<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     check_name: &'a str,
-    description: &'a str,
+    description: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<Content>,
     categories: [&'static str; 1],
@@ -105,9 +110,33 @@ fn unique(base: String, salt: &str, used: &mut HashSet<String>) -> String {
     }
 }
 
-/// Help, legal basis and link of a finding as Markdown, if it has any.
-fn body(f: &Finding) -> Option<Content> {
+/// Why a finding is set aside, as Markdown (user text escaped), if it is.
+fn set_aside_note(report: &Report, f: &Finding) -> Option<String> {
+    use super::markdown::escape;
+    match &f.waiver {
+        Some(w) => {
+            let entry = super::location(&report.sources, w.file, w.span);
+            Some(format!(
+                "**Waived** until {}, approved by {}: {} (waiver entry: {}:{})",
+                escape(&w.expires),
+                escape(&w.approved_by),
+                escape(&w.reason),
+                escape(entry.file),
+                entry.line
+            ))
+        }
+        None if f.baselined => {
+            Some("**In the baseline:** known before, not counted against the threshold".to_owned())
+        }
+        None => None,
+    }
+}
+
+/// Help, legal basis and link of a finding as Markdown (after why it is set aside, if it is),
+/// if it has any.
+fn body(report: &Report, f: &Finding) -> Option<Content> {
     let mut parts = Vec::new();
+    parts.extend(set_aside_note(report, f));
     if let Some(help) = &f.help {
         parts.push(help.clone());
     }
@@ -128,11 +157,16 @@ fn finding_issue<'a>(report: &'a Report, f: &'a Finding, used: &mut HashSet<Stri
     let (begin, _) = file.line_col(span.offset);
     let last = span.end().saturating_sub(1).max(span.offset);
     let (end, _) = file.line_col(last);
+    let description = match &f.waiver {
+        Some(w) => Cow::Owned(format!("[waived until {}] {}", w.expires, f.message)),
+        None if f.baselined => Cow::Owned(format!("[baseline] {}", f.message)),
+        None => Cow::Borrowed(f.message.as_str()),
+    };
     Issue {
         kind: "issue",
         check_name: &f.policy,
-        description: &f.message,
-        content: body(f),
+        description,
+        content: body(report, f),
         categories: ["Security"],
         location: Location {
             path: &file.name,
@@ -141,7 +175,11 @@ fn finding_issue<'a>(report: &'a Report, f: &'a Finding, used: &mut HashSet<Stri
                 end: end.max(begin),
             },
         },
-        severity: severity(f.severity),
+        severity: if f.is_open() {
+            severity(f.severity)
+        } else {
+            "info"
+        },
         fingerprint: unique(f.fingerprint.clone(), &file.name, used),
     }
 }
@@ -173,7 +211,7 @@ fn problem_issue<'a>(
     Some(Issue {
         kind: "issue",
         check_name: &p.code,
-        description: &p.message,
+        description: Cow::Borrowed(&p.message),
         content: p.help.as_ref().map(|h| Content { body: h.clone() }),
         categories: ["Bug Risk"],
         location: Location {
@@ -219,7 +257,7 @@ pub fn gitlab(report: &Report, _ctx: &RenderContext) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::fingerprint;
+    use crate::finding::{AppliedWaiver, fingerprint};
     use crate::record::RecordKind;
     use crate::source::{FileId, SourceFile, SourceMap, Span};
 
@@ -240,6 +278,8 @@ mod tests {
             url: None,
             related: Vec::new(),
             fingerprint: fingerprint(policy, subject),
+            waiver: None,
+            baselined: false,
         }
     }
 
@@ -345,6 +385,61 @@ mod tests {
         assert_eq!(list[0]["location"]["lines"]["begin"], 3);
         assert_eq!(list[1]["location"]["path"], "konform.yaml");
         assert_eq!(list[2]["severity"], "minor");
+    }
+
+    #[test]
+    fn set_aside_findings_are_info_with_a_prefix() {
+        let (mut sources, a, _) = sources();
+        let w = sources.add(SourceFile::new(
+            "waivers.yaml",
+            None,
+            "waivers:\n  - policy: p.e\n    subject: x\n",
+        ));
+        let mut waived = finding(a, 3, "p.e", "x", Severity::Error);
+        waived.waiver = Some(Box::new(AppliedWaiver {
+            reason: "spare *pool* [link](https://evil.example)".into(),
+            approved_by: "DPO <office>".into(),
+            expires: "2027-03-31".into(),
+            file: w,
+            span: Span::new(11, 11),
+        }));
+        let mut known = finding(a, 5, "p.w", "y", Severity::Warning);
+        known.baselined = true;
+        let report = Report {
+            sources,
+            findings: vec![waived, known, finding(a, 7, "p.e", "z", Severity::Error)],
+            ..Report::default()
+        };
+        let list = issues(&report);
+        assert_eq!(list.len(), 3);
+        let sev: Vec<&str> = list
+            .iter()
+            .map(|i| i["severity"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(sev, ["info", "info", "critical"]);
+        assert_eq!(
+            list[0]["description"],
+            "[waived until 2027-03-31] `x` is wrong"
+        );
+        assert_eq!(list[1]["description"], "[baseline] `y` is wrong");
+        assert_eq!(list[2]["description"], "`z` is wrong");
+        // Fingerprints as for open findings.
+        assert_eq!(list[0]["fingerprint"], fingerprint("p.e", "x"));
+        assert_eq!(list[1]["fingerprint"], fingerprint("p.w", "y"));
+        let body = list[0]["content"]["body"].as_str().unwrap_or_default();
+        assert!(
+            body.starts_with(
+                "**Waived** until 2027-03-31, approved by DPO &lt;office&gt;: spare \\*pool\\* \
+                 \\[link\\](https\\://evil.example) (waiver entry: waivers.yaml:2)\n\nfix it"
+            ),
+            "{body}"
+        );
+        assert!(
+            list[1]["content"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("**In the baseline:**")
+        );
     }
 
     #[test]

@@ -21,6 +21,11 @@
 //!
 //! Redaction happens before rendering ([`crate::redact::redact`]); the page shows at the top
 //! whether personal data is masked, and warns when it is not.
+//!
+//! Waived findings and findings in the baseline are listed with the others (after the open
+//! ones of their policy), each with a badge (`WAIVED`, `BASELINE`) and, for a waiver, its
+//! reason, approver, last day and entry (`waivers.yaml:3`, no link). Counts, charts and the
+//! verdict are of open findings; the set-aside ones are counted apart.
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -182,16 +187,44 @@ fn level_class(l: ProblemLevel) -> &'static str {
     }
 }
 
+/// `N waived, M in the baseline` (the parts that are not zero).
+fn set_aside_text(waived: usize, baselined: usize) -> String {
+    let mut parts = Vec::new();
+    if waived > 0 {
+        parts.push(format!("{waived} waived"));
+    }
+    if baselined > 0 {
+        parts.push(format!("{baselined} in the baseline"));
+    }
+    parts.join(", ")
+}
+
+/// The number of waived and of baselined findings among `findings` (as
+/// [`Report::set_aside`] counts them).
+fn aside_counts<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> (usize, usize) {
+    findings
+        .into_iter()
+        .fold((0, 0), |(w, b), f| match (&f.waiver, f.baselined) {
+            (Some(_), _) => (w + 1, b),
+            (None, true) => (w, b + 1),
+            (None, false) => (w, b),
+        })
+}
+
 /// The findings of one policy, with what the report knows about the policy.
 struct Group<'a> {
     id: &'a str,
     rule: Option<&'a RuleInfo>,
     severity: Severity,
     pack: &'a str,
+    /// Open findings first, then the set-aside ones, each in report order.
     findings: Vec<&'a Finding>,
+    /// The number of open findings.
+    open: usize,
 }
 
-/// Findings grouped by policy, ordered by severity (worst first), then policy id.
+/// Findings grouped by policy, ordered by severity (worst first), then policy id; policies
+/// whose findings are all set aside come last.
 fn groups(report: &Report) -> Vec<Group<'_>> {
     let rules: BTreeMap<&str, &RuleInfo> =
         report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
@@ -201,7 +234,9 @@ fn groups(report: &Report) -> Vec<Group<'_>> {
     }
     let mut out: Vec<Group<'_>> = by_policy
         .into_iter()
-        .map(|(id, findings)| {
+        .map(|(id, mut findings)| {
+            findings.sort_by_key(|f| !f.is_open());
+            let open = findings.iter().filter(|f| f.is_open()).count();
             let rule = rules.get(id).copied();
             let worst = findings
                 .iter()
@@ -217,10 +252,17 @@ fn groups(report: &Report) -> Vec<Group<'_>> {
                     |r| r.pack.as_str(),
                 ),
                 findings,
+                open,
             }
         })
         .collect();
-    out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(b.id)));
+    // Policies with open findings first; those whose findings are all set aside after them.
+    out.sort_by(|a, b| {
+        (a.open == 0)
+            .cmp(&(b.open == 0))
+            .then_with(|| b.severity.cmp(&a.severity))
+            .then_with(|| a.id.cmp(b.id))
+    });
     out
 }
 
@@ -332,7 +374,7 @@ table.rules th[scope="row"] { min-width: 14em; }
 .verdict-incomplete strong.big, .privacy-exposed strong.big, .incomplete strong.big { color: var(--error); }
 nav.toc { margin: 1rem 0 0; font-size: .92rem; }
 nav.toc ol { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; list-style: none; padding: 0; margin: 0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .75rem; margin: 0 0 1.25rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(8rem, 1fr)); gap: .75rem; margin: 0 0 1.25rem; }
 .card { border: 1px solid var(--line); border-top: 4px solid var(--muted); border-radius: 4px; padding: .6rem .8rem; }
 .card .n { font-size: 1.7rem; font-weight: 700; line-height: 1.1; display: block; }
 .card .l { color: var(--muted); font-size: .85rem; line-height: 1.3; display: block; }
@@ -358,6 +400,10 @@ svg.chart { display: block; max-width: 100%; height: auto; }
 .badge.sev-error { color: var(--error); background: var(--error-bg); }
 .badge.sev-warning { color: var(--warning); background: var(--warning-bg); }
 .badge.sev-info { color: var(--info); background: var(--info-bg); }
+.badge.set-aside { color: #344054; background: #eaecf0; }
+.card.set-aside { border-top-style: dashed; }
+.finding.set-aside { border-style: dashed; background: #fcfcfd; }
+.aside-note { font-size: .9rem; margin: .2rem 0 .5rem; padding: .3rem .6rem; border-left: 3px solid #667085; background: var(--soft); }
 .policy { margin: 2rem 0 0; }
 .policy-head { border-left: 6px solid var(--muted); padding: .15rem 0 .15rem .85rem; margin-bottom: .75rem; }
 .policy.sev-error .policy-head { border-left-color: var(--error); }
@@ -478,14 +524,27 @@ fn readable_time(at: &str) -> String {
 fn verdict(out: &mut String, report: &Report, ctx: &RenderContext) {
     let (e, w, i) = report.counts();
     let total = e + w + i;
+    let (waived, baselined) = report.set_aside();
     let code = report.exit_code(ctx.fail_on);
-    let counts = format!(
+    let (one, many) = if waived + baselined > 0 {
+        ("open finding", "open findings")
+    } else {
+        ("finding", "findings")
+    };
+    let mut counts = format!(
         "{}: {}, {}, {}",
-        plural(total, "finding", "findings"),
+        plural(total, one, many),
         plural(e, "error", "errors"),
         plural(w, "warning", "warnings"),
         plural(i, "info", "infos"),
     );
+    if waived + baselined > 0 {
+        let _ = write!(
+            counts,
+            "; not counted: {}",
+            set_aside_text(waived, baselined)
+        );
+    }
     let (class, head, text) = if report.has_errors() {
         let n = report.problems.iter().filter(|p| p.is_error()).count();
         (
@@ -514,6 +573,18 @@ fn verdict(out: &mut String, report: &Report, ctx: &RenderContext) {
             format!(
                 "{counts}. None is at or above {}; exit code {code}.",
                 ctx.fail_on
+            ),
+        )
+    } else if waived + baselined > 0 {
+        (
+            "verdict-passed",
+            "Passed: no open findings".to_owned(),
+            format!(
+                "Every record was checked against {}. {} set aside ({}) and not counted; \
+                 they are listed below. Exit code {code}.",
+                plural(report.stats.policies, "rule", "rules"),
+                plural(waived + baselined, "finding is", "findings are"),
+                set_aside_text(waived, baselined),
             ),
         )
     } else {
@@ -601,24 +672,42 @@ fn summary(out: &mut String, report: &Report, groups: &[Group<'_>]) {
     out.push_str("<div class=\"cards\">");
     let problems = report.problems.len();
     let perr = report.problems.iter().filter(|p| p.is_error()).count();
-    let cards: [(&str, usize, &str, &str); 6] = [
-        ("sev-error", e, "error", "errors"),
-        ("sev-warning", w, "warning", "warnings"),
-        ("sev-info", i, "info", "infos"),
+    let (waived, baselined) = report.set_aside();
+    let any_aside = waived + baselined > 0;
+    let card = |n: usize, one: &str, many: &str| (n, if n == 1 { one } else { many }.to_owned());
+    let mut cards: Vec<(&str, (usize, String))> = vec![
+        ("sev-error", card(e, "error", "errors")),
+        ("sev-warning", card(w, "warning", "warnings")),
+        ("sev-info", card(i, "info", "infos")),
+    ];
+    if any_aside {
+        cards.push((
+            "set-aside",
+            (
+                waived + baselined,
+                format!("set aside: {}", set_aside_text(waived, baselined)),
+            ),
+        ));
+    }
+    cards.extend([
         (
             if perr > 0 { "sev-error" } else { "plain" },
-            problems,
-            "problem with inputs",
-            "problems with inputs",
+            card(problems, "problem with inputs", "problems with inputs"),
         ),
-        ("plain", stats.records, "record checked", "records checked"),
-        ("plain", stats.policies, "rule evaluated", "rules evaluated"),
-    ];
-    for (class, n, one, many) in cards {
+        (
+            "plain",
+            card(stats.records, "record checked", "records checked"),
+        ),
+        (
+            "plain",
+            card(stats.policies, "rule evaluated", "rules evaluated"),
+        ),
+    ]);
+    for (class, (n, label)) in cards {
         let _ = write!(
             out,
             "<div class=\"card {class}\"><span class=\"n\">{n}</span><span class=\"l\">{}</span></div>",
-            if n == 1 { one } else { many }
+            E(&label)
         );
     }
     out.push_str("</div>\n");
@@ -631,55 +720,80 @@ fn summary(out: &mut String, report: &Report, groups: &[Group<'_>]) {
     if groups.is_empty() {
         out.push_str("<p class=\"empty\">No findings.</p>\n");
     } else {
-        let rows: Vec<(&str, usize, Severity)> = groups
-            .iter()
-            .map(|g| (g.id, g.findings.len(), g.severity))
-            .collect();
+        let rows: Vec<(&str, usize, Severity)> =
+            groups.iter().map(|g| (g.id, g.open, g.severity)).collect();
         chart(
             out,
             "chart-policies",
-            "Number of findings per policy, coloured by severity",
+            if any_aside {
+                "Number of open findings per policy (waived and baselined ones not counted), \
+                 coloured by severity"
+            } else {
+                "Number of findings per policy, coloured by severity"
+            },
             &rows,
             (760, 330),
         );
-        out.push_str(
+        let _ = writeln!(
+            out,
             "<table class=\"per-policy compact\" aria-labelledby=\"per-policy-h\"><thead><tr>\
              <th scope=\"col\">Policy</th><th scope=\"col\">Pack</th><th scope=\"col\">Severity</th>\
-             <th scope=\"col\" class=\"num\">Findings</th></tr></thead><tbody>\n",
+             <th scope=\"col\" class=\"num\">{}</th>{}</tr></thead><tbody>",
+            if any_aside {
+                "Open findings"
+            } else {
+                "Findings"
+            },
+            aside_head(any_aside),
         );
         for (n, g) in groups.iter().enumerate() {
+            let (gw, gb) = aside_counts(g.findings.iter().copied());
             let _ = writeln!(
                 out,
                 "<tr><th scope=\"row\"><a href=\"#policy-{n}\"><code>{}</code></a></th><td>{}</td>\
-                 <td><span class=\"badge {}\">{}</span></td><td class=\"num\">{}</td></tr>",
+                 <td><span class=\"badge {}\">{}</span></td><td class=\"num\">{}</td>{}</tr>",
                 E(g.id),
                 E(g.pack),
                 sev_class(g.severity),
                 g.severity,
-                g.findings.len()
+                g.open,
+                aside_cell(any_aside, gw, gb),
             );
         }
         out.push_str("</tbody></table>\n");
     }
 
     // Per pack: every loaded pack, also those without findings.
+    // Open findings per pack (with the worst severity among them), and set-aside ones.
     let mut per_pack: BTreeMap<&str, (usize, Severity)> = report
         .packs
         .iter()
         .map(|(id, _)| (id.as_str(), (0, Severity::Info)))
         .collect();
+    let mut pack_aside: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
         let entry = per_pack
             .entry(f.pack.as_str())
             .or_insert((0, Severity::Info));
-        entry.0 += 1;
-        entry.1 = entry.1.max(f.severity);
+        if f.is_open() {
+            entry.0 += 1;
+            entry.1 = entry.1.max(f.severity);
+        } else {
+            pack_aside.entry(f.pack.as_str()).or_default().push(f);
+        }
     }
     if !per_pack.is_empty() {
         out.push_str("<h3 id=\"per-pack-h\">Findings per pack</h3>\n<div class=\"two\">\n<div>\n");
-        out.push_str(
+        let _ = writeln!(
+            out,
             "<table class=\"compact\" aria-labelledby=\"per-pack-h\"><thead><tr><th scope=\"col\">Pack</th>\
-             <th scope=\"col\">Version</th><th scope=\"col\" class=\"num\">Findings</th></tr></thead><tbody>\n",
+             <th scope=\"col\">Version</th><th scope=\"col\" class=\"num\">{}</th>{}</tr></thead><tbody>",
+            if any_aside {
+                "Open findings"
+            } else {
+                "Findings"
+            },
+            aside_head(any_aside),
         );
         let versions: BTreeMap<&str, &str> = report
             .packs
@@ -687,11 +801,13 @@ fn summary(out: &mut String, report: &Report, groups: &[Group<'_>]) {
             .map(|(id, v)| (id.as_str(), v.as_str()))
             .collect();
         for (id, (n, _)) in &per_pack {
+            let (pw, pb) = aside_counts(pack_aside.get(id).into_iter().flatten().copied());
             let _ = writeln!(
                 out,
-                "<tr><th scope=\"row\"><code>{}</code></th><td>{}</td><td class=\"num\">{n}</td></tr>",
+                "<tr><th scope=\"row\"><code>{}</code></th><td>{}</td><td class=\"num\">{n}</td>{}</tr>",
                 E(id),
                 E(versions.get(id).copied().unwrap_or("")),
+                aside_cell(any_aside, pw, pb),
             );
         }
         out.push_str("</tbody></table>\n</div>\n<div>\n");
@@ -701,7 +817,11 @@ fn summary(out: &mut String, report: &Report, groups: &[Group<'_>]) {
             chart(
                 out,
                 "chart-packs",
-                "Number of findings per pack, coloured by the worst severity",
+                if any_aside {
+                    "Number of open findings per pack, coloured by the worst severity"
+                } else {
+                    "Number of findings per pack, coloured by the worst severity"
+                },
                 &rows,
                 (420, 120),
             );
@@ -775,6 +895,30 @@ fn summary(out: &mut String, report: &Report, groups: &[Group<'_>]) {
         out.push_str("</ul>\n");
     }
     out.push_str("</section>\n");
+}
+
+/// The header cell of the "Set aside" column, when there is one.
+fn aside_head(any: bool) -> &'static str {
+    if any {
+        "<th scope=\"col\" class=\"num\">Set aside</th>"
+    } else {
+        ""
+    }
+}
+
+/// A cell of the "Set aside" column: the number, with what it is made of as a tooltip.
+fn aside_cell(any: bool, waived: usize, baselined: usize) -> String {
+    if !any {
+        String::new()
+    } else if waived + baselined == 0 {
+        "<td class=\"num\">0</td>".to_owned()
+    } else {
+        format!(
+            "<td class=\"num\" title=\"{}\">{}</td>",
+            E(&set_aside_text(waived, baselined)),
+            waived + baselined
+        )
+    }
 }
 
 /// A horizontal bar chart as inline SVG, `size` = (width, label column); the same numbers
@@ -873,12 +1017,23 @@ fn findings(out: &mut String, report: &Report, groups: &[Group<'_>]) {
         );
         let first = g.findings.first().copied();
         let summary = g.rule.map(|r| r.summary.as_str());
+        let (gw, gb) = aside_counts(g.findings.iter().copied());
+        let count = if gw + gb == 0 {
+            plural(g.findings.len(), "finding", "findings")
+        } else {
+            format!(
+                "{}, {} set aside ({})",
+                plural(g.open, "open finding", "open findings"),
+                gw + gb,
+                set_aside_text(gw, gb)
+            )
+        };
         let _ = write!(
             out,
             "<p><span class=\"badge {}\">{}</span> {} · pack <code>{}</code>{}</p>",
             sev_class(g.severity),
             g.severity,
-            E(&plural(g.findings.len(), "finding", "findings")),
+            E(&count),
             E(g.pack),
             if g.rule.is_some_and(|r| r.limit) {
                 " · limit (counts records)"
@@ -967,13 +1122,19 @@ fn finding(
     let sources = &report.sources;
     let file = sources.get(f.file);
     let loc = location(sources, f.file, f.span);
+    let badge = match (&f.waiver, f.baselined) {
+        (Some(_), _) => "<span class=\"badge set-aside\">waived</span> ",
+        (None, true) => "<span class=\"badge set-aside\">baseline</span> ",
+        (None, false) => "",
+    };
     let _ = write!(
         out,
-        "<article class=\"finding {}\" id=\"finding-{number}\" aria-labelledby=\"finding-{number}-h\">\
-         <h4 id=\"finding-{number}-h\">{}</h4><dl class=\"facts\">\
+        "<article class=\"finding {}{}\" id=\"finding-{number}\" aria-labelledby=\"finding-{number}-h\">\
+         <h4 id=\"finding-{number}-h\">{badge}{}</h4><dl class=\"facts\">\
          <div><dt>Subject</dt><dd><code>{}</code> ({})</dd></div>\
          <div><dt>Location</dt><dd><code>{}:{}:{}</code></dd></div>",
         sev_class(f.severity),
+        if f.is_open() { "" } else { " set-aside" },
         Rich(&f.message),
         E(&f.subject),
         E(&f.kind.entity_type().to_ascii_lowercase()),
@@ -990,6 +1151,25 @@ fn finding(
         );
     }
     out.push_str("</dl>\n");
+    if let Some(w) = &f.waiver {
+        let entry = location(sources, w.file, w.span);
+        let _ = writeln!(
+            out,
+            "<p class=\"aside-note\"><strong>Waived</strong> until <strong>{}</strong>, approved by {}: \
+             {} <span class=\"column\">(waiver entry <code>{}:{}</code>)</span>. Not counted against \
+             the threshold.</p>",
+            E(&w.expires),
+            E(&w.approved_by),
+            Rich(&w.reason),
+            E(entry.file),
+            entry.line,
+        );
+    } else if f.baselined {
+        out.push_str(
+            "<p class=\"aside-note\"><strong>In the baseline</strong>: known before this run \
+             (<code>--baseline</code>), not counted against the threshold.</p>\n",
+        );
+    }
     evidence(out, file, f.record_span, f.span);
     let column = if is_csv(&file.name) {
         csv_column(&file.text, file.clamp(f.record_span), file.clamp(f.span))
@@ -1406,9 +1586,15 @@ fn rules(out: &mut String, report: &Report) {
         return;
     }
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut aside: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
-        *counts.entry(f.policy.as_str()).or_default() += 1;
+        if f.is_open() {
+            *counts.entry(f.policy.as_str()).or_default() += 1;
+        } else {
+            aside.entry(f.policy.as_str()).or_default().push(f);
+        }
     }
+    let any_aside = !aside.is_empty();
     let mut rules: Vec<&RuleInfo> = report.rules.iter().collect();
     rules.sort_by(|a, b| a.pack.cmp(&b.pack).then_with(|| a.id.cmp(&b.id)));
     let _ = writeln!(
@@ -1416,15 +1602,21 @@ fn rules(out: &mut String, report: &Report) {
         "<p>{} evaluated; a rule without findings found nothing to report in the records it applies to.</p>\
          <table class=\"rules\"><thead><tr><th scope=\"col\">Rule</th><th scope=\"col\">Severity</th>\
          <th scope=\"col\">Applies to</th><th scope=\"col\">What it finds</th>\
-         <th scope=\"col\" class=\"num\">Findings</th></tr></thead><tbody>",
-        E(&plural(report.rules.len(), "rule was", "rules were"))
+         <th scope=\"col\" class=\"num\">{}</th>{}</tr></thead><tbody>",
+        E(&plural(report.rules.len(), "rule was", "rules were")),
+        if any_aside {
+            "Open findings"
+        } else {
+            "Findings"
+        },
+        aside_head(any_aside),
     );
     for r in rules {
         let kinds: Vec<&str> = r.kinds.iter().map(|k| kind_label(k)).collect();
         let _ = writeln!(
             out,
             "<tr><th scope=\"row\"><code class=\"id\">{}</code></th><td><span class=\"badge {}\">{}</span></td>\
-             <td>{}{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+             <td>{}{}</td><td>{}</td><td class=\"num\">{}</td>{}</tr>",
             E(&r.id),
             sev_class(r.severity),
             r.severity,
@@ -1432,6 +1624,11 @@ fn rules(out: &mut String, report: &Report) {
             if r.limit { " (limit)" } else { "" },
             Rich(&r.summary),
             counts.get(r.id.as_str()).copied().unwrap_or(0),
+            {
+                let (rw, rb) =
+                    aside_counts(aside.get(r.id.as_str()).into_iter().flatten().copied());
+                aside_cell(any_aside, rw, rb)
+            },
         );
     }
     out.push_str("</tbody></table>\n</section>\n");
@@ -1497,7 +1694,7 @@ fn provenance(out: &mut String, report: &Report, ctx: &RenderContext) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Related, SchoolInfo, fingerprint};
+    use crate::finding::{AppliedWaiver, Related, SchoolInfo, fingerprint};
     use crate::problem::Problem;
     use crate::record::RecordKind;
     use crate::source::{SourceFile, SourceMap};
@@ -1519,6 +1716,8 @@ mod tests {
             url: None,
             related: Vec::new(),
             fingerprint: fingerprint("test.hostile", subject),
+            waiver: None,
+            baselined: false,
         }
     }
 
@@ -1909,6 +2108,80 @@ mod tests {
         let out = html(&report, &RenderContext::default());
         assert!(out.contains("Passed: no findings"));
         let _ = parse(&out);
+    }
+
+    #[test]
+    fn set_aside_findings_are_badged_and_counted_apart() {
+        let mut report = hostile();
+        report.problems.clear();
+        let waivers = "waivers:\n  - policy: test.hostile\n    subject: x\n";
+        let wf = report.sources.add(
+            SourceFile::new("waivers.yaml", None, waivers)
+                .with_origin(FileRole::Waiver, waivers.as_bytes()),
+        );
+        let Some(open) = report.findings.first().cloned() else {
+            panic!("no finding")
+        };
+        let mut waived = open.clone();
+        waived.subject = "w1".into();
+        waived.message = "the waived one".into();
+        waived.waiver = Some(Box::new(AppliedWaiver {
+            reason: "<script>x</script> spare `pool` & more".into(),
+            approved_by: "DPO \"<b>\"".into(),
+            expires: "2027-03-31".into(),
+            file: wf,
+            span: Span::new(11, 20),
+        }));
+        let mut known = open.clone();
+        known.subject = "b1".into();
+        known.message = "the known one".into();
+        known.baselined = true;
+        // Report order puts the set-aside findings first; the page lists the open one first.
+        report.findings = vec![waived, known, open];
+        let out = html(&report, &RenderContext::default());
+        let _ = parse(&out);
+        assert!(!out.contains("<script>x") && !out.contains("<b>"), "{out}");
+        assert!(out.contains(
+            "<h4 id=\"finding-2-h\"><span class=\"badge set-aside\">waived</span> the waived one</h4>"
+        ));
+        assert!(out.contains(
+            "<h4 id=\"finding-3-h\"><span class=\"badge set-aside\">baseline</span> the known one</h4>"
+        ));
+        assert!(out.contains("<article class=\"finding sev-error set-aside\" id=\"finding-2\""));
+        assert!(
+            out.contains(
+                "<strong>Waived</strong> until <strong>2027-03-31</strong>, approved by DPO \
+                 &quot;&lt;b&gt;&quot;: &lt;script&gt;x&lt;/script&gt; spare <code>pool</code> \
+                 &amp; more <span class=\"column\">(waiver entry <code>waivers.yaml:2</code>)</span>"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("<strong>In the baseline</strong>"));
+        // Counts are of open findings; the set-aside ones are counted apart.
+        assert!(out.contains(
+            "<div class=\"card sev-error\"><span class=\"n\">1</span><span class=\"l\">error</span></div>"
+        ));
+        assert!(out.contains(
+            "<div class=\"card set-aside\"><span class=\"n\">2</span><span class=\"l\">set aside: 1 waived, 1 in the baseline</span></div>"
+        ));
+        assert!(out.contains(
+            "<td class=\"num\">1</td><td class=\"num\" title=\"1 waived, 1 in the baseline\">2</td></tr>"
+        ));
+        assert!(out.contains("1 open finding, 2 set aside (1 waived, 1 in the baseline)"));
+        assert!(out.contains("Findings: action is needed"));
+        assert!(out.contains("1 open finding: 1 error, 0 warnings, 0 infos; not counted: 1 waived, 1 in the baseline."));
+        // The waiver file is listed with the files read.
+        assert!(
+            out.contains("<tr><td>waiver</td><th scope=\"row\"><code>waivers.yaml</code></th>")
+        );
+        // Everything set aside: the check passes, and says why.
+        report.findings.truncate(2);
+        let out = html(&report, &RenderContext::default());
+        assert!(out.contains("Passed: no open findings"), "{out}");
+        assert!(out.contains("2 findings are set aside (1 waived, 1 in the baseline)"));
+        assert!(out.contains(
+            "<div class=\"card sev-error\"><span class=\"n\">0</span><span class=\"l\">errors</span></div>"
+        ));
     }
 
     #[test]

@@ -52,6 +52,13 @@ fn draw(out: &mut String, diag: &dyn Diagnostic, opts: &HumanOptions) {
     out.push('\n');
 }
 
+/// One diagnostic drawn as in [`human`], with its trailing blank line.
+pub fn draw_one(diag: &dyn Diagnostic, opts: &HumanOptions) -> String {
+    let mut out = String::new();
+    draw(&mut out, diag, opts);
+    out
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -62,7 +69,12 @@ pub fn human(report: &Report, opts: &HumanOptions) -> String {
     for p in &report.problems {
         draw(&mut out, &p.diagnostic(&report.sources), opts);
     }
-    for f in &report.findings {
+    // Findings in the baseline are the known backlog: counted in the summary, not drawn.
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| !f.baselined || f.waiver.is_some())
+    {
         draw(&mut out, &f.diagnostic(&report.sources), opts);
     }
     let _ = writeln!(out, "{}", summary(report, opts.elapsed));
@@ -118,6 +130,17 @@ pub fn summary(report: &Report, elapsed: Option<Duration>) -> String {
         plural(w, "warning", "warnings"),
         plural(i, "info", "infos"),
     );
+    let (waived, baselined) = report.set_aside();
+    if waived + baselined > 0 {
+        let mut parts = Vec::new();
+        if waived > 0 {
+            parts.push(format!("{waived} waived"));
+        }
+        if baselined > 0 {
+            parts.push(format!("{baselined} in the baseline (not shown)"));
+        }
+        let _ = write!(s, "\nnot counted: {}", parts.join(", "));
+    }
     let warnings = report
         .problems
         .iter()

@@ -47,6 +47,8 @@ struct Summary<'a> {
     records_by_kind: &'a std::collections::BTreeMap<&'static str, usize>,
     files: usize,
     policies: usize,
+    waived: usize,
+    baselined: usize,
     incomplete_inputs: &'a [String],
     disabled_policies: &'a [String],
     problems: usize,
@@ -74,6 +76,16 @@ struct FindingJson<'a> {
     url: Option<&'a str>,
     related: Vec<RelatedJson<'a>>,
     fingerprint: &'a str,
+    status: &'static str,
+    waiver: Option<WaiverJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct WaiverJson<'a> {
+    reason: &'a str,
+    approved_by: &'a str,
+    expires: &'a str,
+    location: Location<'a>,
 }
 
 #[derive(Serialize)]
@@ -97,6 +109,7 @@ struct ProblemJson<'a> {
 pub fn json(report: &Report, fail_on: Severity) -> String {
     let sources = &report.sources;
     let (errors, warnings, infos) = report.counts();
+    let (waived, baselined) = report.set_aside();
     let doc = Doc {
         version: JSON_VERSION,
         tool: Tool {
@@ -116,6 +129,8 @@ pub fn json(report: &Report, fail_on: Severity) -> String {
             errors,
             warnings,
             infos,
+            waived,
+            baselined,
             records: report.stats.records,
             records_by_kind: &report.stats.by_kind,
             files: report.stats.files,
@@ -149,6 +164,13 @@ pub fn json(report: &Report, fail_on: Severity) -> String {
                     })
                     .collect(),
                 fingerprint: &f.fingerprint,
+                status: f.status(),
+                waiver: f.waiver.as_deref().map(|w| WaiverJson {
+                    reason: &w.reason,
+                    approved_by: &w.approved_by,
+                    expires: &w.expires,
+                    location: location(sources, w.file, w.span),
+                }),
             })
             .collect(),
         problems: report

@@ -11,6 +11,8 @@
 //!     <testcase name="<rule id>" classname="<input file>" file="<input file>">
 //!       <failure message="N findings" type="<severity>">file:line:col: severity: message (subject)
 //!       …</failure>
+//!       <system-out>file:line:col: severity: message (subject) — waived until …: reason
+//!       …</system-out>
 //!     </testcase>
 //!   </testsuite>
 //!   <testsuite name="konform"> <testcase …><error message= type="<problem code>">…</error> …
@@ -27,8 +29,12 @@
 //! - konform's own errors (problems that make the exit code 2) are test cases with an `<error>`
 //!   in a suite named `konform`, so that an input konform could not read never passes.
 //!   konform's warnings are listed in that suite's `<system-out>`.
-//! - Every finding fails its test case whatever `--fail-on` says; the exit code, not this
+//! - Every open finding fails its test case whatever `--fail-on` says; the exit code, not this
 //!   report, decides whether the job fails.
+//! - Waived findings and findings in the baseline are no failures: they are listed in the test
+//!   case's `<system-out>` (`… — waived until YYYY-MM-DD (approved by …): reason`, `… — in the
+//!   baseline`). A test case whose findings are all set aside passes; one with open findings
+//!   fails, and its failure counts and lists the open ones only.
 //! - Properties (tool version, packs, evaluation date, whether personal data was masked) stand
 //!   in every suite: the `<testsuites>` element has no properties in the common schemas.
 //!
@@ -100,6 +106,8 @@ struct Case {
     classname: String,
     file: Option<String>,
     outcome: Outcome,
+    /// The case's `<system-out>`: its set-aside findings.
+    out: Option<String>,
 }
 
 enum Outcome {
@@ -148,14 +156,34 @@ fn finding_line(report: &Report, f: &Finding) -> String {
     )
 }
 
+/// Why a finding does not count: `waived until YYYY-MM-DD (approved by …): reason` or `in the
+/// baseline`; `None` for an open finding.
+fn set_aside_note(f: &Finding) -> Option<String> {
+    match &f.waiver {
+        Some(w) => Some(format!(
+            "waived until {} (approved by {}): {}",
+            w.expires, w.approved_by, w.reason
+        )),
+        None if f.baselined => Some("in the baseline".to_owned()),
+        None => None,
+    }
+}
+
 /// The test case of `rule` in `file` with the findings of that rule there.
 fn rule_case(
     report: &Report,
     file: &str,
     id: &str,
     rule: Option<&RuleInfo>,
-    findings: &[&Finding],
+    all: &[&Finding],
 ) -> Case {
+    let (findings, aside): (Vec<&Finding>, Vec<&Finding>) = all.iter().partition(|f| f.is_open());
+    let out: String = aside
+        .iter()
+        .filter_map(|f| {
+            set_aside_note(f).map(|note| format!("{} — {note}\n", finding_line(report, f)))
+        })
+        .collect();
     let outcome = if findings.is_empty() {
         Outcome::Pass
     } else {
@@ -193,6 +221,7 @@ fn rule_case(
         classname: file.to_owned(),
         file: Some(file.to_owned()),
         outcome,
+        out: (!out.is_empty()).then_some(out),
     }
 }
 
@@ -312,6 +341,7 @@ fn tool_suite(report: &Report) -> Option<Suite> {
                         kind: p.code.clone(),
                         body,
                     },
+                    out: None,
                 });
             }
             ProblemLevel::Warning | ProblemLevel::Note => {
@@ -370,8 +400,16 @@ fn write_suite(report: &Report, suite: &Suite, xml: &mut String) {
         if let Some(file) = &case.file {
             let _ = write!(xml, " file=\"{}\"", attr(file));
         }
+        let out = case
+            .out
+            .as_deref()
+            .map(|o| format!("      <system-out>{}</system-out>\n", text(o)))
+            .unwrap_or_default();
         match &case.outcome {
-            Outcome::Pass => xml.push_str("/>\n"),
+            Outcome::Pass if out.is_empty() => xml.push_str("/>\n"),
+            Outcome::Pass => {
+                let _ = write!(xml, ">\n{out}    </testcase>\n");
+            }
             Outcome::Failure {
                 message,
                 kind,
@@ -389,7 +427,7 @@ fn write_suite(report: &Report, suite: &Suite, xml: &mut String) {
                 };
                 let _ = write!(
                     xml,
-                    ">\n      <{element} message=\"{}\" type=\"{}\">{}</{element}>\n    </testcase>\n",
+                    ">\n      <{element} message=\"{}\" type=\"{}\">{}</{element}>\n{out}    </testcase>\n",
                     attr(message),
                     attr(kind),
                     text(body)
@@ -426,7 +464,7 @@ pub fn junit(report: &Report, _ctx: &RenderContext) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{InputInfo, Severity, fingerprint};
+    use crate::finding::{AppliedWaiver, InputInfo, Severity, fingerprint};
     use crate::record::RecordKind;
     use crate::source::{SourceFile, SourceMap, Span};
 
@@ -447,6 +485,8 @@ mod tests {
             url: None,
             related: Vec::new(),
             fingerprint: fingerprint(policy, subject),
+            waiver: None,
+            baselined: false,
         }
     }
 
@@ -639,6 +679,70 @@ mod tests {
             .unwrap_or_default();
         assert!(out.contains("warning: `nmae` looks like `name`"));
         assert!(xml.contains("<property name=\"konform.redacted\" value=\"true\"/>"));
+    }
+
+    #[test]
+    fn set_aside_findings_are_no_failures() {
+        let mut report = sample();
+        let waiver_file = report.sources.add(SourceFile::new(
+            "waivers.yaml",
+            None,
+            "waivers:\n  - policy: p.one\n",
+        ));
+        // a.csv: `x` waived, `y` open (p.one fails with one finding); b & c.csv: `z` in the
+        // baseline (p.two passes).
+        report.findings[0].waiver = Some(Box::new(AppliedWaiver {
+            reason: "shared <pool> & \"spare\"\u{1b}[31m".into(),
+            approved_by: "DPO".into(),
+            expires: "2027-03-31".into(),
+            file: waiver_file,
+            span: Span::new(12, 15),
+        }));
+        report.findings[2].baselined = true;
+        let xml = junit(&report, &RenderContext::default());
+        assert!(!xml.contains('\u{1b}'));
+        let doc = parse(&xml);
+        let root = doc.root_element();
+        assert_eq!(attr_of(root, "tests"), "7");
+        assert_eq!(attr_of(root, "failures"), "2");
+        let case = |file: &str, name: &str| {
+            doc.descendants().find(|n| {
+                n.has_tag_name("testcase")
+                    && attr_of(*n, "classname") == file
+                    && attr_of(*n, "name") == name
+            })
+        };
+        let text_of = |node: Option<roxmltree::Node<'_, '_>>, tag: &str| {
+            node.and_then(|n| n.children().find(|c| c.has_tag_name(tag)))
+                .and_then(|n| n.text())
+                .map(str::to_owned)
+        };
+        let one = case("a.csv", "p.one");
+        let failure = one.and_then(|n| n.children().find(|c| c.has_tag_name("failure")));
+        assert_eq!(failure.map(|n| attr_of(n, "message")), Some("1 finding"));
+        let body = text_of(one, "failure").unwrap_or_default();
+        assert!(
+            body.starts_with("a.csv:3:1: error: `y` is bad (y)\n"),
+            "{body}"
+        );
+        assert!(!body.contains("(x)"), "{body}");
+        assert_eq!(
+            text_of(one, "system-out").as_deref(),
+            Some(
+                "a.csv:2:1: error: `x` is bad (x) — waived until 2027-03-31 (approved by DPO): \
+                 shared <pool> & \"spare\"\\u{1b}[31m\n"
+            )
+        );
+        let two = case("b & c.csv", "p.two");
+        assert!(text_of(two, "failure").is_none(), "{xml}");
+        assert_eq!(
+            text_of(two, "system-out").as_deref(),
+            Some("b & c.csv:2:1: error: `z` is bad (z) — in the baseline\n")
+        );
+        // Findings of other files stay failures; a passing case without set-aside findings
+        // stays an empty element.
+        assert!(text_of(case("svc.yaml", "p.svc"), "failure").is_some());
+        assert!(xml.contains("<testcase name=\"p.three\" classname=\"a.csv\" file=\"a.csv\"/>"));
     }
 
     #[test]

@@ -4,11 +4,15 @@
 //! [`MAX_LISTED`]) and the problems. Every value from the report is escaped: Markdown
 //! punctuation with a backslash, and `<`, `>` and `&` as HTML entities (GitHub renders inline
 //! HTML), so input data cannot add links, images or markup to the page.
+//!
+//! Waived findings and findings in the baseline do not count: the summary line and the table
+//! count open findings, the table has a column "Set aside" when any is, and the list marks
+//! them (`(waived until YYYY-MM-DD)`, `(baseline)`) after the open ones.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::finding::{Report, Severity};
+use crate::finding::{Finding, Report, Severity};
 use crate::redact::escape_unsafe;
 
 use super::{RenderContext, TOOL_NAME, TOOL_VERSION, location};
@@ -45,10 +49,20 @@ fn icon(s: Severity) -> &'static str {
     }
 }
 
+/// How a set-aside finding is marked in the list: ` (waived until YYYY-MM-DD)`, ` (baseline)`.
+fn mark(f: &Finding) -> String {
+    match &f.waiver {
+        Some(w) => format!(" *(waived until {})*", escape(&w.expires)),
+        None if f.baselined => " *(baseline)*".to_owned(),
+        None => String::new(),
+    }
+}
+
 /// Renders the report as a Markdown summary.
 pub fn markdown(report: &Report, ctx: &RenderContext) -> String {
     let mut out = String::new();
     let (e, w, i) = report.counts();
+    let (waived, baselined) = report.set_aside();
     let verdict = if report.has_errors() {
         "❗ **incomplete**: konform could not check everything (exit code 2)".to_owned()
     } else if report.exit_code(ctx.fail_on) == 0 {
@@ -66,12 +80,24 @@ pub fn markdown(report: &Report, ctx: &RenderContext) -> String {
             None => escape(&s.id),
         })
         .unwrap_or_default();
+    let mut aside = Vec::new();
+    if waived > 0 {
+        aside.push(format!("{waived} waived"));
+    }
+    if baselined > 0 {
+        aside.push(format!("{baselined} in the baseline"));
+    }
     let _ = writeln!(
         out,
-        "{}, {}, {} in {} from {}, checked against {} on {}{}{}.\n",
+        "{}, {}, {}{} in {} from {}, checked against {} on {}{}{}.\n",
         super::plural(e, "error", "errors"),
         super::plural(w, "warning", "warnings"),
         super::plural(i, "info", "infos"),
+        if aside.is_empty() {
+            String::new()
+        } else {
+            format!(" (not counted: {})", aside.join(", "))
+        },
         super::plural(report.stats.records, "record", "records"),
         super::plural(report.stats.files, "file", "files"),
         super::plural(report.stats.policies, "rule", "rules"),
@@ -100,7 +126,12 @@ pub fn markdown(report: &Report, ctx: &RenderContext) -> String {
                 .join(", ")
         );
     }
-    let errors: Vec<_> = report.problems.iter().filter(|p| p.is_error()).collect();
+    // Errors and warnings (expired or unused waivers, unknown columns …); notes are left out.
+    let errors: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.level != crate::problem::ProblemLevel::Note)
+        .collect();
     if !errors.is_empty() {
         let _ = writeln!(out, "### Problems\n");
         for p in errors {
@@ -121,15 +152,27 @@ pub fn markdown(report: &Report, ctx: &RenderContext) -> String {
     if report.findings.is_empty() {
         let _ = writeln!(out, "No findings.\n");
     } else {
-        let mut by_policy: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
+        // Per policy: severity, open findings, set-aside findings.
+        let mut by_policy: BTreeMap<&str, (Severity, usize, usize)> = BTreeMap::new();
         for f in &report.findings {
-            by_policy.entry(&f.policy).or_insert((f.severity, 0)).1 += 1;
+            let entry = by_policy.entry(&f.policy).or_insert((f.severity, 0, 0));
+            if f.is_open() {
+                entry.1 += 1;
+            } else {
+                entry.2 += 1;
+            }
         }
+        let any_aside = waived + baselined > 0;
         let mut rows: Vec<_> = by_policy.into_iter().collect();
         rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
-        let _ = writeln!(out, "| Severity | Policy | Findings | Basis |");
-        let _ = writeln!(out, "|---|---|---:|---|");
-        for (policy, (severity, n)) in rows {
+        if any_aside {
+            let _ = writeln!(out, "| Severity | Policy | Findings | Set aside | Basis |");
+            let _ = writeln!(out, "|---|---|---:|---:|---|");
+        } else {
+            let _ = writeln!(out, "| Severity | Policy | Findings | Basis |");
+            let _ = writeln!(out, "|---|---|---:|---|");
+        }
+        for (policy, (severity, n, set_aside)) in rows {
             let basis = report
                 .rules
                 .iter()
@@ -137,19 +180,30 @@ pub fn markdown(report: &Report, ctx: &RenderContext) -> String {
                 .and_then(|r| r.basis.as_deref())
                 .map(escape)
                 .unwrap_or_default();
+            let aside_cell = if any_aside {
+                format!(" {set_aside} |")
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {n} | {basis} |",
+                "| {} | `{}` | {n} |{aside_cell} {basis} |",
                 icon(severity),
                 policy.replace('`', "'")
             );
         }
         let _ = writeln!(out, "\n<details><summary>Findings</summary>\n");
-        for f in report.findings.iter().take(MAX_LISTED) {
+        // Open findings first: they are what needs doing.
+        let listed = report
+            .findings
+            .iter()
+            .filter(|f| f.is_open())
+            .chain(report.findings.iter().filter(|f| !f.is_open()));
+        for f in listed.take(MAX_LISTED) {
             let l = location(&report.sources, f.file, f.span);
             let _ = writeln!(
                 out,
-                "- **{}** `{}` {}:{}:{}: {} ({})",
+                "- **{}** `{}` {}:{}:{}: {} ({}){}",
                 f.severity,
                 f.policy.replace('`', "'"),
                 escape(l.file),
@@ -157,6 +211,7 @@ pub fn markdown(report: &Report, ctx: &RenderContext) -> String {
                 l.column,
                 escape(&f.message),
                 escape(&f.subject),
+                mark(f),
             );
         }
         if report.findings.len() > MAX_LISTED {
@@ -196,6 +251,77 @@ mod tests {
             "\\[click\\](https\\://evil.example) &lt;img src=x&gt; a\\|b"
         );
         assert_eq!(escape("line\nbreak"), "line break");
+    }
+
+    #[test]
+    fn set_aside_findings_are_marked_and_not_counted() {
+        use crate::finding::{AppliedWaiver, fingerprint};
+        use crate::record::RecordKind;
+        use crate::source::{SourceFile, SourceMap, Span};
+        let mut sources = SourceMap::new();
+        let a = sources.add(SourceFile::new("a.csv", None, "id\nx\ny\nz\n"));
+        let finding = |offset: usize, policy: &str, subject: &str| Finding {
+            policy: policy.into(),
+            pack: "p".into(),
+            severity: Severity::Error,
+            message: format!("`{subject}` is bad"),
+            subject: subject.into(),
+            kind: RecordKind::Account,
+            file: a,
+            span: Span::new(offset, 1),
+            label: String::new(),
+            record_span: Span::new(offset, 1),
+            help: None,
+            basis: None,
+            url: None,
+            related: Vec::new(),
+            fingerprint: fingerprint(policy, subject),
+            waiver: None,
+            baselined: false,
+        };
+        let mut waived = finding(3, "p.a", "x");
+        waived.waiver = Some(Box::new(AppliedWaiver {
+            reason: "spare".into(),
+            approved_by: "DPO".into(),
+            expires: "2027-03-31".into(),
+            file: a,
+            span: Span::new(0, 2),
+        }));
+        let mut known = finding(5, "p.b", "y");
+        known.baselined = true;
+        let mut report = Report {
+            sources,
+            findings: vec![waived, known, finding(7, "p.a", "z")],
+            ..Report::default()
+        };
+        let md = markdown(&report, &RenderContext::default());
+        assert!(md.contains("❌ **failed**"), "{md}");
+        assert!(
+            md.contains(
+                "1 error, 0 warnings, 0 infos (not counted: 1 waived, 1 in the baseline) in"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Severity | Policy | Findings | Set aside | Basis |"),
+            "{md}"
+        );
+        assert!(md.contains("| 🔴 error | `p.a` | 1 | 1 |  |"), "{md}");
+        assert!(md.contains("| 🔴 error | `p.b` | 0 | 1 |  |"), "{md}");
+        // Open findings first, then the set-aside ones, marked.
+        let list: Vec<&str> = md.lines().filter(|l| l.starts_with("- **")).collect();
+        assert_eq!(
+            list,
+            [
+                "- **error** `p.a` a.csv:4:1: \\`z\\` is bad (z)",
+                "- **error** `p.a` a.csv:2:1: \\`x\\` is bad (x) *(waived until 2027-03-31)*",
+                "- **error** `p.b` a.csv:3:1: \\`y\\` is bad (y) *(baseline)*",
+            ]
+        );
+        // Everything set aside: the check passes.
+        report.findings.truncate(2);
+        let md = markdown(&report, &RenderContext::default());
+        assert!(md.contains("✅ **passed**"), "{md}");
     }
 
     #[test]

@@ -23,8 +23,15 @@
 //!   `KONFORM_PACKS`. Columns count Unicode code points (`columnKind`).
 //! - konform's own errors and warnings (problems) are `toolExecutionNotifications` of the
 //!   invocation, whose `executionSuccessful` is false when konform could not check everything.
-//! - `run.properties` say whether personal data was masked (`redacted`), the evaluation date and
-//!   the school.
+//! - A waived finding is a result with an accepted external `suppression` whose justification
+//!   names the reason, the approver and the expiry date, and whose location is the waiver entry
+//!   (no snippet: the entry holds the record key and the approver's name, which redaction does
+//!   not mask in the waiver file). Once waivers were read (or any finding is waived), every
+//!   other result has an empty `suppressions` array, as SARIF wants either all or none.
+//! - With a baseline (any finding is in it), every result has a `baselineState`: `unchanged`
+//!   for findings in the baseline, `new` for the others. Without one, none has.
+//! - `run.properties` say whether personal data was masked (`redacted`), the evaluation date,
+//!   the school, and how many findings were set aside (`waived`, `baselined`).
 //!
 //! The output is deterministic: no timestamp unless [`RenderContext::run_at`] is given, no
 //! absolute paths unless the user named files by absolute path.
@@ -35,7 +42,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::{RenderContext, TOOL_NAME, TOOL_VERSION};
-use crate::finding::{Finding, Report, RuleInfo, Severity};
+use crate::finding::{AppliedWaiver, Finding, Report, RuleInfo, Severity};
 use crate::problem::{Problem, ProblemLevel};
 use crate::source::{FileId, FileRole, SourceFile, Span};
 
@@ -219,7 +226,29 @@ struct SarifResult<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<Vec<Suppression>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
     properties: ResultProperties<'a>,
+}
+
+/// A waiver as SARIF states it: accepted, kept outside the checked files.
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+    location: Location,
+}
+
+/// What the run knows about set-aside findings: whether waivers were read (every result then
+/// has `suppressions`) and whether a baseline was used (every result then has a
+/// `baselineState`).
+#[derive(Clone, Copy)]
+struct SetAside {
+    waivers: bool,
+    baseline: bool,
 }
 
 #[derive(Serialize)]
@@ -274,6 +303,8 @@ struct RunProperties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     school: Option<&'a str>,
     fail_on: &'static str,
+    waived: usize,
+    baselined: usize,
 }
 
 /// The SARIF `level` of a finding's severity: error → `error`, warning → `warning`, info →
@@ -571,9 +602,9 @@ fn artifacts(report: &Report) -> (Vec<Artifact>, HashMap<FileId, usize>) {
     for (id, file) in report.sources.iter() {
         let role = match file.role {
             FileRole::Input => "analysisTarget",
-            FileRole::Config => "userSpecifiedConfiguration",
+            FileRole::Config | FileRole::Waiver => "userSpecifiedConfiguration",
             FileRole::Policy => "extension",
-            FileRole::Waiver | FileRole::Generated => continue,
+            FileRole::Generated => continue,
         };
         if let Some(&i) = by_name.get(file.name.as_str()) {
             index.insert(id, i);
@@ -596,7 +627,9 @@ fn artifacts(report: &Report) -> (Vec<Artifact>, HashMap<FileId, usize>) {
     (list, index)
 }
 
-/// A location in `file` at `span` (no region when `span` is `None`).
+/// A location in `file` at `span` (no region when `span` is `None`). Regions in waiver files
+/// get no snippet: a waiver entry holds a record key and the approver's name, and redaction
+/// masks neither in the waiver file's text.
 fn location(
     report: &Report,
     index: &HashMap<FileId, usize>,
@@ -604,10 +637,41 @@ fn location(
     span: Option<Span>,
 ) -> PhysicalLocation {
     let source = report.sources.get(file);
+    let waiver_file = source.role == FileRole::Waiver;
     PhysicalLocation {
         artifact_location: artifact_location(source, index.get(&file).copied()),
-        region: span.map(|s| region(source, s)),
+        region: span.map(|s| {
+            let mut r = region(source, s);
+            if waiver_file {
+                r.snippet = None;
+            }
+            r
+        }),
         context_region: None,
+    }
+}
+
+/// The justification of a waiver: `reason (approved by …, until YYYY-MM-DD)`.
+fn justification(w: &AppliedWaiver) -> String {
+    format!(
+        "{} (approved by {}, until {})",
+        w.reason, w.approved_by, w.expires
+    )
+}
+
+/// The suppression of a waived finding.
+fn suppression(report: &Report, index: &HashMap<FileId, usize>, w: &AppliedWaiver) -> Suppression {
+    Suppression {
+        kind: "external",
+        status: "accepted",
+        justification: justification(w),
+        location: Location {
+            id: None,
+            physical_location: location(report, index, w.file, Some(w.span)),
+            message: Some(Text {
+                text: "the waiver".into(),
+            }),
+        },
     }
 }
 
@@ -617,6 +681,7 @@ fn result<'a>(
     rule_index: Option<usize>,
     index: &HashMap<FileId, usize>,
     occurrence: usize,
+    set_aside: SetAside,
 ) -> SarifResult<'a> {
     let source = report.sources.get(f.file);
     let mut primary = location(report, index, f.file, Some(f.span));
@@ -663,6 +728,16 @@ fn result<'a>(
         }],
         related_locations,
         partial_fingerprints,
+        suppressions: set_aside.waivers.then(|| {
+            f.waiver
+                .as_deref()
+                .map(|w| suppression(report, index, w))
+                .into_iter()
+                .collect()
+        }),
+        baseline_state: set_aside
+            .baseline
+            .then_some(if f.baselined { "unchanged" } else { "new" }),
         properties: ResultProperties {
             subject: &f.subject,
             pack: &f.pack,
@@ -725,6 +800,15 @@ pub fn sarif(report: &Report, ctx: &RenderContext) -> String {
         .map(|(info, name)| rule(info, name))
         .collect();
     let (artifacts, index) = artifacts(report);
+    let set_aside = SetAside {
+        waivers: report.findings.iter().any(|f| f.waiver.is_some())
+            || report
+                .sources
+                .iter()
+                .any(|(_, f)| f.role == FileRole::Waiver),
+        baseline: report.findings.iter().any(|f| f.baselined),
+    };
+    let (waived, baselined) = report.set_aside();
     let mut seen: HashMap<(FileId, &str), usize> = HashMap::new();
     let results = report
         .findings
@@ -738,6 +822,7 @@ pub fn sarif(report: &Report, ctx: &RenderContext) -> String {
                 rule_index.get(f.policy.as_str()).copied(),
                 &index,
                 *n,
+                set_aside,
             )
         })
         .collect();
@@ -802,6 +887,8 @@ pub fn sarif(report: &Report, ctx: &RenderContext) -> String {
                     .map(|s| s.id.as_str())
                     .filter(|id| !id.is_empty()),
                 fail_on: ctx.fail_on.name(),
+                waived,
+                baselined,
             },
         }],
     };
@@ -843,6 +930,8 @@ mod tests {
             url: None,
             related: Vec::new(),
             fingerprint: fingerprint("common.generic-account", subject),
+            waiver: None,
+            baselined: false,
         }
     }
 
@@ -1085,6 +1174,90 @@ mod tests {
         assert_eq!(related[1]["id"], 2);
         assert_eq!(related[1]["message"]["text"], "counted (b)");
         assert_eq!(related[1]["physicalLocation"]["region"]["startLine"], 3);
+    }
+
+    /// A report over `a.csv` with three findings (open, waived, baselined) and a waiver file.
+    fn set_aside_report() -> Report {
+        let text = "id\nadmin\nlehrer\ngast\n";
+        let (mut r, f) = report_with(text, "a.csv");
+        let waivers =
+            "waivers:\n  - policy: common.generic-account\n    subject: lehrer\n    reason: x\n";
+        let wf = r.sources.add(
+            SourceFile::new("waivers.yaml", Some("waivers.yaml".into()), waivers)
+                .with_origin(FileRole::Waiver, waivers.as_bytes()),
+        );
+        r.findings
+            .push(finding(f, Span::new(3, 5), Span::new(3, 5), "admin"));
+        let mut waived = finding(f, Span::new(9, 6), Span::new(9, 6), "lehrer");
+        waived.waiver = Some(Box::new(AppliedWaiver {
+            reason: "shared pool account, \"replaced\" in spring".into(),
+            approved_by: "data-protection officer".into(),
+            expires: "2027-03-31".into(),
+            file: wf,
+            span: Span::new(12, waivers.len() - 12),
+        }));
+        r.findings.push(waived);
+        let mut known = finding(f, Span::new(16, 4), Span::new(16, 4), "gast");
+        known.baselined = true;
+        r.findings.push(known);
+        r
+    }
+
+    #[test]
+    fn waived_findings_are_suppressed_with_the_waiver() {
+        let r = set_aside_report();
+        let d = doc(&r);
+        let results = &d["runs"][0]["results"];
+        // Suppression information is given for every result, or for none.
+        assert_eq!(results[0]["suppressions"], serde_json::json!([]));
+        assert_eq!(results[2]["suppressions"], serde_json::json!([]));
+        let s = &results[1]["suppressions"][0];
+        assert_eq!(s["kind"], "external");
+        assert_eq!(s["status"], "accepted");
+        assert_eq!(
+            s["justification"],
+            "shared pool account, \"replaced\" in spring (approved by data-protection officer, until 2027-03-31)"
+        );
+        let loc = &s["location"]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "waivers.yaml");
+        assert_eq!(loc["artifactLocation"]["index"], 1);
+        assert_eq!(loc["region"]["startLine"], 2);
+        assert!(
+            loc["region"].get("snippet").is_none(),
+            "the waiver entry is not quoted: {loc}"
+        );
+        assert_eq!(
+            d["runs"][0]["artifacts"][1]["roles"],
+            serde_json::json!(["userSpecifiedConfiguration"])
+        );
+        // The level stays the policy's; the run counts what was set aside.
+        assert_eq!(results[1]["level"], "warning");
+        let props = &d["runs"][0]["properties"];
+        assert_eq!(props["waived"], 1);
+        assert_eq!(props["baselined"], 1);
+    }
+
+    #[test]
+    fn baseline_states_are_all_or_nothing() {
+        let r = set_aside_report();
+        let d = doc(&r);
+        let states: Vec<&str> = (0..3)
+            .map(|i| {
+                d["runs"][0]["results"][i]["baselineState"]
+                    .as_str()
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(states, ["new", "new", "unchanged"]);
+        // Without a baseline and without waivers: neither property.
+        let (mut r, f) = report_with("id\nadmin\n", "a.csv");
+        r.findings
+            .push(finding(f, Span::new(3, 5), Span::new(3, 5), "admin"));
+        let d = doc(&r);
+        let result = &d["runs"][0]["results"][0];
+        assert!(result.get("baselineState").is_none(), "{result}");
+        assert!(result.get("suppressions").is_none(), "{result}");
+        assert_eq!(d["runs"][0]["properties"]["waived"], 0);
     }
 
     #[test]

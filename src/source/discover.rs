@@ -21,8 +21,16 @@ const OWN_FILES: &[&str] = &[
     "pack.yaml",
     "baseline.json",
 ];
-/// Folders never walked into.
-const SKIP_DIRS: &[&str] = &["target", "node_modules", "policies", "packs"];
+/// Folders never walked into: build output, packs, and archives of older exports (kept for
+/// `konform diff` and `check --since`, never checked as current).
+const SKIP_DIRS: &[&str] = &[
+    "target",
+    "node_modules",
+    "policies",
+    "packs",
+    "archive",
+    "history",
+];
 /// Extensions of input files found in folders.
 const INPUT_EXTENSIONS: &[&str] = &["csv", "tsv", "yaml", "yml", "json", "ldif", "zip"];
 
@@ -151,11 +159,57 @@ fn is_input(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| INPUT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        && !is_own_report(path)
+}
+
+/// Whether a file found in a folder is a report konform wrote (`-o json=…`, a GitLab Code
+/// Quality report, a CSV of findings): checking it as an input on the next run would fail.
+fn is_own_report(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; 1024];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let head = String::from_utf8_lossy(head.get(..n).unwrap_or_default());
+    let compact: String = head.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.contains("\"tool\":{\"name\":\"konform\"")
+        || compact.contains("sarif-2.1.0")
+        || (compact.starts_with('[') && compact.contains("\"check_name\":"))
+        || compact
+            .trim_start_matches('\u{feff}')
+            .starts_with("type,severity,policy,pack,file")
+        || compact.contains("\"tool\":\"konform")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_reports_and_archives_are_not_inputs() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let d = dir.path();
+        std::fs::write(
+            d.join("report.json"),
+            "{\n  \"version\": 1,\n  \"tool\": {\n    \"name\": \"konform\",",
+        )?;
+        std::fs::write(
+            d.join("cq.json"),
+            "[{\"description\": \"x\", \"check_name\": \"a\"}]",
+        )?;
+        std::fs::write(
+            d.join("findings.csv"),
+            "\u{feff}type,severity,policy,pack,file,line\n",
+        )?;
+        std::fs::write(d.join("accounts.csv"), "id;username\n1;a\n")?;
+        std::fs::create_dir(d.join("archive"))?;
+        std::fs::write(d.join("archive/accounts.csv"), "id;username\n1;a\n")?;
+        let (files, problems) = discover(&[d.to_path_buf()], &SourceMap::new());
+        assert!(problems.is_empty(), "{problems:?}");
+        let names: Vec<String> = files.iter().map(|f| display_path(f)).collect();
+        assert_eq!(files.len(), 1, "{names:?}");
+        Ok(())
+    }
 
     #[test]
     fn walks_sorted_and_skips_own_and_hidden_files() -> std::io::Result<()> {

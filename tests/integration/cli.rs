@@ -19,6 +19,8 @@ fn konform(cwd: &Path) -> Command {
     c.current_dir(cwd)
         .env("COLUMNS", "100")
         .env_remove("NO_GRAPHICS")
+        // CI=true (as in CI) would switch on redaction; the snapshots show what people see.
+        .env_remove("CI")
         .env_remove("NO_COLOR")
         .env_remove("FORCE_COLOR")
         .env_remove("CLICOLOR_FORCE");

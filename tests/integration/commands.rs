@@ -17,6 +17,7 @@ fn konform(args: &[&str]) -> Command {
         .args(args)
         .env("COLUMNS", "100")
         .env_remove("NO_GRAPHICS")
+        .env_remove("CI")
         .env_remove("NO_COLOR")
         .env_remove("FORCE_COLOR")
         .env_remove("CLICOLOR_FORCE");

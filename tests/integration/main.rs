@@ -1,5 +1,6 @@
 //! Integration tests: the `konform` binary end to end, and every pack's policy test cases.
 
+mod change_review;
 mod cli;
 mod commands;
 mod html_report;

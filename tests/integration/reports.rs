@@ -81,11 +81,20 @@ fn colours_on_request_through_pipes_and_never_in_plain_text() {
         }
         run(c).1.contains('\u{1b}')
     };
-    assert!(colour("human", "always", false), "--color always through a pipe");
-    assert!(colour("human", "always", true), "--color always beats NO_COLOR");
+    assert!(
+        colour("human", "always", false),
+        "--color always through a pipe"
+    );
+    assert!(
+        colour("human", "always", true),
+        "--color always beats NO_COLOR"
+    );
     assert!(!colour("human", "auto", false), "a pipe is not a terminal");
     assert!(!colour("human", "never", false));
-    assert!(!colour("plain", "always", false), "plain text has no colours");
+    assert!(
+        !colour("plain", "always", false),
+        "plain text has no colours"
+    );
 }
 
 #[test]

@@ -1,13 +1,14 @@
-//! The machine formats for CI systems, rendered with the library for every example and for some
-//! broken fixtures: SARIF validates against the official SARIF 2.1.0 schema (OASIS, draft-04,
-//! offline copy in `tests/fixtures/schemas/`), the GitLab Code Quality report has the keys GitLab
-//! requires and unique fingerprints, and the JUnit XML parses with one failure line per
-//! finding. The Danish example is snapshotted in all three formats.
+//! The machine formats for CI systems, rendered with the library for every example (also with
+//! findings waived and baselined) and for some broken fixtures: SARIF validates against the
+//! official SARIF 2.1.0 schema (OASIS, draft-04, offline copy in `tests/fixtures/schemas/`), the
+//! GitLab Code Quality report has the keys GitLab requires and unique fingerprints, and the JUnit
+//! XML parses with one failure line per open finding and one `<system-out>` line per set-aside
+//! one. The Danish example is snapshotted in all three formats.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use konform::finding::Report;
+use konform::finding::{AppliedWaiver, Report};
 use konform::redact::redact;
 use konform::render::RenderContext;
 use konform::render::{gitlab::gitlab, junit::junit, sarif::sarif};
@@ -63,11 +64,37 @@ const FIXTURES: &[(&str, &[&str])] = &[
     ("does-not-exist", &[]),
 ];
 
-/// Every report to check: the examples and the fixtures, each also redacted.
+/// `report` with every third finding waived (the waiver entry stands in for the record) and
+/// every third, from the second on, in a baseline: as if waivers and `--baseline` were used.
+fn with_set_aside(mut report: Report) -> Report {
+    for (n, f) in report.findings.iter_mut().enumerate() {
+        match n % 3 {
+            0 => {
+                f.waiver = Some(Box::new(AppliedWaiver {
+                    reason: format!("spare <account> & \"{}\"", f.subject),
+                    approved_by: "data-protection officer".into(),
+                    expires: "2027-03-31".into(),
+                    file: f.file,
+                    span: f.record_span,
+                }));
+            }
+            1 => f.baselined = true,
+            _ => {}
+        }
+    }
+    report
+}
+
+/// Every report to check: the examples (also with findings set aside) and the fixtures, each
+/// also redacted.
 fn reports() -> Vec<(String, Report)> {
     let mut out = Vec::new();
     for name in examples() {
         out.push((format!("example {name}"), example(&name)));
+        out.push((
+            format!("example {name} with waivers and a baseline"),
+            with_set_aside(example(&name)),
+        ));
     }
     let fixtures = root().join("tests/fixtures");
     for (path, packs) in FIXTURES {
@@ -181,6 +208,23 @@ fn sarif_validates_against_the_official_schema() {
                 .map_or(0, Vec::len);
             assert_eq!(notes, report.problems.len(), "{label}");
             assert_eq!(run["properties"]["redacted"], report.redacted, "{label}");
+            // Set-aside findings: suppressed when waived, baseline states all or nothing.
+            let (waived, baselined) = report.set_aside();
+            assert_eq!(run["properties"]["waived"], waived, "{label}");
+            assert_eq!(run["properties"]["baselined"], baselined, "{label}");
+            for (r, f) in results.iter().zip(&report.findings) {
+                let suppressions = r["suppressions"].as_array().map_or(0, Vec::len);
+                assert_eq!(
+                    suppressions,
+                    usize::from(f.waiver.is_some()),
+                    "{label}: {r}"
+                );
+                assert_eq!(
+                    r.get("baselineState").is_some(),
+                    report.findings.iter().any(|f| f.baselined),
+                    "{label}: {r}"
+                );
+            }
         }
     }
 }
@@ -264,11 +308,13 @@ fn junit_parses_and_fails_once_per_finding() {
             .descendants()
             .filter(|n| n.has_tag_name("failure"))
             .collect();
+        // Failures count and list the open findings; the set-aside ones are in `<system-out>`.
+        let open = report.findings.iter().filter(|f| f.is_open()).count();
         let counted: usize = failures
             .iter()
             .map(|f| finding_count(f.attribute("message").unwrap_or_default()))
             .sum();
-        assert_eq!(counted, report.findings.len(), "{label}");
+        assert_eq!(counted, open, "{label}");
         let lines: usize = failures
             .iter()
             .map(|f| {
@@ -288,7 +334,22 @@ fn junit_parses_and_fails_once_per_finding() {
                     .count()
             })
             .sum();
-        assert_eq!(lines, report.findings.len(), "{label}");
+        assert_eq!(lines, open, "{label}");
+        let set_aside: usize = doc
+            .descendants()
+            .filter(|n| {
+                n.has_tag_name("system-out")
+                    && n.parent().is_some_and(|p| p.has_tag_name("testcase"))
+            })
+            .map(|n| {
+                n.text()
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|l| l.contains(" — waived until ") || l.ends_with(" — in the baseline"))
+                    .count()
+            })
+            .sum();
+        assert_eq!(set_aside, report.findings.len() - open, "{label}");
         let tool_errors = report.problems.iter().filter(|p| p.is_error()).count();
         assert_eq!(count("error"), tool_errors, "{label}");
         let redacted = doc
