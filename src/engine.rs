@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use crate::finding::{Finding, Related};
 use crate::pack::facts::{self, FactInputs};
 use crate::pack::manifest::Per;
+use crate::pack::reads::Reads;
 use crate::pack::{PackSet, PolicyMeta};
 use crate::problem::{Label, Problem};
 use crate::record::{Record, RecordKind, Value};
@@ -45,6 +46,11 @@ pub struct EvalContext {
     pub school: School,
     /// The language of messages (`de`, `da`, `sv`); English when `None` or untranslated.
     pub lang: Option<String>,
+    /// Reuse the decision for records with the same projection (see [`evaluate`]); `false`
+    /// evaluates every record on its own, the test oracle.
+    pub cache: bool,
+    /// Counts checked records, for a progress bar.
+    pub progress: Option<std::sync::Arc<crate::Progress>>,
 }
 
 /// Findings and problems of an evaluation.
@@ -193,6 +199,59 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
     attrs.insert("extra".into(), record_expr(extra)?);
     let id = uid(record.kind.entity_type(), &record.key)?;
     Entity::new(id, attrs, Default::default()).map_err(|e| e.to_string())
+}
+
+/// Records evaluated together with one projection cache.
+const CHUNK: usize = 4096;
+
+/// The values of `record` at `paths` (what the policies for its kind read), as a cache key.
+/// Two records with the same key build entities that agree on everything the policies read.
+fn projection(
+    packs: &PackSet,
+    record: &Record,
+    derived: &Derived,
+    paths: &std::collections::BTreeSet<String>,
+) -> String {
+    use std::fmt::Write as _;
+    let mut key = String::with_capacity(64);
+    key.push_str(record.kind.entity_type());
+    for path in paths {
+        key.push('\u{1e}');
+        key.push_str(path);
+        key.push('=');
+        let fact = |name: &str| {
+            derived
+                .facts
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| *b)
+        };
+        let _ = match path.split_once('.') {
+            Some(("facts", name)) => write!(key, "{:?}", fact(name)),
+            Some(("extra", name)) => write!(key, "{:?}", record.extra.get(name).map(|a| &a.value)),
+            _ => match path.as_str() {
+                "facts" => write!(key, "{:?}", derived.facts),
+                "extra" => {
+                    for name in &packs.extra_attributes {
+                        let _ = write!(key, "{:?};", record.extra.get(name).map(|a| &a.value));
+                    }
+                    Ok(())
+                }
+                "age" => write!(key, "{:?}", derived.age),
+                "consents" => write!(key, "{:?}", derived.consents),
+                "key" => write!(key, "{:?}", record.key),
+                name => {
+                    let own = record.attrs.get(name).map(|a| &a.value);
+                    let days = name
+                        .strip_suffix("_days")
+                        .and_then(|base| derived.days.iter().find(|(n, _)| n == base))
+                        .map(|(_, d)| *d);
+                    write!(key, "{own:?}/{days:?}")
+                }
+            },
+        };
+    }
+    key
 }
 
 fn school_entity(school: &School) -> Result<Entity, String> {
@@ -368,69 +427,101 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
         }
     };
     let authorizer = Authorizer::new();
-    let outcomes: Vec<RecordOutcome> = records
-        .par_iter()
-        .map(|record| {
-            let derived = derive(packs, record, &inputs);
-            let age = derived.age;
-            let fail = |msg: String| RecordOutcome {
-                violated: Vec::new(),
-                age,
-                errors: vec![(
-                    "engine".to_owned(),
-                    vec![
-                        Problem::error(
-                            "engine::entity",
-                            format!("cannot evaluate `{}`: {msg}", record.key),
-                        )
-                        .at(record.file, record.span, "this record"),
-                    ],
-                )],
-            };
-            let e = match entity(packs, record, &derived) {
-                Ok(e) => e,
-                Err(msg) => return fail(msg),
-            };
-            let principal = e.uid();
-            let entities = match Entities::from_entities([e, school.clone()], Some(&packs.schema)) {
-                Ok(es) => es,
-                Err(err) => return fail(err.to_string()),
-            };
-            let request = match Request::new(
-                principal,
-                action.clone(),
-                school_uid.clone(),
-                context.clone(),
-                Some(&packs.schema),
-            ) {
-                Ok(r) => r,
-                Err(err) => return fail(err.to_string()),
-            };
-            let response = authorizer.is_authorized(&request, &packs.policies, &entities);
-            let mut violated: Vec<String> = response
-                .diagnostics()
-                .reason()
-                .map(ToString::to_string)
-                .collect();
-            violated.sort();
-            let errors = response
-                .diagnostics()
-                .errors()
-                .map(|err| {
-                    let cedar_policy::AuthorizationError::PolicyEvaluationError(inner) = err;
-                    let id = inner.policy_id().to_string();
-                    let file = packs.meta.get(&id).map(|m| m.file);
-                    (
-                        id,
-                        Problem::from_diagnostic("policy::evaluation-error", err, file),
+    let decide = |record: &Record, derived: &Derived| -> RecordOutcome {
+        let age = derived.age;
+        let fail = |msg: String| RecordOutcome {
+            violated: Vec::new(),
+            age,
+            errors: vec![(
+                "engine".to_owned(),
+                vec![
+                    Problem::error(
+                        "engine::entity",
+                        format!("cannot evaluate `{}`: {msg}", record.key),
                     )
-                })
-                .collect();
-            RecordOutcome {
-                violated,
-                age,
-                errors,
+                    .at(record.file, record.span, "this record"),
+                ],
+            )],
+        };
+        let e = match entity(packs, record, derived) {
+            Ok(e) => e,
+            Err(msg) => return fail(msg),
+        };
+        let principal = e.uid();
+        let entities = match Entities::from_entities([e, school.clone()], Some(&packs.schema)) {
+            Ok(es) => es,
+            Err(err) => return fail(err.to_string()),
+        };
+        let request = match Request::new(
+            principal,
+            action.clone(),
+            school_uid.clone(),
+            context.clone(),
+            Some(&packs.schema),
+        ) {
+            Ok(r) => r,
+            Err(err) => return fail(err.to_string()),
+        };
+        let response = authorizer.is_authorized(&request, &packs.policies, &entities);
+        let mut violated: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .map(ToString::to_string)
+            .collect();
+        violated.sort();
+        let errors = response
+            .diagnostics()
+            .errors()
+            .map(|err| {
+                let cedar_policy::AuthorizationError::PolicyEvaluationError(inner) = err;
+                let id = inner.policy_id().to_string();
+                let file = packs.meta.get(&id).map(|m| m.file);
+                (
+                    id,
+                    Problem::from_diagnostic("policy::evaluation-error", err, file),
+                )
+            })
+            .collect();
+        RecordOutcome {
+            violated,
+            age,
+            errors,
+        }
+    };
+    // Records with the same projection (the values the policies read) get the same decision:
+    // evaluate each projection once per chunk of records. Outcomes with errors are never
+    // reused (their messages name the record).
+    let outcomes: Vec<RecordOutcome> = records
+        .par_chunks(CHUNK)
+        .flat_map_iter(|chunk| {
+            let mut cache: HashMap<String, Vec<String>> = HashMap::new();
+            if let Some(p) = &ctx.progress {
+                p.done
+                    .fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
             }
+            chunk
+                .iter()
+                .map(|record| {
+                    let derived = derive(packs, record, &inputs);
+                    let paths = match packs.reads.get(&record.kind) {
+                        Some(Reads::Paths(p)) if ctx.cache => p,
+                        _ => return decide(record, &derived),
+                    };
+                    let key = projection(packs, record, &derived, paths);
+                    if let Some(violated) = cache.get(&key) {
+                        return RecordOutcome {
+                            violated: violated.clone(),
+                            age: derived.age,
+                            errors: Vec::new(),
+                        };
+                    }
+                    let outcome = decide(record, &derived);
+                    if outcome.errors.is_empty() {
+                        cache.insert(key, outcome.violated.clone());
+                    }
+                    outcome
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
 

@@ -69,6 +69,20 @@ pub struct CheckOptions {
     pub since: Option<PathBuf>,
     /// Keep the records in [`Outcome::records`] (for `konform diff`).
     pub keep_records: bool,
+    /// Evaluate every record on its own instead of once per distinct projection (the test
+    /// oracle; same findings, slower).
+    pub no_cache: bool,
+    /// Counters a caller may watch to show progress (records read, records checked).
+    pub progress: Option<std::sync::Arc<Progress>>,
+}
+
+/// How far a run is, updated while it runs (for a progress bar).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Records to check (known once the inputs are read; 0 before).
+    pub total: std::sync::atomic::AtomicUsize,
+    /// Records checked so far.
+    pub done: std::sync::atomic::AtomicUsize,
 }
 
 impl CheckOptions {
@@ -86,6 +100,8 @@ impl CheckOptions {
             settings_of: None,
             since: None,
             keep_records: false,
+            no_cache: false,
+            progress: None,
         }
     }
 }
@@ -283,7 +299,13 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             today: options.today,
             school: config.school.clone(),
             lang: options.lang.clone(),
+            cache: !options.no_cache,
+            progress: options.progress.clone(),
         };
+        if let Some(p) = &options.progress {
+            p.total
+                .store(records.len(), std::sync::atomic::Ordering::Relaxed);
+        }
         let disabled = &packs.disabled;
         let evaluation = engine::evaluate(packs, &records, &ctx);
         report.stats.files = complete_files;

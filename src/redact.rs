@@ -22,8 +22,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-
 use crate::finding::Report;
 use crate::pack::national_id::{self, IdKind};
 use crate::record::{Record, RecordKind, Value};
@@ -344,7 +342,8 @@ impl PersonalData {
     }
 
     fn add_value(&mut self, value: &str, kind: PersonalKind) {
-        let value = value.trim();
+        // Values are looked for as whole words: from a letter or digit to a letter or digit.
+        let value = value.trim_matches(|c: char| !c.is_alphanumeric());
         // One letter says nothing; two letters are names too (`Li`, `Bo`), matched as words.
         if value.chars().count() < 2 {
             return;
@@ -384,15 +383,38 @@ impl PersonalData {
 
     /// The masker for message texts.
     pub fn masker(&self) -> Masker {
-        let patterns: Vec<&String> = self.values.keys().collect();
-        let kinds: Vec<PersonalKind> = self.values.values().copied().collect();
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .ok();
-        Masker { automaton, kinds }
+        let words = self
+            .values
+            .keys()
+            .map(|v| word_ends(v).len())
+            .max()
+            .unwrap_or(0)
+            .min(MAX_WORDS);
+        Masker {
+            values: self.values.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            words,
+        }
     }
+}
+
+/// Values longer than this many words are not looked for in messages.
+const MAX_WORDS: usize = 12;
+
+/// Byte offsets where a word ends (after a letter or digit not followed by one).
+fn word_ends(text: &str) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut prev_alnum = false;
+    for (i, c) in text.char_indices() {
+        let alnum = c.is_alphanumeric();
+        if prev_alnum && !alnum {
+            ends.push(i);
+        }
+        prev_alnum = alnum;
+    }
+    if prev_alnum {
+        ends.push(text.len());
+    }
+    ends
 }
 
 /// Whether a username is a word (made of a name, mostly) rather than a code: it has a run of
@@ -413,62 +435,51 @@ fn is_wordlike(s: &str) -> bool {
     false
 }
 
-/// Replaces personal values in free text by placeholders.
+/// Replaces personal values in free text by placeholders: every run of whole words that is a
+/// personal value (case-insensitive) is replaced, the longest first.
 #[derive(Debug)]
 pub struct Masker {
-    automaton: Option<AhoCorasick>,
-    kinds: Vec<PersonalKind>,
+    values: std::collections::HashMap<String, PersonalKind>,
+    words: usize,
 }
 
 impl Masker {
     /// `text` with every personal value that stands as a whole word replaced.
     pub fn mask(&self, text: &str) -> String {
-        let Some(ac) = &self.automaton else {
-            return text.to_owned();
-        };
-        // Case-insensitive matching works on ASCII; lower-case the text the same way the
-        // values were, and map matches back (lower-casing can change byte lengths, so only do
-        // it when it does not).
-        let lowered = text.to_lowercase();
-        let haystack = if lowered.len() == text.len() {
-            lowered.as_str()
-        } else {
-            text
-        };
-        let mut hits: Vec<(usize, usize, PersonalKind)> = ac
-            .find_overlapping_iter(haystack)
-            .filter(|m| is_word(haystack, m.start(), m.end()))
-            .filter_map(|m| {
-                self.kinds
-                    .get(m.pattern().as_usize())
-                    .map(|k| (m.start(), m.end(), *k))
-            })
-            .collect();
-        if hits.is_empty() {
+        if self.values.is_empty() {
             return text.to_owned();
         }
-        // Leftmost first, longest among those; drop overlaps.
-        hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let ends = word_ends(text);
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
-        for (start, end, kind) in hits {
-            if start < at {
+        let mut prev_alnum = false;
+        for (i, c) in text.char_indices() {
+            let alnum = c.is_alphanumeric();
+            let word_start = alnum && !prev_alnum;
+            prev_alnum = alnum;
+            if !word_start || i < at {
                 continue;
             }
-            out.push_str(text.get(at..start).unwrap_or_default());
-            out.push_str(kind.placeholder());
-            at = end;
+            // The longest run of up to `words` words from here that is a personal value.
+            let first = ends.partition_point(|&e| e <= i);
+            let hit = ends
+                .iter()
+                .skip(first)
+                .take(self.words)
+                .rev()
+                .find_map(|&e| {
+                    let candidate = text.get(i..e)?.to_lowercase();
+                    self.values.get(&candidate).map(|k| (e, *k))
+                });
+            if let Some((e, kind)) = hit {
+                out.push_str(text.get(at..i).unwrap_or_default());
+                out.push_str(kind.placeholder());
+                at = e;
+            }
         }
         out.push_str(text.get(at..).unwrap_or_default());
         out
     }
-}
-
-/// Whether `text[start..end]` stands as a word: no letter or digit right before or after.
-fn is_word(text: &str, start: usize, end: usize) -> bool {
-    let before = text.get(..start).and_then(|s| s.chars().next_back());
-    let after = text.get(end..).and_then(|s| s.chars().next());
-    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
 }
 
 /// Masks `spans` in `text` with `*`, byte for byte, keeping line breaks and the quotes around a

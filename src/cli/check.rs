@@ -70,6 +70,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
 
+    /// Worker threads for the evaluation (default: all cores).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
+
     /// When to use colours.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -165,7 +169,19 @@ pub fn run(args: &CheckArgs) -> CheckRun {
     options.baseline.clone_from(&args.baseline);
     options.since.clone_from(&args.since);
     options.cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    if let Some(jobs) = args.jobs {
+        // Only fails when the pool was already built; then the default stays.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(jobs))
+            .build_global();
+    }
+    let progress = std::sync::Arc::new(konform::Progress::default());
+    options.progress = Some(std::sync::Arc::clone(&progress));
+    let bar = super::progress::Bar::start(&progress);
     let outcome = check_outcome(&options);
+    if let Some(bar) = bar {
+        bar.finish();
+    }
     let fail_on: Severity = args
         .fail_on
         .map(Severity::from)

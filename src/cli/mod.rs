@@ -5,6 +5,7 @@ pub mod check;
 pub mod diff;
 pub mod explain;
 pub mod policies;
+pub mod progress;
 pub mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};

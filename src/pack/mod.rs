@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod facts;
 pub mod manifest;
 pub mod national_id;
+pub mod reads;
 pub mod testing;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -246,6 +247,8 @@ pub struct PackSet {
     pub params: BTreeMap<String, BTreeMap<String, ParamValue>>,
     /// Policies switched off by konform.yaml; their findings are dropped.
     pub disabled: BTreeSet<String>,
+    /// What the policies of each record kind read of a record ([`reads`]).
+    pub reads: BTreeMap<RecordKind, reads::Reads>,
 }
 
 struct RawPack {
@@ -425,6 +428,23 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
     if problems.iter().any(Problem::is_error) {
         return (None, problems);
     }
+    // What the policies of each record kind read of a record, for the projection cache.
+    let mut reads_by_kind: BTreeMap<RecordKind, reads::Reads> = RecordKind::ALL
+        .into_iter()
+        .map(|k| (k, reads::Reads::Paths(BTreeSet::new())))
+        .collect();
+    for policy in policies.policies() {
+        let id = policy.id().to_string();
+        let read = reads::reads(&policy.to_string());
+        let kinds = meta
+            .get(&id)
+            .map_or_else(|| RecordKind::ALL.to_vec(), |m| m.kinds.clone());
+        for k in kinds {
+            if let Some(r) = reads_by_kind.get_mut(&k) {
+                r.union(&read);
+            }
+        }
+    }
     let set = PackSet {
         packs,
         policies,
@@ -435,6 +455,7 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
         extra_attributes,
         params,
         disabled,
+        reads: reads_by_kind,
     };
     (Some(set), problems)
 }

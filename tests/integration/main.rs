@@ -4,6 +4,7 @@ mod change_review;
 mod cli;
 mod commands;
 mod html_report;
+mod oracle;
 mod policies;
 mod privacy;
 mod reports;
