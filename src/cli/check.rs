@@ -70,6 +70,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
 
+    /// The largest input file read, in bytes, or with a unit: 500K, 200M, 2G (default: 1G).
+    /// A larger file is an error (exit code 2), never read partly.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+
     /// Worker threads for the evaluation (default: all cores).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
@@ -99,6 +104,32 @@ fn parse_output(s: &str) -> Result<(OutputFormat, PathBuf), String> {
     Ok((format, PathBuf::from(path)))
 }
 
+/// `500K`, `200M`, `2G` or a number of bytes.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (
+            t.get(..i).unwrap_or_default(),
+            t.get(i..).unwrap_or_default(),
+        ),
+        None => (t, ""),
+    };
+    let factor: u64 = match unit.to_ascii_uppercase().trim_end_matches('B') {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => return Err(format!("`{s}` is not a size; write e.g. 200M or 1G")),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{s}` is not a size; write e.g. 200M or 1G"))
+}
+
+/// Parses `--today` (YYYY-MM-DD).
 pub fn parse_today(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD, e.g. 2026-11-22"))
@@ -168,6 +199,9 @@ pub fn run(args: &CheckArgs) -> CheckRun {
     options.lang = args.lang.code().map(str::to_owned);
     options.baseline.clone_from(&args.baseline);
     options.since.clone_from(&args.since);
+    if let Some(max) = args.max_file_size {
+        options.limits.max_file_bytes = max;
+    }
     options.cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     if let Some(jobs) = args.jobs {
         // Only fails when the pool was already built; then the default stays.
@@ -288,5 +322,21 @@ fn render_as(
         OutputFormat::Gitlab => render::gitlab::gitlab(report, ctx),
         OutputFormat::Csv => render::csv::csv(report, ctx),
         OutputFormat::Html => render::html::html(report, ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_with_units() {
+        assert_eq!(parse_size("500"), Ok(500));
+        assert_eq!(parse_size("2K"), Ok(2048));
+        assert_eq!(parse_size("200M"), Ok(200 << 20));
+        assert_eq!(parse_size("1GB"), Ok(1 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("99999999999G").is_err());
     }
 }

@@ -266,3 +266,31 @@ fn snapshot_dir(dir: &Path) -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> {
     }
     Ok(out)
 }
+
+#[test]
+fn max_file_size_refuses_larger_inputs() {
+    let mut c = konform(&root());
+    c.args([
+        "check",
+        "examples/aula-skole",
+        "--today",
+        "2026-11-22",
+        "--max-file-size",
+        "100",
+    ]);
+    let (code, stdout, _) = run(c);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains("is larger than the limit of 100 bytes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not checked, could not be read completely"),
+        "{stdout}"
+    );
+    let mut c = konform(&root());
+    c.args(["check", "examples/aula-skole", "--max-file-size", "lots"]);
+    let (code, _, stderr) = run(c);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is not a size"), "{stderr}");
+}
