@@ -46,24 +46,13 @@ impl Diff {
 
 /// A report holding only `findings` of `base` (same sources, rules and context).
 fn subset(base: &Report, keep: &BTreeSet<(String, String)>) -> Report {
-    Report {
-        sources: base.sources.clone(),
-        findings: base
-            .findings
-            .iter()
-            .filter(|f| keep.contains(&(f.policy.clone(), f.fingerprint.clone())))
-            .cloned()
-            .collect(),
-        problems: Vec::new(),
-        stats: base.stats.clone(),
-        today: base.today.clone(),
-        packs: base.packs.clone(),
-        school: base.school.clone(),
-        personal: base.personal.clone(),
-        redacted: base.redacted,
-        rules: base.rules.clone(),
-        inputs: base.inputs.clone(),
-    }
+    let findings = base
+        .findings
+        .iter()
+        .filter(|f| keep.contains(&(f.policy.clone(), f.fingerprint.clone())))
+        .cloned()
+        .collect();
+    base.with_parts(base.sources.clone(), findings, Vec::new())
 }
 
 /// Checks `old` and `new` with `options` (its `paths` are ignored) and compares them.
@@ -136,21 +125,9 @@ pub fn redact(d: &Diff) -> Diff {
     personal.extend(d.old.personal.clone());
     let masker = personal.masker();
     let with = |r: &Report| {
-        let mut r = Report {
-            sources: r.sources.clone(),
-            findings: r.findings.clone(),
-            problems: r.problems.clone(),
-            stats: r.stats.clone(),
-            today: r.today.clone(),
-            packs: r.packs.clone(),
-            school: r.school.clone(),
-            personal: personal.clone(),
-            redacted: r.redacted,
-            rules: r.rules.clone(),
-            inputs: r.inputs.clone(),
-        };
-        r = crate::redact::redact(&r);
-        r
+        let mut r = r.with_parts(r.sources.clone(), r.findings.clone(), r.problems.clone());
+        r.personal = personal.clone();
+        crate::redact::redact(&r)
     };
     Diff {
         old: with(&d.old),

@@ -125,6 +125,23 @@ pub fn fingerprint(policy: &str, subject: &str) -> String {
 }
 
 impl Finding {
+    /// Passes every text that can carry input data (message, label, subject, help, related
+    /// labels and subjects, the waiver's reason and approver) through `f`.
+    pub fn map_texts(&mut self, f: &impl Fn(&str) -> String) {
+        self.message = f(&self.message);
+        self.label = f(&self.label);
+        self.subject = f(&self.subject);
+        self.help = self.help.as_deref().map(f);
+        for r in &mut self.related {
+            r.label = f(&r.label);
+            r.subject = f(&r.subject);
+        }
+        if let Some(w) = self.waiver.as_deref_mut() {
+            w.reason = f(&w.reason);
+            w.approved_by = f(&w.approved_by);
+        }
+    }
+
     /// Whether the finding counts against `--fail-on`: neither waived nor in the baseline.
     pub fn is_open(&self) -> bool {
         self.waiver.is_none() && !self.baselined
@@ -336,6 +353,28 @@ pub struct SchoolInfo {
 }
 
 impl Report {
+    /// A report with these sources, findings and problems and everything else of `self`.
+    pub fn with_parts(
+        &self,
+        sources: SourceMap,
+        findings: Vec<Finding>,
+        problems: Vec<Problem>,
+    ) -> Report {
+        Report {
+            sources,
+            findings,
+            problems,
+            stats: self.stats.clone(),
+            today: self.today.clone(),
+            packs: self.packs.clone(),
+            school: self.school.clone(),
+            personal: self.personal.clone(),
+            redacted: self.redacted,
+            rules: self.rules.clone(),
+            inputs: self.inputs.clone(),
+        }
+    }
+
     /// Whether konform could not do its job completely (exit code 2).
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(Problem::is_error)

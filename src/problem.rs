@@ -64,6 +64,15 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// Passes the message, help and label texts through `f`.
+    pub fn map_texts(&mut self, f: &impl Fn(&str) -> String) {
+        self.message = f(&self.message);
+        self.help = self.help.as_deref().map(f);
+        for l in &mut self.labels {
+            l.text = f(&l.text);
+        }
+    }
+
     /// An error with a code and message and no location.
     pub fn error(code: &str, message: impl Into<String>) -> Self {
         Self {

@@ -559,18 +559,7 @@ pub fn redact(report: &Report) -> Report {
         .iter()
         .map(|f| {
             let mut f = f.clone();
-            f.message = mask(&f.message);
-            f.label = mask(&f.label);
-            f.subject = mask(&f.subject);
-            f.help = f.help.as_deref().map(mask);
-            for r in &mut f.related {
-                r.label = mask(&r.label);
-                r.subject = mask(&r.subject);
-            }
-            if let Some(w) = f.waiver.as_deref_mut() {
-                w.reason = mask(&w.reason);
-                w.approved_by = mask(&w.approved_by);
-            }
+            f.map_texts(&mask);
             f
         })
         .collect();
@@ -589,34 +578,20 @@ pub fn redact(report: &Report) -> Report {
                     .collect(),
                 _ => Vec::new(),
             };
-            let hide = |s: &str| {
+            p.map_texts(&|s: &str| {
                 let mut s = mask(s);
                 for v in &bad_values {
                     s = s.replace(&format!("`{v}`"), "`[value]`");
                 }
                 s
-            };
-            p.message = hide(&p.message);
-            p.help = p.help.as_deref().map(hide);
-            for l in &mut p.labels {
-                l.text = hide(&l.text);
-            }
+            });
             p
         })
         .collect();
-    Report {
-        sources,
-        findings,
-        problems,
-        stats: report.stats.clone(),
-        today: report.today.clone(),
-        packs: report.packs.clone(),
-        school: report.school.clone(),
-        personal: PersonalData::default(),
-        redacted: true,
-        rules: report.rules.clone(),
-        inputs: report.inputs.clone(),
-    }
+    let mut redacted = report.with_parts(sources, findings, problems);
+    redacted.personal = PersonalData::default();
+    redacted.redacted = true;
+    redacted
 }
 
 /// Whether a problem is about one value that could not be read (its text is shown).
@@ -678,18 +653,7 @@ pub fn sanitize(report: &Report) -> Report {
         .iter()
         .map(|f| {
             let mut f = f.clone();
-            f.message = e(&f.message);
-            f.label = e(&f.label);
-            f.subject = e(&f.subject);
-            f.help = f.help.as_deref().map(e);
-            for r in &mut f.related {
-                r.label = e(&r.label);
-                r.subject = e(&r.subject);
-            }
-            if let Some(w) = f.waiver.as_deref_mut() {
-                w.reason = e(&w.reason);
-                w.approved_by = e(&w.approved_by);
-            }
+            f.map_texts(&e);
             f
         })
         .collect();
@@ -698,27 +662,11 @@ pub fn sanitize(report: &Report) -> Report {
         .iter()
         .map(|p| {
             let mut p = p.clone();
-            p.message = e(&p.message);
-            p.help = p.help.as_deref().map(e);
-            for l in &mut p.labels {
-                l.text = e(&l.text);
-            }
+            p.map_texts(&e);
             p
         })
         .collect();
-    Report {
-        sources,
-        findings,
-        problems,
-        stats: report.stats.clone(),
-        today: report.today.clone(),
-        packs: report.packs.clone(),
-        school: report.school.clone(),
-        personal: report.personal.clone(),
-        redacted: report.redacted,
-        rules: report.rules.clone(),
-        inputs: report.inputs.clone(),
-    }
+    report.with_parts(sources, findings, problems)
 }
 
 #[cfg(test)]
