@@ -161,10 +161,21 @@ impl Finding {
     /// A renderable view with the file's text attached.
     pub fn diagnostic<'a>(&'a self, sources: &'a SourceMap) -> FindingDiagnostic<'a> {
         let file = sources.get(self.file);
+        let spans = std::iter::once(self.span).chain(
+            self.related
+                .iter()
+                .filter(|r| r.file == self.file)
+                .map(|r| r.span),
+        );
+        let unshown = spans
+            .into_iter()
+            .find(|s| !file.snippet_fits(*s))
+            .map(|s| file.unshown_location(s));
         FindingDiagnostic {
             finding: self,
             file,
             source: file.named_source(),
+            unshown,
         }
     }
 }
@@ -175,6 +186,8 @@ pub struct FindingDiagnostic<'a> {
     finding: &'a Finding,
     file: &'a SourceFile,
     source: Arc<NamedSource<Arc<str>>>,
+    /// Where the finding is, when its snippet is too large to draw.
+    unshown: Option<String>,
 }
 
 impl fmt::Display for FindingDiagnostic<'_> {
@@ -208,7 +221,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         let f = self.finding;
-        let mut lines: Vec<String> = Vec::new();
+        let mut lines: Vec<String> = self.unshown.iter().cloned().collect();
         if let Some(w) = &f.waiver {
             lines.push(format!(
                 "waived until {} (approved by {}): {}",
@@ -230,10 +243,15 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(self.source.as_ref())
+        self.unshown
+            .is_none()
+            .then_some(self.source.as_ref() as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.unshown.is_some() {
+            return None;
+        }
         let f = self.finding;
         let primary =
             LabeledSpan::new_primary_with_span(Some(f.label.clone()), self.file.clamp(f.span));

@@ -206,10 +206,24 @@ impl Problem {
             let file = sources.get(f);
             (file.named_source(), file)
         });
-        ProblemDiagnostic {
-            problem: self,
-            source: source.as_ref().map(|(n, _)| Arc::clone(n)),
-            clamp: source.map(|(_, f)| f),
+        // A snippet of an overlong line is not drawn; the place is named in the help instead.
+        let unshown = source.as_ref().and_then(|(_, file)| {
+            let first = self.labels.iter().find(|l| !file.snippet_fits(l.span))?;
+            Some(file.unshown_location(first.span))
+        });
+        match unshown {
+            Some(location) => ProblemDiagnostic {
+                problem: self,
+                source: None,
+                clamp: None,
+                unshown: Some(location),
+            },
+            None => ProblemDiagnostic {
+                problem: self,
+                source: source.as_ref().map(|(n, _)| Arc::clone(n)),
+                clamp: source.map(|(_, f)| f),
+                unshown: None,
+            },
         }
     }
 }
@@ -226,6 +240,8 @@ pub struct ProblemDiagnostic<'a> {
     problem: &'a Problem,
     source: Option<Arc<NamedSource<Arc<str>>>>,
     clamp: Option<&'a crate::source::SourceFile>,
+    /// Where the problem is, when its snippet is too large to draw.
+    unshown: Option<String>,
 }
 
 impl fmt::Display for ProblemDiagnostic<'_> {
@@ -250,10 +266,13 @@ impl Diagnostic for ProblemDiagnostic<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.problem
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        let lines: Vec<&str> = self
+            .unshown
+            .as_deref()
+            .into_iter()
+            .chain(self.problem.help.as_deref())
+            .collect();
+        (!lines.is_empty()).then(|| Box::new(lines.join("\n")) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

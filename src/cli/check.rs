@@ -75,6 +75,21 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
 
+    /// The most records read from one input file (default: 2000000). A file with more is an
+    /// error (exit code 2), never checked partly.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_records: Option<u64>,
+
+    /// The deepest nesting of YAML and JSON inputs (default: 64). Deeper is an error (exit
+    /// code 2).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_depth: Option<u16>,
+
+    /// The most findings drawn one by one in human, plain and GitHub output; the rest are
+    /// summarised in one line and still counted (0: all).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_findings: usize,
+
     /// Worker threads for the evaluation (default: all cores).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
@@ -202,6 +217,13 @@ pub fn run(args: &CheckArgs) -> CheckRun {
     if let Some(max) = args.max_file_size {
         options.limits.max_file_bytes = max;
     }
+    if let Some(max) = args.max_records {
+        options.limits.max_records = usize::try_from(max).unwrap_or(usize::MAX);
+    }
+    if let Some(max) = args.max_depth {
+        options.limits.max_depth = usize::from(max);
+    }
+    let max_findings = (args.max_findings > 0).then_some(args.max_findings);
     options.cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     if let Some(jobs) = args.jobs {
         // Only fails when the pool was already built; then the default stays.
@@ -227,6 +249,7 @@ pub fn run(args: &CheckArgs) -> CheckRun {
         fail_on,
         command: Some(reproduce_command(today)),
         run_at: Some(run_at()),
+        max_findings,
     };
     let ci = in_ci();
     let redact_for = |format: OutputFormat| {
@@ -251,6 +274,7 @@ pub fn run(args: &CheckArgs) -> CheckRun {
         graphics,
         width,
         elapsed: Some(started.elapsed()),
+        max_findings,
     };
     let mut redacted = None;
     let mut stderr = String::new();

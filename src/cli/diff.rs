@@ -92,6 +92,7 @@ pub fn run(args: &DiffArgs) -> (String, i32) {
                 graphics: super::graphics_wanted(),
                 width: super::terminal_width(),
                 elapsed: None,
+                max_findings: None,
             };
             let mut out = String::new();
             // Problems of the configuration (waivers, packs) show up in both checks: once.

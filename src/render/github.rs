@@ -67,7 +67,8 @@ pub fn github(report: &Report, ctx: &RenderContext) -> String {
         }
         let _ = writeln!(out, "::{cmd} {}::{}", props.join(","), data(&message));
     }
-    for f in &report.findings {
+    let max = ctx.max_findings.unwrap_or(usize::MAX);
+    for f in report.findings.iter().take(max) {
         let loc = location(sources, f.file, f.span);
         let prefix = match &f.waiver {
             Some(w) => format!(
@@ -99,6 +100,13 @@ pub fn github(report: &Report, ctx: &RenderContext) -> String {
             loc.end_column,
             property(&format!("konform: {}", f.policy)),
             data(&message),
+        );
+    }
+    if report.findings.len() > max {
+        let _ = writeln!(
+            out,
+            "::notice title=konform::{}",
+            data(&super::not_shown(report.findings.len() - max))
         );
     }
     let (e, w, i) = report.counts();

@@ -19,6 +19,8 @@ pub struct HumanOptions {
     pub width: usize,
     /// Time taken, shown in the summary.
     pub elapsed: Option<Duration>,
+    /// The most findings drawn; the rest are summarised in one line (all are counted).
+    pub max_findings: Option<usize>,
 }
 
 impl Default for HumanOptions {
@@ -28,6 +30,7 @@ impl Default for HumanOptions {
             graphics: true,
             width: 100,
             elapsed: None,
+            max_findings: None,
         }
     }
 }
@@ -70,12 +73,17 @@ pub fn human(report: &Report, opts: &HumanOptions) -> String {
         draw(&mut out, &p.diagnostic(&report.sources), opts);
     }
     // Findings in the baseline are the known backlog: counted in the summary, not drawn.
-    for f in report
+    let drawn: Vec<_> = report
         .findings
         .iter()
         .filter(|f| !f.baselined || f.waiver.is_some())
-    {
+        .collect();
+    let max = opts.max_findings.unwrap_or(usize::MAX);
+    for f in drawn.iter().take(max) {
         draw(&mut out, &f.diagnostic(&report.sources), opts);
+    }
+    if drawn.len() > max {
+        let _ = writeln!(out, "{}\n", super::not_shown(drawn.len() - max));
     }
     let _ = writeln!(out, "{}", summary(report, opts.elapsed));
     out

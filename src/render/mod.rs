@@ -31,6 +31,9 @@ pub struct RenderContext {
     pub command: Option<String>,
     /// When the check ran (RFC 3339), if it should be shown; tests leave it out.
     pub run_at: Option<String>,
+    /// The most findings drawn one by one in outputs read by people (human, plain, GitHub
+    /// annotations); the rest are summarised, and all are counted. `None`: no limit.
+    pub max_findings: Option<usize>,
 }
 
 impl Default for RenderContext {
@@ -39,8 +42,17 @@ impl Default for RenderContext {
             fail_on: Severity::Error,
             command: None,
             run_at: None,
+            max_findings: None,
         }
     }
+}
+
+/// The line that stands for the findings not drawn one by one (`--max-findings`).
+pub fn not_shown(n: usize) -> String {
+    format!(
+        "… and {} not shown here (all are counted below; --max-findings 0 shows every one, --format json or an --output report lists them)",
+        plural(n, "more finding", "more findings")
+    )
 }
 
 /// A place in a file: 1-based line and column (columns count characters) of start and end,

@@ -13,7 +13,7 @@ use crate::source::value::parse_cell_with;
 use crate::source::{FileId, Span};
 
 /// How to read one CSV file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CsvOptions {
     /// The delimiter; sniffed from the header when `None`.
     pub delimiter: Option<u8>,
@@ -21,7 +21,23 @@ pub struct CsvOptions {
     pub columns: BTreeMap<String, String>,
     /// Dates are written month first (`4/2/2000`), as in Microsoft SDS v1 exports.
     pub us_dates: bool,
+    /// The most records read; one more is an error and reading stops.
+    pub max_records: usize,
 }
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self {
+            delimiter: None,
+            columns: BTreeMap::new(),
+            us_dates: false,
+            max_records: usize::MAX,
+        }
+    }
+}
+
+/// The most columns of a CSV input; exports of school systems have a few dozen.
+pub const MAX_COLUMNS: usize = 2000;
 
 /// Records and problems read from one file.
 #[derive(Debug, Default)]
@@ -136,6 +152,20 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
             cells = vec![row_span; row.len()];
         }
         let Some((columns, header_cells, header_span)) = &header else {
+            if row.len() > MAX_COLUMNS {
+                out.problems.push(
+                    Problem::error(
+                        "input::too-many-columns",
+                        format!(
+                            "the header has {} columns, more than the limit of {MAX_COLUMNS}",
+                            row.len()
+                        ),
+                    )
+                    .at(file, Span::new(row_span.offset, 1), "this header")
+                    .with_help("check that this is an exported list and that its delimiter is right (set `delimiter:` in konform.yaml)"),
+                );
+                return out;
+            }
             header = Some(read_header(
                 file, &row, &cells, row_span, kind, options, &mut out,
             ));
@@ -235,6 +265,25 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
                 continue;
             }
             seen_keys.insert(record.key.clone(), row_span);
+        }
+        if out.records.len() >= options.max_records {
+            out.records = Vec::new();
+            out.problems.push(
+                Problem::error(
+                    "input::too-many-records",
+                    format!(
+                        "the file has more than {} records, the limit",
+                        options.max_records
+                    ),
+                )
+                .at(
+                    file,
+                    Span::new(row_span.offset, 1),
+                    "the first record over the limit",
+                )
+                .with_help("split the export, or raise the limit with --max-records"),
+            );
+            return out;
         }
         out.records.push(record);
     }

@@ -89,6 +89,35 @@ pub fn discover_all(paths: &[PathBuf], sources: &SourceMap) -> Discovered {
                         add_file(e.path(), sources, &mut out, &mut bundles, &mut problems);
                     }
                 }
+                // A link is never walked into (folder links can loop); a link to a file is
+                // read like the file, and one that cannot be resolved is an error, not a
+                // silently skipped input.
+                Ok(e) if e.path_is_symlink() && e.depth() > 0 => {
+                    let at = sources.display(e.path());
+                    match std::fs::metadata(e.path()) {
+                        Ok(m) if m.is_file() && is_input(e.path()) => {
+                            if seen.insert(key(e.path())) {
+                                add_file(e.path(), sources, &mut out, &mut bundles, &mut problems);
+                            }
+                        }
+                        Ok(m) if m.is_dir() => problems.push(
+                            Problem::warning(
+                                "input::link-not-followed",
+                                format!("`{at}` is a link to a folder; it was not walked"),
+                            )
+                            .with_help("konform does not follow folder links (they can loop); give the folder itself to check it"),
+                        ),
+                        Ok(_) => {}
+                        Err(err) if is_input(e.path()) => problems.push(
+                            Problem::error(
+                                "input::unreadable",
+                                format!("cannot read `{at}`, a link: {err}"),
+                            )
+                            .with_help("the link points nowhere or in a loop; fix or remove it"),
+                        ),
+                        Err(_) => {}
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => {
                     let at = e

@@ -38,19 +38,41 @@ pub struct InputSpec {
     pub member: Option<(String, std::sync::Arc<[u8]>)>,
 }
 
-/// Limits on inputs.
+/// Limits on inputs. Reaching one is an error (exit code 2): an input is never checked partly.
 #[derive(Debug, Clone, Copy)]
 pub struct InputLimits {
-    /// The largest file read, in bytes.
+    /// The largest file read, in bytes (also the most a `.zip` bundle may unpack to).
     pub max_file_bytes: u64,
+    /// The most records read from one input file.
+    pub max_records: usize,
+    /// The deepest nesting of YAML and JSON inputs.
+    pub max_depth: usize,
 }
 
 impl Default for InputLimits {
     fn default() -> Self {
         Self {
             max_file_bytes: 1 << 30,
+            max_records: 2_000_000,
+            max_depth: 64,
         }
     }
+}
+
+/// The longest line of a CSV or LDIF input, in bytes. A row of an account list is a few
+/// hundred bytes; a longer line is not an export of a list (or lacks its line breaks).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The first line longer than `max` bytes: (1-based line number, byte offset, length).
+fn overlong_line(text: &str, max: usize) -> Option<(usize, usize, usize)> {
+    let mut offset = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        if line.len() > max {
+            return Some((i + 1, offset, line.len()));
+        }
+        offset += line.len() + 1;
+    }
+    None
 }
 
 /// What was read from one input.
@@ -127,6 +149,21 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
         );
         return out;
     };
+    if matches!(format, Format::Csv | Format::Ldif)
+        && let Some((line, offset, len)) = overlong_line(&text, MAX_LINE_BYTES)
+    {
+        out.problems.push(
+            Problem::error(
+                "input::line-too-long",
+                format!(
+                    "line {line} of `{name}` is {len} bytes long, more than the limit of {MAX_LINE_BYTES}"
+                ),
+            )
+            .at(file, Span::new(offset, 1), "this line")
+            .with_help("a row of an account list is a few hundred bytes: check that this is the exported list and that its line breaks survived"),
+        );
+        return out;
+    }
     let result = match format {
         Format::Csv => {
             let kind = *out.kind.get_or_insert_with(|| detect::kind_of_csv(&text));
@@ -134,6 +171,7 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
                 delimiter: spec.delimiter,
                 columns: spec.columns.clone(),
                 us_dates: spec.us_dates,
+                max_records: limits.max_records,
             };
             csv::read(file, &text, kind, &options)
         }
@@ -142,7 +180,11 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
             crate::source::ldif::read(file, &text, &spec.columns)
         }
         Format::Yaml | Format::Json | Format::Scim | Format::Ss12000 => {
-            let root = match yaml::parse(&text, YamlLimits::default()) {
+            let yaml_limits = YamlLimits {
+                max_depth: limits.max_depth,
+                ..YamlLimits::default()
+            };
+            let root = match yaml::parse(&text, yaml_limits) {
                 Ok(root) => root,
                 Err(e) => {
                     let what = if format == Format::Json {
@@ -150,9 +192,20 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
                     } else {
                         "YAML"
                     };
-                    let mut p =
+                    // Limits against hostile documents (alias bombs, deep nesting) are not
+                    // syntax errors: say which limit and how to proceed.
+                    let mut p = if e.message.contains("nested deeper")
+                        || e.message.contains("Depth")
+                    {
+                        Problem::error("input::too-deep", format!("{what} nested too deeply: {}", e.message))
+                            .with_help("account lists and configs need a few levels; raise the limit with --max-depth if this file is genuine")
+                    } else if e.message.contains("limit") || e.message.contains("budget") {
+                        Problem::error("input::too-complex", format!("{what} too complex to read safely: {}", e.message))
+                            .with_help("konform limits alias expansion and document size to withstand hostile files (\"billion laughs\"); write the list without anchors and aliases")
+                    } else {
                         Problem::error("input::syntax", format!("invalid {what}: {}", e.message))
-                            .with_help(format!("fix the {what} syntax at the marked place"));
+                            .with_help(format!("fix the {what} syntax at the marked place"))
+                    };
                     p = match e.span {
                         Some(s) => p.at(file, s, "here"),
                         None => p.in_file(file),
@@ -232,7 +285,24 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
     };
     out.records = result.records;
     out.problems.extend(result.problems);
+    limit_records(&mut out, file, limits.max_records);
     out
+}
+
+/// An input with more records than the limit is an error, and none of its records are checked.
+fn limit_records(out: &mut LoadedInput, file: FileId, max: usize) {
+    if out.records.len() <= max {
+        return;
+    }
+    out.records = Vec::new();
+    out.problems.push(
+        Problem::error(
+            "input::too-many-records",
+            format!("`{}` has more than {max} records, the limit", out.name),
+        )
+        .in_file(file)
+        .with_help("split the export, or raise the limit with --max-records"),
+    );
 }
 
 /// Reads and decodes a file into the source map. Returns its id, text and notes, or the file

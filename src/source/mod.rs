@@ -226,7 +226,47 @@ impl SourceFile {
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
+
+    /// Whether a snippet of `span` (its lines and one line of context either side) is small
+    /// enough to show: no line longer than [`MAX_SNIPPET_LINE`] bytes, at most
+    /// [`MAX_SNIPPET_LINES`] lines. A minified JSON file or a hostile 200 MB line must not be
+    /// printed whole into a terminal or CI log.
+    pub fn snippet_fits(&self, span: Span) -> bool {
+        let span = self.clamp(span);
+        let line_of = |offset: usize| match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let first = line_of(span.offset).saturating_sub(1);
+        let last = (line_of(span.end()) + 1).min(self.line_starts.len().saturating_sub(1));
+        if last.saturating_sub(first) >= MAX_SNIPPET_LINES {
+            return false;
+        }
+        (first..=last).all(|i| {
+            let start = self.line_starts.get(i).copied().unwrap_or(0);
+            let end = self
+                .line_starts
+                .get(i + 1)
+                .copied()
+                .unwrap_or(self.text.len());
+            end.saturating_sub(start) <= MAX_SNIPPET_LINE
+        })
+    }
+
+    /// Where `span` starts, as `name:line:column`, with why its snippet is not shown.
+    pub fn unshown_location(&self, span: Span) -> String {
+        let (line, col) = self.line_col(span.offset);
+        format!(
+            "at {}:{line}:{col} (not shown: the lines are too long or too many)",
+            self.name
+        )
+    }
 }
+
+/// The longest line shown in a source snippet, in bytes.
+pub const MAX_SNIPPET_LINE: usize = 4096;
+/// The most lines shown in one source snippet.
+pub const MAX_SNIPPET_LINES: usize = 400;
 
 /// All files of a run, addressed by [`FileId`].
 #[derive(Debug, Default, Clone)]

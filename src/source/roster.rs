@@ -47,9 +47,6 @@ fn find(dir: &Path, name: &str) -> Option<PathBuf> {
         })
 }
 
-/// The largest uncompressed size of all members of a zip bundle together.
-const MAX_ZIP_BYTES: u64 = 2 << 30;
-
 /// Where a bundle's files come from: a folder, or the members of a `.zip` archive (read into
 /// memory, shown as `export.zip!users.csv`).
 enum Bundle {
@@ -111,7 +108,9 @@ fn kind_of(has: &dyn Fn(&str) -> bool) -> Option<BundleKind> {
 }
 
 /// Reads the CSV members of a zip archive, refusing unsafe names and oversized contents.
-fn open_zip(path: &Path, shown: &str) -> Result<Bundle, String> {
+/// All members together may unpack to at most `max_bytes` (the input size limit): a zip bomb
+/// stops at the limit, whatever sizes its headers declare.
+fn open_zip(path: &Path, shown: &str, max_bytes: u64) -> Result<Bundle, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
     let mut members = Vec::new();
@@ -127,23 +126,25 @@ fn open_zip(path: &Path, shown: &str) -> Result<Bundle, String> {
                 "member `{raw}` has an unsafe path (`..` or absolute)"
             ));
         }
-        total = total.saturating_add(entry.size());
-        if total > MAX_ZIP_BYTES {
-            return Err(format!(
-                "its CSV members unpack to more than {MAX_ZIP_BYTES} bytes"
-            ));
+        let too_large = || {
+            format!(
+                "its CSV members unpack to more than {max_bytes} bytes (the --max-file-size limit)"
+            )
+        };
+        if total.saturating_add(entry.size()) > max_bytes {
+            return Err(too_large());
         }
         let mut bytes = Vec::new();
-        // Read at most the declared size plus one byte: a member lying about its size stops.
+        // Read at most what is left of the limit plus one byte: a member lying about its size
+        // stops there.
         std::io::Read::read_to_end(
-            &mut std::io::Read::take(&mut entry, MAX_ZIP_BYTES + 1),
+            &mut std::io::Read::take(&mut entry, max_bytes - total + 1),
             &mut bytes,
         )
         .map_err(|e| format!("cannot unpack `{raw}`: {e}"))?;
-        if bytes.len() as u64 > MAX_ZIP_BYTES {
-            return Err(format!(
-                "member `{raw}` unpacks to more than {MAX_ZIP_BYTES} bytes"
-            ));
+        total = total.saturating_add(bytes.len() as u64);
+        if total > max_bytes {
+            return Err(too_large());
         }
         let file_name = raw.rsplit('/').next().unwrap_or(&raw).to_owned();
         members.push((
@@ -294,7 +295,7 @@ pub fn read(
     };
     // A path that is a file is a `.zip` bundle; its members are read into memory.
     let bundle = if dir.is_file() {
-        match open_zip(dir, &out.name) {
+        match open_zip(dir, &out.name, limits.max_file_bytes) {
             Ok(b) => b,
             Err(e) => {
                 out.problems.push(

@@ -70,8 +70,54 @@ pub fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> Result<Decod
             encoding: "UTF-8",
             guessed: false,
         }),
-        Err(_) => decode_strict(bytes, WINDOWS_1252, 0, true),
+        Err(e) => {
+            // Windows-1252 is guessed only for text that is plausibly Windows-1252: a file
+            // with well-formed UTF-8 sequences beside invalid ones is broken (mixed or cut)
+            // UTF-8, and bytes Windows-1252 leaves undefined decode to control characters.
+            let offset = e.valid_up_to();
+            if has_utf8_sequence(bytes) || bytes.iter().any(|b| UNDEFINED_1252.contains(b)) {
+                let line = 1 + bytes
+                    .get(..offset)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                return Err(DecodeError::Invalid {
+                    encoding: "UTF-8",
+                    offset,
+                    line,
+                });
+            }
+            decode_strict(bytes, WINDOWS_1252, 0, true)
+        }
     }
+}
+
+/// Bytes that Windows-1252 does not define.
+const UNDEFINED_1252: [u8; 5] = [0x81, 0x8D, 0x8F, 0x90, 0x9D];
+
+/// Whether `bytes` hold a well-formed multi-byte UTF-8 sequence (`ü` as `C3 BC`, …).
+fn has_utf8_sequence(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let len = match b {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        if bytes
+            .get(i..i + len)
+            .is_some_and(|seq| std::str::from_utf8(seq).is_ok())
+        {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
@@ -186,6 +232,25 @@ mod tests {
                 line: 3
             })
         );
+    }
+
+    #[test]
+    fn mixed_or_undefined_bytes_are_not_guessed_as_windows_1252() {
+        // `Müller` once in UTF-8, once in Windows-1252: broken UTF-8, not Windows-1252.
+        let mixed = b"a;M\xc3\xbcller\nb;M\xfcller\n";
+        assert!(matches!(
+            decode(mixed, None),
+            Err(DecodeError::Invalid {
+                offset: 13,
+                line: 2,
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode(b"a;b\x81c\n", None),
+            Err(DecodeError::Invalid { offset: 3, .. })
+        ));
+        assert!(decode(b"a;M\xfcller\n", None).is_ok_and(|d| d.guessed));
     }
 
     #[test]

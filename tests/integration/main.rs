@@ -3,6 +3,7 @@
 mod change_review;
 mod cli;
 mod commands;
+mod hostile;
 mod html_report;
 mod oracle;
 mod policies;
