@@ -8,5 +8,6 @@ mod html_report;
 mod oracle;
 mod policies;
 mod privacy;
+mod properties;
 mod reports;
 mod sarif_schema;
