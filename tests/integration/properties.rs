@@ -284,7 +284,7 @@ proptest! {
                 prop_assert!(f.record_span.contains(f.span), "{}: span outside its record", f.policy);
                 let record = file.slice(f.record_span);
                 prop_assert!(
-                    record.contains(&format!("{}", f.subject)),
+                    record.contains(f.subject.as_str()),
                     "{}: record {:?} is not `{}`", f.policy, record, f.subject
                 );
                 let key_index: usize = f.subject.trim_start_matches('K').parse().unwrap_or(usize::MAX);
