@@ -3,6 +3,7 @@
 mod change_review;
 mod cli;
 mod commands;
+mod docs;
 mod hostile;
 mod html_report;
 mod oracle;
