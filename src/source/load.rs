@@ -366,9 +366,16 @@ pub(crate) fn read_source(
                     .with_origin(crate::source::FileRole::Input, &bytes),
             );
             out.file = Some(file);
+            // The offset counts bytes of the file; the text shown is its lossy UTF-8 reading,
+            // where an invalid byte became U+FFFD: point at the same place in that text.
+            let at = |offset: usize| {
+                let before = String::from_utf8_lossy(bytes.get(..offset).unwrap_or(&bytes)).len();
+                let lossy = &sources.get(file).text;
+                Span::new(before, 1).snapped(lossy)
+            };
             let (span, label) = match &e {
-                DecodeError::Invalid { offset, .. } => (Span::new(*offset, 1), "invalid byte"),
-                DecodeError::Binary(offset) => (Span::new(*offset, 1), "NUL byte"),
+                DecodeError::Invalid { offset, .. } => (at(*offset), "invalid byte"),
+                DecodeError::Binary(offset) => (at(*offset), "NUL byte"),
                 DecodeError::UnknownEncoding(_) => (Span::default(), ""),
             };
             out.problems.push(

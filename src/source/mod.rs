@@ -54,6 +54,21 @@ impl Span {
         self.offset + self.len
     }
 
+    /// The span widened to whole characters of `text` and cut to its length, so that it can
+    /// be sliced and shown: an offset inside a multi-byte character moves to its start, an end
+    /// inside one to its end.
+    pub fn snapped(self, text: &str) -> Span {
+        let mut start = self.offset.min(text.len());
+        while start > 0 && !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = self.end().clamp(start, text.len());
+        while end < text.len() && !text.is_char_boundary(end) {
+            end += 1;
+        }
+        Span::from_range(start, end)
+    }
+
     /// Whether `other` lies entirely inside this span.
     pub fn contains(&self, other: Span) -> bool {
         other.offset >= self.offset && other.end() <= self.end()
@@ -423,6 +438,15 @@ pub fn relative_display(path: &Path, base: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_snap_to_characters() {
+        let text = "aü€b";
+        assert_eq!(Span::new(2, 1).snapped(text), Span::new(1, 2));
+        assert_eq!(Span::new(4, 1).snapped(text), Span::new(3, 3));
+        assert_eq!(Span::new(40, 1).snapped(text), Span::new(7, 0));
+        assert_eq!(Span::new(0, 1).snapped(text), Span::new(0, 1));
+    }
 
     #[test]
     fn relative_names() {

@@ -286,7 +286,8 @@ pub fn parse(text: &str, limits: YamlLimits) -> Result<Node, SyntaxError> {
         });
         SyntaxError {
             message: clean_message(&e.to_string()),
-            span,
+            // The parser's place may fall inside a multi-byte character.
+            span: span.map(|s| s.snapped(text)),
         }
     })
 }

@@ -4,6 +4,7 @@ mod change_review;
 mod cli;
 mod commands;
 mod docs;
+mod fuzz_regressions;
 mod hostile;
 mod html_report;
 mod oracle;
