@@ -40,6 +40,31 @@ pub const CONFIG_NAMES: &[&str] = &["konform.yaml", "konform.yml"];
 /// Countries with built-in knowledge (ages of consent, packs).
 pub const KNOWN_COUNTRIES: &[&str] = &["DE", "DK", "SE"];
 
+// The keys the parser accepts in each mapping of konform.yaml. `schemas/konform.schema.json`
+// describes the same keys; a test fails when the two differ.
+
+/// The top-level keys of konform.yaml.
+pub const KEYS: &[&str] = &[
+    "extends",
+    "school",
+    "packs",
+    "parameters",
+    "policies",
+    "inputs",
+    "fail_on",
+    "waivers",
+];
+/// The keys of `school:`.
+pub const SCHOOL_KEYS: &[&str] = &["id", "name", "country", "state", "types"];
+/// The keys of a parameter written as `{ value: …, locked: true }`.
+pub const PARAMETER_KEYS: &[&str] = &["value", "locked"];
+/// The keys of one policy's settings under `policies:`.
+pub const POLICY_KEYS: &[&str] = &["enabled", "locked", "waivable"];
+/// The keys of `waivers:` written as a mapping.
+pub const WAIVERS_KEYS: &[&str] = &["file", "max_days"];
+/// The keys of one entry of `inputs:`.
+pub const INPUT_KEYS: &[&str] = &["path", "kind", "format", "encoding", "delimiter", "columns"];
+
 /// A validated konform.yaml.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -245,19 +270,10 @@ fn parse_on(
         return (Some(config), problems);
     }
     let mut f = Fields::new(file, &root, "konform.yaml", "config", &mut problems);
-    f.deny_unknown(&[
-        "extends",
-        "school",
-        "packs",
-        "parameters",
-        "policies",
-        "inputs",
-        "fail_on",
-        "waivers",
-    ]);
+    f.deny_unknown(KEYS);
     if let Some(school) = f.node("school") {
         let mut s = Fields::new(file, school, "`school`", "config", f.problems_ref());
-        s.deny_unknown(&["id", "name", "country", "state", "types"]);
+        s.deny_unknown(SCHOOL_KEYS);
         if let Some((id, _)) = s.string("id") {
             config.school.id = id;
         }
@@ -329,7 +345,7 @@ fn parse_on(
                         "config",
                         f.problems_ref(),
                     );
-                    pf.deny_unknown(&["value", "locked"]);
+                    pf.deny_unknown(PARAMETER_KEYS);
                     (v.clone(), pf.bool("locked").is_some_and(|(b, _)| b))
                 }
                 _ => (nv.clone(), false),
@@ -354,7 +370,7 @@ fn parse_on(
             "config",
             f.problems_ref(),
         );
-        pf.deny_unknown(&["enabled", "locked", "waivable"]);
+        pf.deny_unknown(POLICY_KEYS);
         if let Some((false, _)) = pf.bool("waivable") {
             config.waivers.forbidden.push((id.clone(), file));
         }
@@ -423,7 +439,7 @@ fn parse_waivers(
         return;
     }
     let mut f = Fields::new(file, node, "`waivers`", "config", problems);
-    f.deny_unknown(&["file", "max_days"]);
+    f.deny_unknown(WAIVERS_KEYS);
     let path = f.string("file");
     let max = f.parsed(
         "max_days",
@@ -459,7 +475,7 @@ fn parse_input(
 ) -> Option<InputSpec> {
     let before = problems.iter().filter(|p| p.is_error()).count();
     let mut f = Fields::new(file, item, "an input", "config", problems);
-    f.deny_unknown(&["path", "kind", "format", "encoding", "delimiter", "columns"]);
+    f.deny_unknown(INPUT_KEYS);
     let Some((path, path_span)) = f.string("path") else {
         f.missing(
             "path",

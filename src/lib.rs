@@ -18,6 +18,7 @@ pub mod config;
 pub mod diff;
 pub mod engine;
 pub mod finding;
+pub mod init;
 pub mod output;
 pub mod pack;
 pub mod problem;

@@ -29,6 +29,11 @@ fn main() -> ExitCode {
         cli::Command::Test(args) => cli::test::run(args),
         cli::Command::Policies(args) => cli::policies::run(args),
         cli::Command::Explain(args) => cli::explain::run(args),
+        cli::Command::Init(args) => cli::init::run(args),
+        cli::Command::Fmt(args) => cli::fmt::run(args),
+        cli::Command::Completions(args) => cli::completions::run(args),
+        cli::Command::Man(args) => cli::man::run(args),
+        cli::Command::Schema(args) => cli::schema::run(args),
     };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`konform check | head`) is not an error worth a panic.

@@ -36,6 +36,23 @@ pub const DEFAULT_MAX_DAYS: i64 = 366;
 /// A waiver expiring within this many days gets a warning.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
+// The keys the parser accepts. `schemas/waivers.schema.json` describes the same keys; a test
+// fails when the two differ.
+
+/// The top-level keys of a waiver file written as a mapping (it may also be the bare list).
+pub const FILE_KEYS: &[&str] = &["waivers"];
+/// The keys of one waiver (`ticket` and `approved_on` are allowed as references for an
+/// auditor; konform does not read them).
+pub const WAIVER_KEYS: &[&str] = &[
+    "policy",
+    "subject",
+    "reason",
+    "approved_by",
+    "expires",
+    "ticket",
+    "approved_on",
+];
+
 /// One waiver as read from its file.
 #[derive(Debug, Clone)]
 pub struct Waiver {
@@ -147,7 +164,7 @@ pub fn parse(file: FileId, text: &str, out: &mut Vec<Waiver>, problems: &mut Vec
         (Some(items), _) => items,
         (None, Some(node)) => {
             let mut f = Fields::new(file, &root, "the waiver file", "config", problems);
-            f.deny_unknown(&["waivers"]);
+            f.deny_unknown(FILE_KEYS);
             match node.as_seq() {
                 Some(items) => items,
                 None if matches!(node.value, NodeValue::Null) => return,
@@ -177,15 +194,7 @@ pub fn parse(file: FileId, text: &str, out: &mut Vec<Waiver>, problems: &mut Vec
     };
     for item in list {
         let mut f = Fields::new(file, item, "a waiver", "config", problems);
-        f.deny_unknown(&[
-            "policy",
-            "subject",
-            "reason",
-            "approved_by",
-            "expires",
-            "ticket",
-            "approved_on",
-        ]);
+        f.deny_unknown(WAIVER_KEYS);
         let required = |f: &mut Fields<'_>, key: &str, help: &str| {
             let value = f.string(key).filter(|(v, _)| !v.trim().is_empty());
             if value.is_none() {

@@ -2,17 +2,33 @@
 
 pub mod baseline;
 pub mod check;
+pub mod completions;
 pub mod diff;
 pub mod explain;
+pub mod fmt;
+pub mod init;
+pub mod man;
 pub mod policies;
 pub mod progress;
+pub mod schema;
 pub mod test;
 
+use std::sync::LazyLock;
+
 use clap::{Parser, Subcommand, ValueEnum};
+use konform::pack::{self, manifest};
+use konform::source::FileId;
+use konform::source::yaml::{self, YamlLimits};
 
 /// konform: check school IT account lists and platform configs against policy packs.
 #[derive(Debug, Parser)]
-#[command(name = "konform", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "konform",
+    version = VERSION.as_str(),
+    about,
+    long_about = None,
+    propagate_version = true
+)]
 pub struct Cli {
     /// The subcommand.
     #[command(subcommand)]
@@ -35,6 +51,43 @@ pub enum Command {
     Policies(policies::PoliciesArgs),
     /// Show everything about one policy or limit: messages, basis, parameters, Cedar source.
     Explain(explain::ExplainArgs),
+    /// Write a commented konform.yaml (and an empty waivers.yaml) proposed from the exports in
+    /// a folder; never overwrites.
+    Init(init::InitArgs),
+    /// Format `.cedar` policy files with Cedar's formatter (`--check`: only report).
+    Fmt(fmt::FmtArgs),
+    /// Print the shell completion script for bash, zsh, fish, PowerShell or Elvish.
+    #[command(after_long_help = completions::INSTALL)]
+    Completions(completions::CompletionsArgs),
+    /// Print konform's man page (roff), or write one page per subcommand with --out.
+    Man(man::ManArgs),
+    /// Print the JSON schema of konform.yaml or of a waiver file, for editor completion.
+    #[command(after_long_help = schema::USE)]
+    Schema(schema::SchemaArgs),
+}
+
+/// What `--version` prints after `konform `: konform's version, then on a second line the
+/// version of every embedded policy pack, as its pack.yaml says, so that a report can be
+/// traced to the exact rules that produced it.
+pub static VERSION: LazyLock<String> = LazyLock::new(|| {
+    let packs: Vec<String> = pack::embedded_pack_ids()
+        .into_iter()
+        .map(|id| {
+            let version = embedded_pack_version(&id).unwrap_or_else(|| "unknown".to_owned());
+            format!("{id} {version}")
+        })
+        .collect();
+    format!("{}\npacks: {}", env!("CARGO_PKG_VERSION"), packs.join(", "))
+});
+
+/// The version in the embedded pack.yaml of pack `id`, read the way packs are loaded.
+fn embedded_pack_version(id: &str) -> Option<String> {
+    let path = format!("policies/{id}/pack.yaml");
+    let (_, text) = pack::embedded_files().iter().find(|(p, _)| *p == path)?;
+    let root = yaml::parse(text, YamlLimits::default()).ok()?;
+    // Problems of the manifest are reported where the pack is loaded, not by --version.
+    let mut problems = Vec::new();
+    manifest::parse(FileId(0), &root, &mut problems).map(|m| m.version)
 }
 
 /// When to use ANSI colours.

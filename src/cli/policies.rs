@@ -26,6 +26,76 @@ pub struct PoliciesArgs {
     /// Print the policy index as Markdown (the content of policies/README.md).
     #[arg(long, conflicts_with = "format")]
     pub markdown: bool,
+
+    /// What to do instead of listing.
+    #[command(subcommand)]
+    pub action: Option<PoliciesAction>,
+}
+
+/// Subcommands of `konform policies`.
+#[derive(Debug, clap::Subcommand)]
+pub enum PoliciesAction {
+    /// Load pack folders and validate them strictly (manifest, facts, limits, every policy
+    /// against konform's Cedar schema): diagnostics and exit 2 on any error, else a summary.
+    /// Usable as a pre-commit step for policy authors; `konform test` runs their test cases.
+    Validate(ValidateArgs),
+}
+
+/// Arguments of `konform policies validate`.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Pack folders (pack.yaml and *.cedar).
+    #[arg(required = true, value_name = "PACK")]
+    pub packs: Vec<PathBuf>,
+}
+
+/// Validates each pack folder; exit 2 when any does not load cleanly.
+fn validate(args: &ValidateArgs) -> (String, i32) {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut sources = SourceMap::with_base(cwd.clone());
+    let (set, problems) = catalog::load_all(&args.packs, &cwd, &mut sources);
+    let mut out = super::test::render_problems(&problems, &sources);
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    let Some(set) = set.filter(|_| errors == 0) else {
+        let _ = writeln!(
+            out,
+            "invalid: {errors} error{} in {}",
+            if errors == 1 { "" } else { "s" },
+            args.packs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return (out, 2);
+    };
+    for path in &args.packs {
+        let abs = std::fs::canonicalize(cwd.join(path)).unwrap_or_else(|_| cwd.join(path));
+        let pack = set
+            .packs
+            .iter()
+            .find(|p| std::fs::canonicalize(cwd.join(&p.dir)).is_ok_and(|d| d == abs));
+        match pack {
+            Some(pack) => {
+                let all = catalog::policies_of(&set, &pack.manifest.id);
+                let limits = all.iter().filter(|m| m.limit.is_some()).count();
+                let _ = writeln!(
+                    out,
+                    "valid: {} {} ({}): {} policies, {limits} limits, {} facts, {} parameters",
+                    pack.manifest.id,
+                    pack.manifest.version,
+                    path.display(),
+                    all.len() - limits,
+                    pack.manifest.facts.len(),
+                    pack.manifest.parameters.len(),
+                );
+            }
+            None => {
+                let _ = writeln!(out, "valid: {}", path.display());
+            }
+        }
+    }
+    (out, 0)
 }
 
 /// The JSON document: schema version 1.
@@ -58,6 +128,9 @@ struct PolicyEntry {
 
 /// Lists the packs; exit 2 when one does not load.
 pub fn run(args: &PoliciesArgs) -> (String, i32) {
+    if let Some(PoliciesAction::Validate(v)) = &args.action {
+        return validate(v);
+    }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut sources = SourceMap::with_base(cwd.clone());
     let (set, problems) = catalog::load_all(&args.packs, &cwd, &mut sources);
