@@ -158,7 +158,12 @@ fn load_layer(
                     None,
                     vec![
                         Problem::error("config::encoding", format!("`{name}` is not valid UTF-8"))
-                            .at(file, Span::new(at, 1), "invalid byte")
+                            // The invalid byte is a U+FFFD in the text shown: mark it whole.
+                            .at(
+                                file,
+                                Span::new(at, 1).snapped(&sources.get(file).text),
+                                "invalid byte",
+                            )
                             .with_help("save konform.yaml as UTF-8"),
                     ],
                 );

@@ -88,8 +88,8 @@ fn check_folder(target: &str, bytes: &[u8], case: &str) {
         "ldif" => "input.ldif",
         "roster" => "bundle.zip",
         "config" => "konform.yaml",
-        // Pack targets need a pack folder and the pipeline target its own file splitting:
-        // their inputs are checked by the fuzz targets themselves.
+        "pipeline" => return check_pipeline(bytes, case),
+        // Pack targets need a pack folder: their inputs are checked by the fuzz targets.
         _ => return,
     };
     let Ok(dir) = tempfile::tempdir() else {
@@ -99,6 +99,46 @@ fn check_folder(target: &str, bytes: &[u8], case: &str) {
         panic!("cannot write {name}");
     }
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
+    let mut options = konform::CheckOptions::new(vec![dir.path().to_path_buf()], today);
+    options.cwd = dir.path().to_path_buf();
+    let report = konform::check(&options);
+    assert_problems(&report.sources, &report.problems, case);
+    for f in &report.findings {
+        assert_span(&report.sources, f.file, f.span, case);
+    }
+    if !report.stats.incomplete_files.is_empty() {
+        assert!(report.has_errors(), "{case}: incomplete but no error");
+    }
+}
+
+/// The `pipeline` target's layout: byte 0 picks, in bits 0–1, 2–3 and 4–5, the extension of
+/// parts 1–3 from `[csv, yaml, json, ldif]`; bit 6 makes the last part `konform.yaml`; the rest
+/// is split at `0xFF` into at most 3 parts (see fuzz/fuzz_targets/pipeline.rs).
+fn check_pipeline(bytes: &[u8], case: &str) {
+    let Some((&selector, rest)) = bytes.split_first() else {
+        return;
+    };
+    let parts: Vec<&[u8]> = rest.splitn(3, |&b| b == 0xFF).collect();
+    let Ok(dir) = tempfile::tempdir() else {
+        panic!("no temporary folder");
+    };
+    // An empty .git folder stops the upward search for konform.yaml here.
+    let _ = std::fs::create_dir(dir.path().join(".git"));
+    for (i, part) in parts.iter().enumerate() {
+        let ext = ["csv", "yaml", "json", "ldif"]
+            .get(usize::from((selector >> (2 * i)) & 3))
+            .copied()
+            .unwrap_or("csv");
+        let name = if selector & 0x40 != 0 && i + 1 == parts.len() {
+            "konform.yaml".to_owned()
+        } else {
+            format!("input{}.{ext}", i + 1)
+        };
+        if std::fs::write(dir.path().join(name), part).is_err() {
+            panic!("cannot write a part");
+        }
+    }
+    let today = chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap_or_default();
     let mut options = konform::CheckOptions::new(vec![dir.path().to_path_buf()], today);
     options.cwd = dir.path().to_path_buf();
     let report = konform::check(&options);
