@@ -318,7 +318,9 @@ proptest! {
                 );
             }
         }
-        if !report.findings.is_empty() {
+        // In CSV a finding's snippet shows its whole row, names included (a YAML or JSON
+        // record spans several lines, and the snippet may show only some of them).
+        if matches!(format, Format::Csv(_)) && !report.findings.is_empty() {
             let plain = render::human(&report, &HumanOptions::default());
             let shown = rows.iter().any(|r| plain.contains(&r.given) || plain.contains(&r.family) || plain.contains(&r.username()));
             prop_assert!(shown, "unredacted output shows no generated value");
