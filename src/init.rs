@@ -85,6 +85,22 @@ pub struct Found {
     pub problem: Option<String>,
 }
 
+impl Found {
+    fn new(path: String, kind: Option<RecordKind>) -> Self {
+        Self {
+            path,
+            format: None,
+            kind,
+            kind_from_name: false,
+            delimiter: None,
+            recognised: Vec::new(),
+            suggested: Vec::new(),
+            unknown: Vec::new(),
+            problem: None,
+        }
+    }
+}
+
 /// What `konform init` writes.
 #[derive(Debug, Clone)]
 pub struct Proposal {
@@ -135,17 +151,8 @@ fn sniff(dir: &Path, path: &Path, sources: &mut SourceMap) -> Found {
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/");
-    let mut found = Found {
-        path: shown.clone(),
-        format: detect::format_from_path(path),
-        kind: None,
-        kind_from_name: false,
-        delimiter: None,
-        recognised: Vec::new(),
-        suggested: Vec::new(),
-        unknown: Vec::new(),
-        problem: None,
-    };
+    let mut found = Found::new(shown.clone(), None);
+    found.format = detect::format_from_path(path);
     let spec = InputSpec {
         path: path.to_path_buf(),
         ..InputSpec::default()
@@ -225,21 +232,11 @@ pub fn propose(dir: &Path, profile: Option<Profile>) -> Proposal {
     let (files, bundles, _) = discover::discover_all(&[dir.to_path_buf()], &sources);
     let mut found: Vec<Found> = files.iter().map(|f| sniff(dir, f, &mut sources)).collect();
     for (bundle, _) in &bundles {
-        found.push(Found {
-            path: bundle
-                .strip_prefix(dir)
-                .unwrap_or(bundle)
-                .to_string_lossy()
-                .replace('\\', "/"),
-            format: None,
-            kind: Some(RecordKind::Account),
-            kind_from_name: false,
-            delimiter: None,
-            recognised: Vec::new(),
-            suggested: Vec::new(),
-            unknown: Vec::new(),
-            problem: None,
-        });
+        let shown = bundle.strip_prefix(dir).unwrap_or(bundle).to_string_lossy();
+        found.push(Found::new(
+            shown.replace('\\', "/"),
+            Some(RecordKind::Account),
+        ));
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
 

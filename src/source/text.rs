@@ -74,22 +74,26 @@ pub fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> Result<Decod
             // Windows-1252 is guessed only for text that is plausibly Windows-1252: a file
             // with well-formed UTF-8 sequences beside invalid ones is broken (mixed or cut)
             // UTF-8, and bytes Windows-1252 leaves undefined decode to control characters.
-            let offset = e.valid_up_to();
             if has_utf8_sequence(bytes) || bytes.iter().any(|b| UNDEFINED_1252.contains(b)) {
-                let line = 1 + bytes
-                    .get(..offset)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count();
-                return Err(DecodeError::Invalid {
-                    encoding: "UTF-8",
-                    offset,
-                    line,
-                });
+                return Err(invalid_utf8(bytes, e.valid_up_to(), 0));
             }
             decode_strict(bytes, WINDOWS_1252, 0, true)
         }
+    }
+}
+
+/// The error for invalid UTF-8 at `offset` of `bytes` (which start `base` bytes into the file).
+fn invalid_utf8(bytes: &[u8], offset: usize, base: usize) -> DecodeError {
+    let line = 1 + bytes
+        .get(..offset)
+        .unwrap_or_default()
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    DecodeError::Invalid {
+        encoding: "UTF-8",
+        offset: base + offset,
+        line,
     }
 }
 
@@ -142,20 +146,7 @@ fn decode_strict(
                     guessed,
                 })
             }
-            Err(e) => {
-                let offset = e.valid_up_to();
-                let line = 1 + bytes
-                    .get(..offset)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count();
-                Err(DecodeError::Invalid {
-                    encoding: "UTF-8",
-                    offset: base + offset,
-                    line,
-                })
-            }
+            Err(e) => Err(invalid_utf8(bytes, e.valid_up_to(), base)),
         };
     }
     let (text, had_errors) = enc.decode_without_bom_handling(bytes);
