@@ -154,29 +154,21 @@ pub fn apply(baseline: &Baseline, report: &mut Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Finding, Severity, fingerprint};
-    use crate::record::RecordKind;
+    use crate::finding::{Finding, Severity};
+
     use crate::source::FileId;
 
     fn finding(policy: &str, subject: &str, line_offset: usize) -> Finding {
         Finding {
-            policy: policy.into(),
             pack: "common".into(),
-            severity: Severity::Error,
-            message: String::new(),
-            subject: subject.into(),
-            kind: RecordKind::Account,
-            file: FileId(0),
-            span: Span::new(line_offset, 1),
-            label: String::new(),
-            record_span: Span::new(line_offset, 1),
-            help: None,
-            basis: None,
-            url: None,
-            related: Vec::new(),
-            fingerprint: fingerprint(policy, subject),
-            waiver: None,
-            baselined: false,
+            ..Finding::new(
+                policy,
+                Severity::Error,
+                subject,
+                FileId(0),
+                Span::new(line_offset, 1),
+                "",
+            )
         }
     }
 

@@ -125,6 +125,39 @@ pub fn fingerprint(policy: &str, subject: &str) -> String {
 }
 
 impl Finding {
+    /// A finding of `policy` (`pack.name`; the pack is the part before the first dot) on the
+    /// record `subject`, marking `span` of `file`, which is also the record's span; no label,
+    /// help, basis, link or related places. For tools and tests that build reports; the engine
+    /// fills in every field.
+    pub fn new(
+        policy: &str,
+        severity: Severity,
+        subject: &str,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            policy: policy.to_owned(),
+            pack: policy.split('.').next().unwrap_or_default().to_owned(),
+            severity,
+            message: message.into(),
+            subject: subject.to_owned(),
+            kind: RecordKind::Account,
+            file,
+            span,
+            label: String::new(),
+            record_span: span,
+            help: None,
+            basis: None,
+            url: None,
+            related: Vec::new(),
+            fingerprint: fingerprint(policy, subject),
+            waiver: None,
+            baselined: false,
+        }
+    }
+
     /// Passes every text that can carry input data (message, label, subject, help, related
     /// labels and subjects, the waiver's reason and approver) through `f`.
     pub fn map_texts(&mut self, f: &impl Fn(&str) -> String) {
@@ -481,25 +514,14 @@ mod tests {
     fn exit_codes_follow_fail_on() {
         let mut r = Report::default();
         assert_eq!(r.exit_code(Severity::Error), 0);
-        r.findings.push(Finding {
-            policy: "p.x".into(),
-            pack: "p".into(),
-            severity: Severity::Warning,
-            message: "m".into(),
-            subject: "k".into(),
-            kind: RecordKind::Account,
-            file: FileId(0),
-            span: Span::default(),
-            label: String::new(),
-            record_span: Span::default(),
-            help: None,
-            basis: None,
-            url: None,
-            related: Vec::new(),
-            fingerprint: fingerprint("p.x", "k"),
-            waiver: None,
-            baselined: false,
-        });
+        r.findings.push(Finding::new(
+            "p.x",
+            Severity::Warning,
+            "k",
+            FileId(0),
+            Span::default(),
+            "m",
+        ));
         assert_eq!(r.exit_code(Severity::Error), 0);
         assert_eq!(r.exit_code(Severity::Warning), 1);
         // A waived or baselined finding does not count.

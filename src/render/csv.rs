@@ -151,30 +151,21 @@ mod tests {
 
     #[test]
     fn set_aside_findings_have_status_and_waiver() {
-        use crate::finding::{AppliedWaiver, Finding, Severity, fingerprint};
-        use crate::record::RecordKind;
+        use crate::finding::{AppliedWaiver, Finding, Severity};
+
         use crate::source::{FileId, SourceFile, SourceMap, Span};
         let mut sources = SourceMap::new();
         let a = sources.add(SourceFile::new("a.csv", None, "id\nx\ny\nz\n"));
         let w = sources.add(SourceFile::new("waivers.yaml", None, "waivers: []\n"));
-        let finding = |offset: usize, subject: &str| Finding {
-            policy: "p.x".into(),
-            pack: "p".into(),
-            severity: Severity::Warning,
-            message: format!("`{subject}`"),
-            subject: subject.into(),
-            kind: RecordKind::Account,
-            file: a,
-            span: Span::new(offset, 1),
-            label: String::new(),
-            record_span: Span::new(offset, 1),
-            help: None,
-            basis: None,
-            url: None,
-            related: Vec::new(),
-            fingerprint: fingerprint("p.x", subject),
-            waiver: None,
-            baselined: false,
+        let finding = |offset: usize, subject: &str| {
+            Finding::new(
+                "p.x",
+                Severity::Warning,
+                subject,
+                a,
+                Span::new(offset, 1),
+                format!("`{subject}`"),
+            )
         };
         let mut waived = finding(3, "x");
         waived.waiver = Some(Box::new(AppliedWaiver {

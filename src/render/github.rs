@@ -169,29 +169,20 @@ mod tests {
 
     #[test]
     fn set_aside_findings_are_notices() {
-        use crate::finding::{AppliedWaiver, Finding, fingerprint};
-        use crate::record::RecordKind;
+        use crate::finding::{AppliedWaiver, Finding};
+
         use crate::source::{SourceFile, SourceMap, Span};
         let mut sources = SourceMap::new();
         let a = sources.add(SourceFile::new("a.csv", None, "id\nx\ny\nz\n"));
-        let finding = |offset: usize, subject: &str| Finding {
-            policy: "p.x".into(),
-            pack: "p".into(),
-            severity: Severity::Error,
-            message: format!("`{subject}` is bad"),
-            subject: subject.into(),
-            kind: RecordKind::Account,
-            file: a,
-            span: Span::new(offset, 1),
-            label: String::new(),
-            record_span: Span::new(offset, 1),
-            help: None,
-            basis: None,
-            url: None,
-            related: Vec::new(),
-            fingerprint: fingerprint("p.x", subject),
-            waiver: None,
-            baselined: false,
+        let finding = |offset: usize, subject: &str| {
+            Finding::new(
+                "p.x",
+                Severity::Error,
+                subject,
+                a,
+                Span::new(offset, 1),
+                format!("`{subject}` is bad"),
+            )
         };
         let mut waived = finding(3, "x");
         waived.waiver = Some(Box::new(AppliedWaiver {

@@ -258,28 +258,23 @@ pub fn gitlab(report: &Report, _ctx: &RenderContext) -> String {
 mod tests {
     use super::*;
     use crate::finding::{AppliedWaiver, fingerprint};
-    use crate::record::RecordKind;
+
     use crate::source::{FileId, SourceFile, SourceMap, Span};
 
     fn finding(file: FileId, offset: usize, policy: &str, subject: &str, s: Severity) -> Finding {
         Finding {
-            policy: policy.into(),
             pack: "common".into(),
-            severity: s,
-            message: format!("`{subject}` is wrong"),
-            subject: subject.into(),
-            kind: RecordKind::Account,
-            file,
-            span: Span::new(offset, 1),
             label: "here".into(),
-            record_span: Span::new(offset, 1),
             help: Some("fix it".into()),
             basis: Some("GDPR Art. 5".into()),
-            url: None,
-            related: Vec::new(),
-            fingerprint: fingerprint(policy, subject),
-            waiver: None,
-            baselined: false,
+            ..Finding::new(
+                policy,
+                s,
+                subject,
+                file,
+                Span::new(offset, 1),
+                format!("`{subject}` is wrong"),
+            )
         }
     }
 

@@ -1694,30 +1694,25 @@ fn provenance(out: &mut String, report: &Report, ctx: &RenderContext) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{AppliedWaiver, Related, SchoolInfo, fingerprint};
+    use crate::finding::{AppliedWaiver, Related, SchoolInfo};
     use crate::problem::Problem;
-    use crate::record::RecordKind;
+
     use crate::source::{SourceFile, SourceMap};
 
     fn finding(file: FileId, span: Span, record: Span, message: &str, subject: &str) -> Finding {
         Finding {
-            policy: "test.hostile".into(),
-            pack: "test".into(),
-            severity: Severity::Error,
-            message: message.into(),
-            subject: subject.into(),
-            kind: RecordKind::Account,
-            file,
-            span,
             label: "bad <b>label</b>".into(),
             record_span: record,
             help: Some("fix & retry".into()),
             basis: Some("GDPR Art. 5".into()),
-            url: None,
-            related: Vec::new(),
-            fingerprint: fingerprint("test.hostile", subject),
-            waiver: None,
-            baselined: false,
+            ..Finding::new(
+                "test.hostile",
+                Severity::Error,
+                subject,
+                file,
+                span,
+                message,
+            )
         }
     }
 

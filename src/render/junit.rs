@@ -464,29 +464,21 @@ pub fn junit(report: &Report, _ctx: &RenderContext) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{AppliedWaiver, InputInfo, Severity, fingerprint};
-    use crate::record::RecordKind;
+    use crate::finding::{AppliedWaiver, InputInfo, Severity};
+
     use crate::source::{SourceFile, SourceMap, Span};
 
     fn finding(file: FileId, offset: usize, policy: &str, subject: &str, message: &str) -> Finding {
         Finding {
-            policy: policy.into(),
             pack: "p".into(),
-            severity: Severity::Error,
-            message: message.into(),
-            subject: subject.into(),
-            kind: RecordKind::Account,
-            file,
-            span: Span::new(offset, 1),
-            label: String::new(),
-            record_span: Span::new(offset, 1),
-            help: None,
-            basis: None,
-            url: None,
-            related: Vec::new(),
-            fingerprint: fingerprint(policy, subject),
-            waiver: None,
-            baselined: false,
+            ..Finding::new(
+                policy,
+                Severity::Error,
+                subject,
+                file,
+                Span::new(offset, 1),
+                message,
+            )
         }
     }
 

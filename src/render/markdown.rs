@@ -255,29 +255,21 @@ mod tests {
 
     #[test]
     fn set_aside_findings_are_marked_and_not_counted() {
-        use crate::finding::{AppliedWaiver, fingerprint};
-        use crate::record::RecordKind;
+        use crate::finding::AppliedWaiver;
+
         use crate::source::{SourceFile, SourceMap, Span};
         let mut sources = SourceMap::new();
         let a = sources.add(SourceFile::new("a.csv", None, "id\nx\ny\nz\n"));
         let finding = |offset: usize, policy: &str, subject: &str| Finding {
-            policy: policy.into(),
             pack: "p".into(),
-            severity: Severity::Error,
-            message: format!("`{subject}` is bad"),
-            subject: subject.into(),
-            kind: RecordKind::Account,
-            file: a,
-            span: Span::new(offset, 1),
-            label: String::new(),
-            record_span: Span::new(offset, 1),
-            help: None,
-            basis: None,
-            url: None,
-            related: Vec::new(),
-            fingerprint: fingerprint(policy, subject),
-            waiver: None,
-            baselined: false,
+            ..Finding::new(
+                policy,
+                Severity::Error,
+                subject,
+                a,
+                Span::new(offset, 1),
+                format!("`{subject}` is bad"),
+            )
         };
         let mut waived = finding(3, "p.a", "x");
         waived.waiver = Some(Box::new(AppliedWaiver {

@@ -910,28 +910,23 @@ pub fn sarif(report: &Report, ctx: &RenderContext) -> String {
 mod tests {
     use super::*;
     use crate::finding::{Related, fingerprint};
-    use crate::record::RecordKind;
+
     use crate::source::{SourceFile, SourceMap};
 
     fn finding(file: FileId, span: Span, record: Span, subject: &str) -> Finding {
         Finding {
-            policy: "common.generic-account".into(),
-            pack: "common".into(),
-            severity: Severity::Warning,
-            message: format!("generic account `{subject}`"),
-            subject: subject.into(),
-            kind: RecordKind::Account,
-            file,
-            span,
             label: "generic name".into(),
             record_span: record,
             help: Some("give every person an own account".into()),
             basis: Some("GDPR Art. 32".into()),
-            url: None,
-            related: Vec::new(),
-            fingerprint: fingerprint("common.generic-account", subject),
-            waiver: None,
-            baselined: false,
+            ..Finding::new(
+                "common.generic-account",
+                Severity::Warning,
+                subject,
+                file,
+                span,
+                format!("generic account `{subject}`"),
+            )
         }
     }
 
