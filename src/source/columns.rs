@@ -805,11 +805,13 @@ pub fn ascii_word(value: &str) -> String {
 
 /// Normalises one value of an attribute.
 pub fn normalize_value(how: Normalize, value: &str) -> String {
-    let word = ascii_word(value);
+    let word = match how {
+        Normalize::None => return value.trim().to_owned(),
+        Normalize::Lower => return value.trim().to_lowercase(),
+        _ => ascii_word(value),
+    };
     match how {
-        Normalize::None => value.trim().to_owned(),
-        Normalize::Lower => value.trim().to_lowercase(),
-        Normalize::Word => word,
+        Normalize::None | Normalize::Lower | Normalize::Word => word,
         Normalize::Role => match word.as_str() {
             "lehrer" | "lehrerin" | "lehrkraft" | "lehrkraefte" | "teacher" | "laerer"
             | "larare" | "laerare" | "faculty" | "instructor" | "paedagoge" | "paedagogin"

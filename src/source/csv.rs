@@ -106,186 +106,224 @@ enum Column {
     Ignored,
 }
 
+/// Rows converted to records together: the unit of parallel work.
+const CHUNK_ROWS: usize = 4096;
+/// Chunks converted before their records are checked against the limits (so that a file far
+/// over `max_records` is not converted whole first).
+const WINDOW_CHUNKS: usize = 32;
+
+/// What one data row becomes.
+enum RowOutcome {
+    /// A blank line or a row of empty cells (`;;;;`) written by spreadsheets.
+    Blank,
+    /// A row that cannot be a record (wrong field count, unclosed quote).
+    Broken(Problem),
+    /// A record, with the problems of its cells and whether its key is missing.
+    Read {
+        record: Record,
+        cell_errors: Vec<Problem>,
+        missing_key: Option<Problem>,
+    },
+}
+
+/// The header as mapped onto attributes, shared by every row.
+struct Header {
+    columns: Vec<Column>,
+    cells: Vec<Span>,
+    span: Span,
+}
+
 /// Reads a CSV file of `kind` records from decoded `text`.
+///
+/// The header is read first; then one sequential pass of the `csv` crate finds record
+/// boundaries (cheap), and the rows are converted to records in parallel, chunk by chunk, each
+/// chunk read again by a fresh reader starting at a record boundary. Merging the chunks in
+/// order applies everything that depends on earlier rows (duplicate keys, the cell-error cap,
+/// the record limit), so the result is exactly that of reading row by row.
 pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) -> ReadResult {
-    let mut out = ReadResult::default();
-    let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
-    let mut reader = csv::ReaderBuilder::new()
+    read_with(file, text, kind, options, CHUNK_ROWS)
+}
+
+fn reader_for(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+        .from_reader(text.as_bytes())
+}
+
+fn malformed(file: FileId, text: &str, e: &csv::Error, start: usize) -> Problem {
+    let at = e
+        .position()
+        .map_or(start, |p| pos_usize(p.byte()))
+        .min(text.len());
+    Problem::error("input::malformed-csv", format!("malformed CSV: {e}"))
+        .at(file, Span::new(at, 1), "the CSV parser stopped here")
+        .with_help("check the quoting of this row: a field with the delimiter or a quote must be quoted, quotes inside doubled")
+}
+
+fn read_with(
+    file: FileId,
+    text: &str,
+    kind: RecordKind,
+    options: &CsvOptions,
+    chunk_rows: usize,
+) -> ReadResult {
+    use rayon::prelude::*;
+    let mut out = ReadResult::default();
+    let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
+    let mut reader = reader_for(text, delimiter);
     let mut row = csv::StringRecord::new();
-    let mut header: Option<(Vec<Column>, Vec<Span>, Span)> = None;
-    let mut seen_keys: HashMap<String, Span> = HashMap::new();
-    let mut cell_errors = 0usize;
-    loop {
-        let start = skip_newlines(text, pos_usize(reader.position().byte()));
-        match reader.read_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let at = e
-                    .position()
-                    .map_or(start, |p| pos_usize(p.byte()))
-                    .min(text.len());
-                out.problems.push(
-                    Problem::error("input::malformed-csv", format!("malformed CSV: {e}"))
-                        .at(file, Span::new(at, 1), "the CSV parser stopped here")
-                        .with_help("check the quoting of this row: a field with the delimiter or a quote must be quoted, quotes inside doubled"),
-                );
-                return out;
-            }
-        }
-        let end = pos_usize(reader.position().byte()).min(text.len());
-        let raw = text.get(start..end).unwrap_or("");
-        let mut cells: Vec<Span> = field_spans(raw, delimiter)
-            .into_iter()
-            .map(|s| Span::new(start + s.offset, s.len))
-            .collect();
-        let row_span = {
-            let trimmed = raw.trim_end_matches(['\r', '\n']);
-            Span::new(start, trimmed.len())
-        };
-        if cells.len() != row.len() {
-            // The scanner and the csv crate disagree only on odd quoting; fall back to the row.
-            cells = vec![row_span; row.len()];
-        }
-        let Some((columns, header_cells, header_span)) = &header else {
-            if row.len() > MAX_COLUMNS {
-                out.problems.push(
-                    Problem::error(
-                        "input::too-many-columns",
-                        format!(
-                            "the header has {} columns, more than the limit of {MAX_COLUMNS}",
-                            row.len()
-                        ),
-                    )
-                    .at(file, Span::new(row_span.offset, 1), "this header")
-                    .with_help("check that this is an exported list and that its delimiter is right (set `delimiter:` in konform.yaml)"),
-                );
-                return out;
-            }
-            header = Some(read_header(
-                file, &row, &cells, row_span, kind, options, &mut out,
-            ));
-            if out.problems.iter().any(Problem::is_error) {
-                return out;
-            }
-            continue;
-        };
-        if row.iter().all(|f| f.trim().is_empty()) {
-            continue; // blank line or a row of empty cells (`;;;;`) written by spreadsheets
-        }
-        if row.len() != columns.len() {
-            let (line, _) = line_of(text, start);
-            if let Some(problem) = unclosed_quote(file, text, raw, start, line) {
-                out.problems.push(problem);
-                continue;
-            }
+    // The header: the first record.
+    let start = skip_newlines(text, pos_usize(reader.position().byte()));
+    match reader.read_record(&mut row) {
+        Ok(false) => {
             out.problems.push(
-                Problem::error(
-                    "input::field-count",
-                    format!(
-                        "row {line} has {} fields but the header has {}",
-                        row.len(),
-                        columns.len()
+                Problem::error("input::empty", "the file is empty")
+                    .in_file(file)
+                    .with_help(
+                        "export the list again; an empty file is never treated as a clean result",
                     ),
-                )
-                .at(file, row_span, format!("{} fields", row.len()))
-                .with_label(*header_span, format!("{} columns", header_cells.len()))
-                .with_help(format!(
-                    "every row needs one field per column, separated by `{}`; a field that contains the delimiter, a quote or a line break must be quoted with \"",
-                    char::from(delimiter).escape_default()
-                )),
-            );
-            continue;
-        }
-        let mut record = Record::new(kind, file, row_span);
-        for ((column, value), span) in columns.iter().zip(row.iter()).zip(cells.iter()) {
-            match column {
-                Column::Ignored => {}
-                Column::Extra(name) => {
-                    if !value.trim().is_empty() {
-                        record.extra.insert(
-                            name.clone(),
-                            Attr {
-                                value: Value::Str(value.trim().to_owned()),
-                                span: *span,
-                            },
-                        );
-                    }
-                }
-                Column::Canonical(canon, header_name) => {
-                    match parse_cell_with(canon, value, options.us_dates) {
-                        Ok(Some(v)) => record.set(canon.name, v, *span),
-                        Ok(None) => {}
-                        Err(e) => {
-                            cell_errors += 1;
-                            if cell_errors <= MAX_CELL_ERRORS {
-                                out.problems.push(
-                                    Problem::error(
-                                        &format!("input::{}", e.code),
-                                        format!(
-                                            "invalid {} in column `{header_name}` ({})",
-                                            type_word(canon.ty),
-                                            canon.name
-                                        ),
-                                    )
-                                    .at(file, *span, e.label)
-                                    .with_help(e.help),
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if let Some(key) = record_key(&record) {
-            record.key = key;
-        } else {
-            let (line, _) = line_of(text, start);
-            out.problems.push(
-                Problem::error("input::missing-key", format!("row {line} has no key"))
-                    .at(file, row_span, "this row has an empty key column")
-                    .with_help(key_help(kind)),
-            );
-            continue;
-        }
-        if matches!(kind, RecordKind::Account | RecordKind::Person) {
-            if let Some(first) = seen_keys.get(&record.key) {
-                out.problems.push(crate::source::duplicate_key(
-                    file,
-                    "account",
-                    &record.key,
-                    (row_span, "second row with this key"),
-                    (*first, "first row with this key"),
-                    "an account key (id or username) must be unique within an export; remove or merge the duplicate row",
-                ));
-                continue;
-            }
-            seen_keys.insert(record.key.clone(), row_span);
-        }
-        if out.records.len() >= options.max_records {
-            out.records = Vec::new();
-            out.problems.push(
-                Problem::error(
-                    "input::too-many-records",
-                    format!(
-                        "the file has more than {} records, the limit",
-                        options.max_records
-                    ),
-                )
-                .at(
-                    file,
-                    Span::new(row_span.offset, 1),
-                    "the first record over the limit",
-                )
-                .with_help("split the export, or raise the limit with --max-records"),
             );
             return out;
         }
-        out.records.push(record);
+        Ok(true) => {}
+        Err(e) => {
+            out.problems.push(malformed(file, text, &e, start));
+            return out;
+        }
+    }
+    let end = pos_usize(reader.position().byte()).min(text.len());
+    let raw = text.get(start..end).unwrap_or("");
+    let row_span = Span::new(start, raw.trim_end_matches(['\r', '\n']).len());
+    if row.len() > MAX_COLUMNS {
+        out.problems.push(
+            Problem::error(
+                "input::too-many-columns",
+                format!(
+                    "the header has {} columns, more than the limit of {MAX_COLUMNS}",
+                    row.len()
+                ),
+            )
+            .at(file, Span::new(row_span.offset, 1), "this header")
+            .with_help("check that this is an exported list and that its delimiter is right (set `delimiter:` in konform.yaml)"),
+        );
+        return out;
+    }
+    let cells = row_cells(raw, start, delimiter, row.len(), row_span);
+    let (columns, header_cells, header_span) =
+        read_header(file, &row, &cells, row_span, kind, options, &mut out);
+    if out.problems.iter().any(Problem::is_error) {
+        return out;
+    }
+    let header = Header {
+        columns,
+        cells: header_cells,
+        span: header_span,
+    };
+
+    // Record boundaries: the start of every `chunk_rows`-th data row, and where the rows end
+    // (before a malformed one).
+    let mut bounds = vec![end];
+    let mut rows_in_chunk = 0usize;
+    let mut stop = text.len();
+    let mut failure: Option<Problem> = None;
+    let mut brow = csv::ByteRecord::new();
+    loop {
+        let before = pos_usize(reader.position().byte()).min(text.len());
+        match reader.read_byte_record(&mut brow) {
+            Ok(false) => break,
+            Ok(true) => {
+                rows_in_chunk += 1;
+                let after = pos_usize(reader.position().byte()).min(text.len());
+                if rows_in_chunk >= chunk_rows {
+                    bounds.push(after);
+                    rows_in_chunk = 0;
+                }
+            }
+            Err(e) => {
+                stop = before;
+                failure = Some(malformed(file, text, &e, skip_newlines(text, before)));
+                break;
+            }
+        }
+    }
+    bounds.push(stop);
+    bounds.dedup();
+    let chunks: Vec<(usize, usize)> = bounds
+        .windows(2)
+        .filter_map(|w| Some((*w.first()?, *w.get(1)?)))
+        .collect();
+
+    let mut seen_keys: HashMap<String, Span> = HashMap::new();
+    let mut cell_errors = 0usize;
+    for window in chunks.chunks(WINDOW_CHUNKS) {
+        let converted: Vec<Vec<RowOutcome>> = window
+            .par_iter()
+            .map(|&(a, b)| read_rows(file, text, a, b, kind, options, delimiter, &header))
+            .collect();
+        for outcome in converted.into_iter().flatten() {
+            let (record, errors, missing_key) = match outcome {
+                RowOutcome::Blank => continue,
+                RowOutcome::Broken(p) => {
+                    out.problems.push(p);
+                    continue;
+                }
+                RowOutcome::Read {
+                    record,
+                    cell_errors,
+                    missing_key,
+                } => (record, cell_errors, missing_key),
+            };
+            for p in errors {
+                cell_errors += 1;
+                if cell_errors <= MAX_CELL_ERRORS {
+                    out.problems.push(p);
+                }
+            }
+            if let Some(p) = missing_key {
+                out.problems.push(p);
+                continue;
+            }
+            if matches!(kind, RecordKind::Account | RecordKind::Person) {
+                if let Some(first) = seen_keys.get(&record.key) {
+                    out.problems.push(crate::source::duplicate_key(
+                        file,
+                        "account",
+                        &record.key,
+                        (record.span, "second row with this key"),
+                        (*first, "first row with this key"),
+                        "an account key (id or username) must be unique within an export; remove or merge the duplicate row",
+                    ));
+                    continue;
+                }
+                seen_keys.insert(record.key.clone(), record.span);
+            }
+            if out.records.len() >= options.max_records {
+                out.records = Vec::new();
+                out.problems.push(
+                    Problem::error(
+                        "input::too-many-records",
+                        format!(
+                            "the file has more than {} records, the limit",
+                            options.max_records
+                        ),
+                    )
+                    .at(
+                        file,
+                        Span::new(record.span.offset, 1),
+                        "the first record over the limit",
+                    )
+                    .with_help("split the export, or raise the limit with --max-records"),
+                );
+                return out;
+            }
+            out.records.push(record);
+        }
+    }
+    if let Some(p) = failure {
+        out.problems.push(p);
+        return out;
     }
     if cell_errors > MAX_CELL_ERRORS {
         out.problems.push(
@@ -299,31 +337,175 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
             .in_file(file),
         );
     }
-    match &header {
-        None => out.problems.push(
-            Problem::error("input::empty", "the file is empty")
-                .in_file(file)
-                .with_help(
-                    "export the list again; an empty file is never treated as a clean result",
-                ),
-        ),
-        Some((_, _, span))
-            if out.records.is_empty() && !out.problems.iter().any(Problem::is_error) =>
-        {
-            out.problems.push(
-                Problem::error(
-                    "input::empty",
-                    format!("the file has a header but no {}", kind.name()),
-                )
-                .at(file, *span, "only this header line")
-                .with_help(
-                    "export the list again; an empty list is never treated as a clean result",
-                ),
-            );
-        }
-        Some(_) => {}
+    if out.records.is_empty() && !out.problems.iter().any(Problem::is_error) {
+        out.problems.push(
+            Problem::error(
+                "input::empty",
+                format!("the file has a header but no {}", kind.name()),
+            )
+            .at(file, header.span, "only this header line")
+            .with_help("export the list again; an empty list is never treated as a clean result"),
+        );
     }
     out
+}
+
+/// The spans of the cells of one raw row starting at `start`; the whole row for each cell
+/// when the scanner and the csv crate disagree (only on odd quoting).
+fn row_cells(raw: &str, start: usize, delimiter: u8, fields: usize, row_span: Span) -> Vec<Span> {
+    let cells: Vec<Span> = field_spans(raw, delimiter)
+        .into_iter()
+        .map(|s| Span::new(start + s.offset, s.len))
+        .collect();
+    if cells.len() == fields {
+        cells
+    } else {
+        vec![row_span; fields]
+    }
+}
+
+/// Converts the rows between the record boundaries `a` and `b` (byte offsets into `text`).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the shared state of one file's rows"
+)]
+fn read_rows(
+    file: FileId,
+    text: &str,
+    a: usize,
+    b: usize,
+    kind: RecordKind,
+    options: &CsvOptions,
+    delimiter: u8,
+    header: &Header,
+) -> Vec<RowOutcome> {
+    let mut out = Vec::new();
+    // A boundary follows a line break: starting the fresh reader on that break (an empty
+    // line, which it skips) keeps it from taking a byte-order mark opening the next row for
+    // the start of a file and stripping it.
+    let from = match a.checked_sub(1) {
+        Some(before) if matches!(text.as_bytes().get(before), Some(b'\n' | b'\r')) => before,
+        _ => a,
+    };
+    let Some(slice) = text.get(from..b) else {
+        return out;
+    };
+    let mut reader = reader_for(slice, delimiter);
+    let mut row = csv::StringRecord::new();
+    loop {
+        let start = skip_newlines(text, from + pos_usize(reader.position().byte()));
+        match reader.read_record(&mut row) {
+            Ok(true) => {}
+            // The sequential pass stopped before any malformed row.
+            Ok(false) | Err(_) => break,
+        }
+        let end = (from + pos_usize(reader.position().byte())).min(b);
+        out.push(read_row(
+            file, text, start, end, &row, kind, options, delimiter, header,
+        ));
+    }
+    out
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the shared state of one file's rows"
+)]
+fn read_row(
+    file: FileId,
+    text: &str,
+    start: usize,
+    end: usize,
+    row: &csv::StringRecord,
+    kind: RecordKind,
+    options: &CsvOptions,
+    delimiter: u8,
+    header: &Header,
+) -> RowOutcome {
+    let raw = text.get(start..end).unwrap_or("");
+    let row_span = Span::new(start, raw.trim_end_matches(['\r', '\n']).len());
+    if row.iter().all(|f| f.trim().is_empty()) {
+        return RowOutcome::Blank;
+    }
+    let columns = &header.columns;
+    if row.len() != columns.len() {
+        let (line, _) = line_of(text, start);
+        if let Some(problem) = unclosed_quote(file, text, raw, start, line) {
+            return RowOutcome::Broken(problem);
+        }
+        return RowOutcome::Broken(
+            Problem::error(
+                "input::field-count",
+                format!(
+                    "row {line} has {} fields but the header has {}",
+                    row.len(),
+                    columns.len()
+                ),
+            )
+            .at(file, row_span, format!("{} fields", row.len()))
+            .with_label(header.span, format!("{} columns", header.cells.len()))
+            .with_help(format!(
+                "every row needs one field per column, separated by `{}`; a field that contains the delimiter, a quote or a line break must be quoted with \"",
+                char::from(delimiter).escape_default()
+            )),
+        );
+    }
+    let cells = row_cells(raw, start, delimiter, row.len(), row_span);
+    let mut record = Record::new(kind, file, row_span);
+    let mut cell_errors = Vec::new();
+    for ((column, value), span) in columns.iter().zip(row.iter()).zip(cells.iter()) {
+        match column {
+            Column::Ignored => {}
+            Column::Extra(name) => {
+                if !value.trim().is_empty() {
+                    record.extra.insert(
+                        name.clone(),
+                        Attr {
+                            value: Value::Str(value.trim().to_owned()),
+                            span: *span,
+                        },
+                    );
+                }
+            }
+            Column::Canonical(canon, header_name) => {
+                match parse_cell_with(canon, value, options.us_dates) {
+                    Ok(Some(v)) => record.set(canon.name, v, *span),
+                    Ok(None) => {}
+                    Err(e) => cell_errors.push(
+                        Problem::error(
+                            &format!("input::{}", e.code),
+                            format!(
+                                "invalid {} in column `{header_name}` ({})",
+                                type_word(canon.ty),
+                                canon.name
+                            ),
+                        )
+                        .at(file, *span, e.label)
+                        .with_help(e.help),
+                    ),
+                }
+            }
+        }
+    }
+    let missing_key = match record_key(&record) {
+        Some(key) => {
+            record.key = key;
+            None
+        }
+        None => {
+            let (line, _) = line_of(text, start);
+            Some(
+                Problem::error("input::missing-key", format!("row {line} has no key"))
+                    .at(file, row_span, "this row has an empty key column")
+                    .with_help(key_help(kind)),
+            )
+        }
+    };
+    RowOutcome::Read {
+        record,
+        cell_errors,
+        missing_key,
+    }
 }
 
 /// A row whose fields disagree with the header because a quote was never closed: the csv
@@ -543,6 +725,77 @@ mod tests {
 
     fn read_accounts(text: &str) -> ReadResult {
         read(FileId(0), text, RecordKind::Account, &CsvOptions::default())
+    }
+
+    /// Everything a read produces, as text, for comparing two reads.
+    fn dump(r: &ReadResult) -> String {
+        format!("{:#?}\n{:#?}", r.records, r.problems)
+    }
+
+    fn same_in_any_chunking(text: &str) {
+        let options = CsvOptions {
+            max_records: 7,
+            ..CsvOptions::default()
+        };
+        let whole = dump(&read_with(
+            FileId(0),
+            text,
+            RecordKind::Account,
+            &options,
+            usize::MAX,
+        ));
+        for rows in 1..4 {
+            let chunked = dump(&read_with(
+                FileId(0),
+                text,
+                RecordKind::Account,
+                &options,
+                rows,
+            ));
+            assert_eq!(chunked, whole, "chunks of {rows} rows differ on {text:?}");
+        }
+    }
+
+    #[test]
+    fn chunked_reading_is_row_by_row_reading() {
+        let header = "Kennung;Benutzername;Geburtsdatum;Bemerkung\r\n";
+        for body in [
+            "1;anna;2010-01-01;x\r\n2;ben;01.02.2011;\r\n\r\n3;cem;;y\r\n",
+            "1;anna;;\n\n\n2;ben;;\n;;;\n3;cem;;\n",
+            "1;anna;;\"two\nlines\"\n2;ben;;\"a;b\"\n3;cem;;\"\"\"q\"\"\"\n",
+            "1;anna;;\n\u{feff}2;ben;;\n3;cem;;\n",
+            "1;anna;31.02.2010;\n2;ben;;;\n;cara;;\n1;anna2;;\n4;dan;never;\n",
+            "1;a;;\n2;b;;\n3;c;;\n4;d;;\n5;e;;\n6;f;;\n7;g;;\n8;h;;\n",
+            "1;anna;;\"open\n2;ben;;\n3;cem;;\n",
+            "1;anna;;\n2;ben;;\n3;cem;;",
+        ] {
+            same_in_any_chunking(&format!("{header}{body}"));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn chunked_reading_agrees_on_generated_rows(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "1", "2", "anna", "b\u{e9}n", "2026-01-01", "31.02.2010", "", " ",
+                        "\"q;x\"", "\"two\nlines\"", "\"", "\u{feff}",
+                    ]),
+                    0..6,
+                ),
+                0..12,
+            ),
+            ends in proptest::collection::vec(proptest::sample::select(vec!["\n", "\r\n", "\n\n", "\r\n\r\n"]), 12),
+        ) {
+            let mut text = String::from("Kennung;Benutzername;Geburtsdatum;Bemerkung\n");
+            for (i, cells) in rows.iter().enumerate() {
+                text.push_str(&cells.join(";"));
+                text.push_str(ends.get(i).copied().unwrap_or("\n"));
+            }
+            same_in_any_chunking(&text);
+        }
     }
 
     fn slice(text: &str, s: Span) -> &str {

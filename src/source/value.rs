@@ -20,6 +20,9 @@ pub struct ValueError {
 /// day is dropped). Ambiguous forms such as `4/2/2000` are rejected.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
+    if let Some(d) = fixed_date(t) {
+        return Some(d);
+    }
     let date_part = t
         .split_once(['T', ' '])
         .map_or(t, |(d, rest)| if looks_like_time(rest) { d } else { t });
@@ -35,6 +38,26 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         }
     }
     None
+}
+
+/// The common exact forms `YYYY-MM-DD` and `DD.MM.YYYY` without chrono's format parser (a
+/// large export has millions of dates); anything else, or an invalid date, is left to it.
+fn fixed_date(t: &str) -> Option<NaiveDate> {
+    let b = t.as_bytes();
+    if b.len() != 10 {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = match (b.get(4), b.get(7), b.get(2), b.get(5)) {
+        (Some(b'-'), Some(b'-'), _, _) => (num(0..4)?, num(5..7)?, num(8..10)?),
+        (_, _, Some(b'.'), Some(b'.')) => (num(6..10)?, num(3..5)?, num(0..2)?),
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
 }
 
 fn looks_like_time(rest: &str) -> bool {
@@ -93,11 +116,19 @@ pub fn parse_cell_with(
 ) -> Result<Option<Value>, ValueError> {
     let t = text.trim();
     // Exports write "never" where a date is missing (Google Workspace: `Never logged in`).
+    // (ASCII case folding: no other character lower-cases to these ASCII words.)
     if canon.ty == AttrType::Date
-        && matches!(
-            t.to_lowercase().as_str(),
-            "never" | "never logged in" | "nie" | "niemals" | "aldrig" | "-" | "n/a"
-        )
+        && [
+            "never",
+            "never logged in",
+            "nie",
+            "niemals",
+            "aldrig",
+            "-",
+            "n/a",
+        ]
+        .iter()
+        .any(|w| t.eq_ignore_ascii_case(w))
     {
         return Ok(None);
     }
@@ -172,6 +203,38 @@ mod tests {
         assert_eq!(parse_date("31.02.2026"), None);
         assert_eq!(parse_date("01.08.26"), None);
         assert_eq!(parse_date("gestern"), None);
+    }
+
+    #[test]
+    fn fixed_form_dates_agree_with_chrono() {
+        let chrono_only = |t: &str| {
+            NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .ok()
+                .or_else(|| NaiveDate::parse_from_str(t, "%d.%m.%Y").ok())
+        };
+        for t in [
+            "2026-08-01",
+            "2024-02-29",
+            "2025-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "0000-01-01",
+            "01.08.2026",
+            "29.02.2024",
+            "31.04.2026",
+            "00.01.2026",
+            "2026-8-01x",
+            "2026/08/01",
+            "1.8.2026xx",
+            "12-34-5678",
+            "ab.cd.efgh",
+            "2026-08-1 ",
+        ] {
+            assert_eq!(fixed_date(t).is_some(), chrono_only(t).is_some(), "{t}");
+            if let Some(d) = fixed_date(t) {
+                assert_eq!(Some(d), chrono_only(t), "{t}");
+            }
+        }
     }
 
     #[test]
