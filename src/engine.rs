@@ -13,7 +13,7 @@ use cedar_policy::{
     Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, Request,
     RestrictedExpression,
 };
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 use rayon::prelude::*;
 
 use crate::finding::{Finding, Related};
@@ -204,52 +204,107 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
 /// Records evaluated together with one projection cache.
 const CHUNK: usize = 4096;
 
+/// Appends an unambiguous encoding of an optional value to a projection key.
+fn push_value(key: &mut Vec<u8>, value: Option<&Value>) {
+    let push_str = |key: &mut Vec<u8>, s: &str| {
+        key.extend_from_slice(&s.len().to_le_bytes());
+        key.extend_from_slice(s.as_bytes());
+    };
+    match value {
+        None => key.push(0),
+        Some(Value::Str(s)) => {
+            key.push(1);
+            push_str(key, s);
+        }
+        Some(Value::Bool(b)) => key.extend_from_slice(&[2, u8::from(*b)]),
+        Some(Value::Long(n)) => {
+            key.push(3);
+            key.extend_from_slice(&n.to_le_bytes());
+        }
+        Some(Value::Date(d)) => {
+            key.push(4);
+            key.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+        }
+        Some(Value::Set(items)) => {
+            key.push(5);
+            key.extend_from_slice(&items.len().to_le_bytes());
+            for item in items {
+                push_str(key, item);
+            }
+        }
+    }
+}
+
+fn push_opt<T: Copy>(key: &mut Vec<u8>, value: Option<T>, bytes: impl Fn(T) -> [u8; 8]) {
+    match value {
+        None => key.push(0),
+        Some(v) => {
+            key.push(1);
+            key.extend_from_slice(&bytes(v));
+        }
+    }
+}
+
 /// The values of `record` at `paths` (what the policies for its kind read), as a cache key.
 /// Two records with the same key build entities that agree on everything the policies read.
+/// Paths come in the same order for every record of a kind, and every value is encoded with
+/// its type and length, so equal keys mean equal values.
 fn projection(
     packs: &PackSet,
     record: &Record,
     derived: &Derived,
     paths: &std::collections::BTreeSet<String>,
-) -> String {
-    use std::fmt::Write as _;
-    let mut key = String::with_capacity(64);
-    key.push_str(record.kind.entity_type());
+) -> Vec<u8> {
+    let mut key = Vec::with_capacity(128);
+    key.push(record.kind as u8);
+    let fact = |name: &str| {
+        derived
+            .facts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| *b)
+    };
+    let strings = |key: &mut Vec<u8>, items: &[String]| {
+        key.extend_from_slice(&items.len().to_le_bytes());
+        for item in items {
+            key.extend_from_slice(&item.len().to_le_bytes());
+            key.extend_from_slice(item.as_bytes());
+        }
+    };
     for path in paths {
-        key.push('\u{1e}');
-        key.push_str(path);
-        key.push('=');
-        let fact = |name: &str| {
-            derived
-                .facts
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, b)| *b)
-        };
-        let _ = match path.split_once('.') {
-            Some(("facts", name)) => write!(key, "{:?}", fact(name)),
-            Some(("extra", name)) => write!(key, "{:?}", record.extra.get(name).map(|a| &a.value)),
+        match path.split_once('.') {
+            Some(("facts", name)) => key.push(match fact(name) {
+                None => 0,
+                Some(false) => 1,
+                Some(true) => 2,
+            }),
+            Some(("extra", name)) => {
+                push_value(&mut key, record.extra.get(name).map(|a| &a.value));
+            }
             _ => match path.as_str() {
-                "facts" => write!(key, "{:?}", derived.facts),
+                "facts" => {
+                    for (_, b) in &derived.facts {
+                        key.push(u8::from(*b));
+                    }
+                }
                 "extra" => {
                     for name in &packs.extra_attributes {
-                        let _ = write!(key, "{:?};", record.extra.get(name).map(|a| &a.value));
+                        push_value(&mut key, record.extra.get(name).map(|a| &a.value));
                     }
-                    Ok(())
                 }
-                "age" => write!(key, "{:?}", derived.age),
-                "consents" => write!(key, "{:?}", derived.consents),
-                "key" => write!(key, "{:?}", record.key),
+                "age" => push_opt(&mut key, derived.age, i64::to_le_bytes),
+                "consents" => strings(&mut key, &derived.consents),
+                "key" => push_value(&mut key, Some(&Value::Str(record.key.clone()))),
                 name => {
-                    let own = record.attrs.get(name).map(|a| &a.value);
+                    push_value(&mut key, record.attrs.get(name).map(|a| &a.value));
                     let days = name
                         .strip_suffix("_days")
                         .and_then(|base| derived.days.iter().find(|(n, _)| n == base))
                         .map(|(_, d)| *d);
-                    write!(key, "{own:?}/{days:?}")
+                    push_opt(&mut key, days, i64::to_le_bytes);
                 }
             },
-        };
+        }
     }
     key
 }
@@ -494,7 +549,7 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
     let outcomes: Vec<RecordOutcome> = records
         .par_chunks(CHUNK)
         .flat_map_iter(|chunk| {
-            let mut cache: HashMap<String, Vec<String>> = HashMap::new();
+            let mut cache: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
             if let Some(p) = &ctx.progress {
                 p.done
                     .fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);

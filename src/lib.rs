@@ -289,6 +289,8 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         }
         report.problems.extend(side.problems);
     }
+    // Places whose value names no person (evidence of a generic account).
+    let mut keep: HashSet<(source::FileId, source::Span)> = HashSet::new();
     if let Some(packs) = &packs {
         report.packs = packs
             .packs
@@ -366,7 +368,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         report.inputs = inputs.into_values().collect();
         // The evidence of a policy marked `@evidence("not-personal")` (a generic username)
         // names no person; everything else personal is masked when the output is redacted.
-        let keep: HashSet<(source::FileId, source::Span)> = report
+        keep = report
             .findings
             .iter()
             .filter(|f| {
@@ -377,7 +379,6 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             })
             .map(|f| (f.file, f.span))
             .collect();
-        personal.collect(&records, &report.sources, &keep);
         let mut rules: Vec<finding::RuleInfo> = packs
             .meta
             .values()
@@ -396,8 +397,6 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             .collect();
         rules.sort_by(|a, b| a.id.cmp(&b.id));
         report.rules = rules;
-    } else {
-        personal.collect(&records, &report.sources, &HashSet::new());
     }
     redact::mask_secrets(&mut report, &records);
     report.school = Some(finding::SchoolInfo {
@@ -449,6 +448,14 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             Ok(b) => baseline::apply(&b, &mut report),
             Err(p) => report.problems.push(p),
         }
+    }
+    // Personal data of the checked records: of those an output can show, once the findings and
+    // problems are final (`konform diff` lists records without findings too: all of them).
+    if options.keep_records {
+        personal.collect(&records, &report.sources, &keep);
+    } else {
+        let shown = redact::Shown::of(&report);
+        personal.collect_shown(&records, &report.sources, &keep, &shown);
     }
     report.personal = personal;
     report.sort();

@@ -20,7 +20,7 @@
 //! escapes and bidirectional overrides are replaced, in the source text (byte for byte, by `?`)
 //! and in messages (by a visible `\u{..}` escape).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::finding::Report;
 use crate::pack::national_id::{self, IdKind};
@@ -204,7 +204,100 @@ pub struct PersonalData {
     /// Spans of personal cells or nodes, per file.
     spans: BTreeMap<FileId, Vec<Span>>,
     /// Personal values with their kind, lower-cased, without duplicates.
-    values: BTreeMap<String, PersonalKind>,
+    values: HashMap<String, PersonalKind>,
+}
+
+/// Lines of context that any output shows around a span (miette shows one; SARIF's context
+/// region is the record itself), with a margin.
+const CONTEXT_LINES: usize = 2;
+
+/// The parts of the input files that an output of a report can show: the lines of every span
+/// of a finding (its cell, its record, the records of a limit) and of every problem label,
+/// with [`CONTEXT_LINES`] lines around them.
+#[derive(Debug, Default)]
+pub struct Shown {
+    /// Sorted, merged byte ranges per file.
+    ranges: HashMap<FileId, Vec<(usize, usize)>>,
+    /// Words in backquotes in problem messages: a record key named there (`policy … could not
+    /// be evaluated for \`key\``) is shown even where no label points at its row.
+    named: HashSet<String>,
+}
+
+impl Shown {
+    /// What the outputs of `report` can show of its inputs. A snippet with several labels in
+    /// one file may show everything between them (miette joins contexts that touch), so the
+    /// range of a diagnostic runs from its first label to its last in each file.
+    pub fn of(report: &Report) -> Self {
+        let mut ranges: HashMap<FileId, Vec<(usize, usize)>> = HashMap::new();
+        let mut add = |spans: &mut dyn Iterator<Item = (FileId, Span)>| {
+            let mut covering: BTreeMap<FileId, Span> = BTreeMap::new();
+            for (file, span) in spans {
+                covering
+                    .entry(file)
+                    .and_modify(|c| {
+                        *c = Span::from_range(c.offset.min(span.offset), c.end().max(span.end()));
+                    })
+                    .or_insert(span);
+            }
+            for (file, span) in covering {
+                let range = report.sources.get(file).lines_around(span, CONTEXT_LINES);
+                ranges.entry(file).or_default().push(range);
+            }
+        };
+        for f in &report.findings {
+            add(&mut [(f.file, f.span), (f.file, f.record_span)]
+                .into_iter()
+                .chain(f.related.iter().map(|r| (r.file, r.span))));
+        }
+        let mut named = HashSet::new();
+        for p in &report.problems {
+            if let Some(file) = p.file {
+                add(&mut p.labels.iter().map(|l| (file, l.span)));
+            }
+            let texts = [Some(p.message.as_str()), p.help.as_deref()];
+            for text in texts.into_iter().flatten() {
+                named.extend(text.split('`').skip(1).step_by(2).map(str::to_owned));
+            }
+        }
+        for list in ranges.values_mut() {
+            list.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::with_capacity(list.len());
+            for &(a, b) in list.iter() {
+                match merged.last_mut() {
+                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            *list = merged;
+        }
+        Self { ranges, named }
+    }
+
+    /// Whether `record` can be shown: its row, or its key named in a problem.
+    pub fn shows(&self, record: &Record) -> bool {
+        self.touches(record.file, record.span)
+            || (!self.named.is_empty()
+                && [
+                    Some(record.key.as_str()),
+                    record.str("username"),
+                    record.str("email"),
+                ]
+                .into_iter()
+                .flatten()
+                .any(|k| self.named.contains(k)))
+    }
+
+    /// Whether any part of `span` in `file` can be shown.
+    pub fn touches(&self, file: FileId, span: Span) -> bool {
+        let Some(list) = self.ranges.get(&file) else {
+            return false;
+        };
+        // The first range ending after the span starts; it is shown when it starts before the
+        // span ends (an empty span counts at its offset).
+        let i = list.partition_point(|&(_, end)| end <= span.offset);
+        list.get(i)
+            .is_some_and(|&(start, _)| start <= span.offset || start < span.end())
+    }
 }
 
 impl PersonalData {
@@ -231,12 +324,35 @@ impl PersonalData {
         sources: &SourceMap,
         keep: &HashSet<(FileId, Span)>,
     ) {
+        let kept = kept_texts(sources, keep);
         for r in records {
-            self.collect_record(r, sources, keep);
+            self.collect_record(r, sources, keep, &kept);
         }
     }
 
-    fn collect_record(&mut self, r: &Record, sources: &SourceMap, keep: &HashSet<(FileId, Span)>) {
+    /// Like [`collect`](Self::collect), for the records that an output can show (see
+    /// [`Shown`]): a record that no output shows cannot leak, and a state-wide list then does
+    /// not need an index of a million names. Messages name only the record they are about.
+    pub fn collect_shown(
+        &mut self,
+        records: &[Record],
+        sources: &SourceMap,
+        keep: &HashSet<(FileId, Span)>,
+        shown: &Shown,
+    ) {
+        let kept = kept_texts(sources, keep);
+        for r in records.iter().filter(|r| shown.shows(r)) {
+            self.collect_record(r, sources, keep, &kept);
+        }
+    }
+
+    fn collect_record(
+        &mut self,
+        r: &Record,
+        sources: &SourceMap,
+        keep: &HashSet<(FileId, Span)>,
+        kept: &HashSet<(FileId, &str)>,
+    ) {
         if matches!(r.kind, RecordKind::Service | RecordKind::System) {
             // Platform settings and IT systems describe no person; a national id in them is
             // still masked below.
@@ -281,12 +397,7 @@ impl PersonalData {
             }
         }
         // The key, when it is a username or e-mail address rather than a code.
-        if !r.key.is_empty()
-            && is_wordlike(&r.key)
-            && !keep
-                .iter()
-                .any(|(f, s)| *f == r.file && file.slice(*s) == r.key)
-        {
+        if !r.key.is_empty() && is_wordlike(&r.key) && !kept.contains(&(r.file, r.key.as_str())) {
             let kind = if r.key.contains('@') {
                 PersonalKind::Email
             } else {
@@ -395,6 +506,16 @@ impl PersonalData {
             words,
         }
     }
+}
+
+/// The texts at the kept places, per file (a key equal to one names no person either).
+fn kept_texts<'a>(
+    sources: &'a SourceMap,
+    keep: &HashSet<(FileId, Span)>,
+) -> HashSet<(FileId, &'a str)> {
+    keep.iter()
+        .map(|(f, s)| (*f, sources.get(*f).slice(*s)))
+        .collect()
 }
 
 /// Values longer than this many words are not looked for in messages.
@@ -687,6 +808,35 @@ mod tests {
             r.set(name, v, Span::new(at, value.len()));
         }
         r
+    }
+
+    #[test]
+    fn shown_ranges_cover_context_lines_and_nothing_else() {
+        let ranges = |list: Vec<(usize, usize)>| Shown {
+            ranges: HashMap::from([(FileId(0), list)]),
+            named: HashSet::new(),
+        };
+        let shown = ranges(vec![(10, 20), (40, 50)]);
+        assert!(
+            shown.touches(FileId(0), Span::new(5, 6)),
+            "overlaps the start"
+        );
+        assert!(
+            shown.touches(FileId(0), Span::new(19, 5)),
+            "overlaps the end"
+        );
+        assert!(
+            shown.touches(FileId(0), Span::new(12, 0)),
+            "empty span inside"
+        );
+        assert!(!shown.touches(FileId(0), Span::new(20, 20)), "between");
+        assert!(!shown.touches(FileId(0), Span::new(0, 10)), "before");
+        assert!(!shown.touches(FileId(0), Span::new(50, 3)), "after");
+        assert!(!shown.touches(FileId(1), Span::new(12, 1)), "other file");
+        let f = SourceFile::new("a.csv", None, "h\nr1\nr2\nr3\nr4\nr5\nr6\n");
+        // r4 (offset 11) with two lines around: r2 to r6.
+        assert_eq!(f.lines_around(Span::new(11, 2), 2), (5, 20));
+        assert_eq!(f.lines_around(Span::new(0, 1), 2), (0, 8));
     }
 
     #[test]

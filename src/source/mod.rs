@@ -216,6 +216,23 @@ impl SourceFile {
         (line + 1, col + 1)
     }
 
+    /// The byte range of the lines of `span` and of `n` lines before and after it.
+    pub fn lines_around(&self, span: Span, n: usize) -> (usize, usize) {
+        let line_of = |offset: usize| match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let first = line_of(self.clamp_offset(span.offset)).saturating_sub(n);
+        let last = line_of(self.clamp_offset(span.end())).saturating_add(n + 1);
+        let start = self.line_starts.get(first).copied().unwrap_or(0);
+        let end = self
+            .line_starts
+            .get(last)
+            .copied()
+            .unwrap_or(self.text.len());
+        (start, end)
+    }
+
     /// The span clamped to the text and to character boundaries, so it can always be rendered.
     pub fn clamp(&self, span: Span) -> Span {
         let start = self.clamp_offset(span.offset);

@@ -191,3 +191,60 @@ fn terminal_escapes_from_input_are_neutralised() {
         );
     }
 }
+
+/// Only the rows an output can show are indexed as personal data (a state-wide list would
+/// otherwise need an index of every name): the rows around a lone finding are masked in its
+/// snippet and no other row is printed at all, in any format.
+#[test]
+fn rows_around_a_lone_finding_are_masked_and_no_other_row_is_shown()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let syllables = [
+        "bar", "dol", "fen", "gar", "hul", "kir", "lom", "mes", "nor", "pim",
+    ];
+    let mut csv = String::from("Kennung;Benutzername;Vorname;Nachname;Rolle;Herkunft\n");
+    let mut names = Vec::new();
+    for i in 0..60 {
+        let given = format!("Ul{}{}a", syllables[i % 10], syllables[(i / 10) % 10]);
+        let family = format!("Tr{}{}er", syllables[(i / 10) % 10], syllables[i % 10]);
+        let username = if i == 30 {
+            "lehrer1".to_owned()
+        } else {
+            format!("{}.{}", given.to_lowercase(), family.to_lowercase())
+        };
+        csv.push_str(&format!(
+            "K{i:03};{username};{given};{family};Lehrer;DiViS\n"
+        ));
+        names.extend([given, family]);
+    }
+    std::fs::write(dir.path().join("accounts.csv"), csv)?;
+    for format in FORMATS {
+        let out = Command::new(get_cargo_bin("konform"))
+            .current_dir(dir.path())
+            .env("COLUMNS", "100")
+            .env_remove("CI")
+            .args([
+                "check",
+                "accounts.csv",
+                "--today",
+                "2026-11-22",
+                "--color",
+                "never",
+            ])
+            .args(["--format", format, "--redact"])
+            .output()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{format}:\n{text}");
+        assert!(
+            text.contains("lehrer1"),
+            "{format} lost the finding:\n{text}"
+        );
+        let lower = text.to_lowercase();
+        let leaked: Vec<&String> = names
+            .iter()
+            .filter(|n| lower.contains(&n.to_lowercase()))
+            .collect();
+        assert!(leaked.is_empty(), "{format} leaks {leaked:?}:\n{text}");
+    }
+    Ok(())
+}
