@@ -90,20 +90,63 @@ fn record_expr(
 }
 
 /// The derived values of a record that policies and messages may use.
-struct Derived {
+struct Derived<'p> {
     age: Option<i64>,
     /// Days from each date attribute to the evaluation date (positive when in the past).
-    days: Vec<(String, i64)>,
+    days: Vec<(&'p str, i64)>,
     consents: Vec<String>,
-    facts: Vec<(String, bool)>,
+    /// Every fact of the packs, in their order; those no policy of the record's kind reads
+    /// are `false` unless all are wanted.
+    facts: Vec<(&'p str, bool)>,
 }
 
-fn derive(packs: &PackSet, record: &Record, inputs: &FactInputs<'_>) -> Derived {
+/// Which derived values to compute: everything, or what the policies of a kind read.
+#[derive(Clone, Copy)]
+enum Wanted<'a> {
+    All,
+    Paths(&'a std::collections::BTreeSet<String>),
+}
+
+impl Wanted<'_> {
+    fn fact(self, name: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Paths(p) => {
+                p.contains("facts")
+                    || p.iter()
+                        .any(|path| path.strip_prefix("facts.") == Some(name))
+            }
+        }
+    }
+
+    fn path(self, name: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Paths(p) => p.contains(name),
+        }
+    }
+
+    fn days(self) -> bool {
+        match self {
+            Self::All => true,
+            Self::Paths(p) => p.iter().any(|path| path.ends_with("_days")),
+        }
+    }
+}
+
+fn derive<'a>(
+    packs: &'a PackSet,
+    record: &'a Record,
+    inputs: &FactInputs<'_>,
+    wanted: Wanted<'_>,
+) -> Derived<'a> {
     let age = record
         .get("birth_date")
         .and_then(|a| a.value.as_date())
         .map(|b| facts::age(b, inputs.today));
-    let consents = if matches!(record.kind, RecordKind::Account | RecordKind::Person) {
+    let consents = if matches!(record.kind, RecordKind::Account | RecordKind::Person)
+        && wanted.path("consents")
+    {
         inputs.consent_purposes(record)
     } else {
         Vec::new()
@@ -111,17 +154,24 @@ fn derive(packs: &PackSet, record: &Record, inputs: &FactInputs<'_>) -> Derived 
     let facts = packs
         .facts
         .iter()
-        .map(|f| (f.name().to_owned(), facts::evaluate(f, record, inputs, age)))
-        .collect();
-    let days = record
-        .attrs
-        .iter()
-        .filter_map(|(name, a)| {
-            a.value
-                .as_date()
-                .map(|d| (name.clone(), (inputs.today - d).num_days()))
+        .map(|f| {
+            let value = wanted.fact(f.name()) && facts::evaluate(f, record, inputs, age);
+            (f.name(), value)
         })
         .collect();
+    let days = if wanted.days() {
+        record
+            .attrs
+            .iter()
+            .filter_map(|(name, a)| {
+                a.value
+                    .as_date()
+                    .map(|d| (name.as_str(), (inputs.today - d).num_days()))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Derived {
         age,
         days,
@@ -181,7 +231,7 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
     let facts = derived
         .facts
         .iter()
-        .map(|(n, b)| (n.clone(), RestrictedExpression::new_bool(*b)))
+        .map(|(n, b)| ((*n).to_owned(), RestrictedExpression::new_bool(*b)))
         .collect();
     attrs.insert("facts".into(), record_expr(facts)?);
     let extra = packs
@@ -261,7 +311,7 @@ fn projection(
         derived
             .facts
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| *n == name)
             .map(|(_, b)| *b)
     };
     let strings = |key: &mut Vec<u8>, items: &[String]| {
@@ -299,7 +349,7 @@ fn projection(
                     push_value(&mut key, record.attrs.get(name).map(|a| &a.value));
                     let days = name
                         .strip_suffix("_days")
-                        .and_then(|base| derived.days.iter().find(|(n, _)| n == base))
+                        .and_then(|base| derived.days.iter().find(|(n, _)| *n == base))
                         .map(|(_, d)| *d);
                     push_opt(&mut key, days, i64::to_le_bytes);
                 }
@@ -557,11 +607,16 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
             chunk
                 .iter()
                 .map(|record| {
-                    let derived = derive(packs, record, &inputs);
+                    // Only what the policies of the record's kind read is derived (the
+                    // oracle, without the cache, derives everything).
                     let paths = match packs.reads.get(&record.kind) {
                         Some(Reads::Paths(p)) if ctx.cache => p,
-                        _ => return decide(record, &derived),
+                        _ => {
+                            let derived = derive(packs, record, &inputs, Wanted::All);
+                            return decide(record, &derived);
+                        }
                     };
+                    let derived = derive(packs, record, &inputs, Wanted::Paths(paths));
                     let key = projection(packs, record, &derived, paths);
                     if let Some(violated) = cache.get(&key) {
                         return RecordOutcome {
