@@ -166,7 +166,7 @@ fn derive<'a>(
             .filter_map(|(name, a)| {
                 a.value
                     .as_date()
-                    .map(|d| (name.as_str(), (inputs.today - d).num_days()))
+                    .map(|d| (name.as_ref(), (inputs.today - d).num_days()))
             })
             .collect()
     } else {
@@ -187,7 +187,7 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
         RestrictedExpression::new_string(record.key.clone()),
     );
     for (name, attr) in &record.attrs {
-        attrs.insert(name.clone(), value_expr(&attr.value));
+        attrs.insert(name.to_string(), value_expr(&attr.value));
     }
     for (name, days) in &derived.days {
         attrs.insert(

@@ -512,12 +512,12 @@ fn join_side_input(
                 continue;
             };
             for (name, attr) in &s.attrs {
-                if matches!(name.as_str(), "id" | "username" | "email") {
+                if matches!(name.as_ref(), "id" | "username" | "email") {
                     continue;
                 }
                 if !target.attrs.contains_key(name) {
                     let span = target.span;
-                    target.set(name, attr.value.clone(), span);
+                    target.set(name.clone(), attr.value.clone(), span);
                 }
             }
             for (name, attr) in &s.extra {

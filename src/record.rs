@@ -128,6 +128,10 @@ impl Value {
     }
 }
 
+/// The name of a canonical attribute: a constant for the attributes readers know (no
+/// allocation per cell of a large list), owned text otherwise.
+pub type Name = std::borrow::Cow<'static, str>;
+
 /// An attribute value together with the span of the cell or node it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attr {
@@ -149,7 +153,7 @@ pub struct Record {
     /// The span of the whole row or node.
     pub span: Span,
     /// Canonical attributes by canonical name.
-    pub attrs: BTreeMap<String, Attr>,
+    pub attrs: BTreeMap<Name, Attr>,
     /// Unknown columns or keys, by their original name, as text.
     pub extra: BTreeMap<String, Attr>,
 }
@@ -185,9 +189,9 @@ impl Record {
             .map(|a| a.span)
     }
 
-    /// Sets a canonical attribute.
-    pub fn set(&mut self, name: &str, value: Value, span: Span) {
-        self.attrs.insert(name.to_owned(), Attr { value, span });
+    /// Sets a canonical attribute (`&'static str` names cost no allocation).
+    pub fn set(&mut self, name: impl Into<Name>, value: Value, span: Span) {
+        self.attrs.insert(name.into(), Attr { value, span });
     }
 
     /// Whether a set-valued attribute contains `item`.

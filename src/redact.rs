@@ -805,7 +805,7 @@ mod tests {
             } else {
                 Value::Str((*value).to_owned())
             };
-            r.set(name, v, Span::new(at, value.len()));
+            r.set(name.to_string(), v, Span::new(at, value.len()));
         }
         r
     }

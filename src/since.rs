@@ -49,8 +49,8 @@ impl Changes {
 fn attributes(r: &Record) -> BTreeMap<String, &Value> {
     r.attrs
         .iter()
-        .filter(|(k, _)| !DERIVED.contains(&k.as_str()))
-        .map(|(k, a)| (k.clone(), &a.value))
+        .filter(|(k, _)| !DERIVED.contains(&k.as_ref()))
+        .map(|(k, a)| (k.to_string(), &a.value))
         .chain(
             r.extra
                 .iter()
@@ -197,7 +197,7 @@ mod tests {
         let mut r = Record::new(RecordKind::Account, FileId(0), Span::default());
         r.key = key.into();
         for (k, v) in attrs {
-            r.set(k, Value::Str((*v).into()), Span::default());
+            r.set(k.to_string(), Value::Str((*v).into()), Span::default());
         }
         r
     }

@@ -479,7 +479,7 @@ impl Reader {
 }
 
 /// Adds `item` to the set attribute `name`, creating it with `span` when absent.
-pub(crate) fn add_to_set(record: &mut Record, name: &str, item: String, span: Span) {
+pub(crate) fn add_to_set(record: &mut Record, name: &'static str, item: String, span: Span) {
     match record.attrs.get_mut(name) {
         Some(Attr {
             value: Value::Set(items),
@@ -679,7 +679,7 @@ impl<'a> Fields<'a> {
             return;
         };
         match parse_cell(c, &text) {
-            Ok(Some(value)) => record.set(canon, value, v.span),
+            Ok(Some(value)) => record.set(c.name, value, v.span),
             Ok(None) => {}
             Err(e) => {
                 self.ok = false;
@@ -708,7 +708,7 @@ impl<'a> Fields<'a> {
         };
         let values = parse_set(items.iter().map(|(t, _)| t.as_str()), c);
         if !values.is_empty() {
-            record.set(canon, Value::Set(values), span);
+            record.set(c.name, Value::Set(values), span);
         }
     }
 }

@@ -431,7 +431,7 @@ fn dedupe(file: FileId, out: &mut ReadResult) {
 }
 
 /// Gives each linked person its role or group; links to persons not in the document are notes.
-fn link(file: FileId, out: &mut ReadResult, links: Vec<Link>, attr: &str, what: &str) {
+fn link(file: FileId, out: &mut ReadResult, links: Vec<Link>, attr: &'static str, what: &str) {
     let by_id: HashMap<String, usize> = out
         .records
         .iter()

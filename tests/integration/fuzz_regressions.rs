@@ -68,7 +68,12 @@ fn load_input(target: &str, bytes: &[u8], case: &str) {
             r.span,
             &format!("{case}: record {}", r.key),
         );
-        for (name, a) in r.attrs.iter().chain(r.extra.iter()) {
+        for (name, a) in r
+            .attrs
+            .iter()
+            .map(|(n, a)| (n.as_ref(), a))
+            .chain(r.extra.iter().map(|(n, a)| (n.as_str(), a)))
+        {
             assert_span(
                 &sources,
                 r.file,

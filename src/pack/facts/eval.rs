@@ -2,6 +2,7 @@
 //! need (consents by person, platform modules, records of other kinds by attribute).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
 use regex::{Regex, RegexBuilder};
@@ -164,7 +165,9 @@ pub fn is_active(record: &Record) -> bool {
         )
 }
 
-/// What facts may look up beyond the record itself.
+/// What facts may look up beyond the record itself. The indexes over other records are built
+/// on first use (most runs never need most of them: a look-up by id into a leading-system
+/// export that is not among the inputs, the children of guardians when there are none).
 #[derive(Debug, Default)]
 pub struct FactInputs<'a> {
     /// Consent-register entries by person key.
@@ -175,13 +178,17 @@ pub struct FactInputs<'a> {
     pub today: NaiveDate,
     /// The school's country (upper case), e.g. `DE`.
     pub country: String,
+    /// All records.
+    records: &'a [Record],
     /// Record kinds with at least one record.
     kinds: HashSet<RecordKind>,
     /// (kind, attribute) -> lower-cased value -> records.
-    index: HashMap<(RecordKind, String), HashMap<String, Vec<&'a Record>>>,
+    index: HashMap<(RecordKind, String), Index<'a>>,
     /// Duplicate facts: fact name -> value tuple -> number of active accounts.
     duplicates: HashMap<String, HashMap<Vec<String>, usize>>,
 }
+
+type Index<'a> = OnceLock<HashMap<String, Vec<&'a Record>>>;
 
 impl<'a> FactInputs<'a> {
     /// Indexes `records` for the look-ups that `facts` need.
@@ -194,9 +201,9 @@ impl<'a> FactInputs<'a> {
         let mut out = Self {
             today,
             country: country.to_uppercase(),
+            records,
             ..Self::default()
         };
-        let mut needed: HashSet<(RecordKind, String)> = HashSet::new();
         for f in facts {
             match &f.how {
                 Compiled::Plain(
@@ -204,16 +211,35 @@ impl<'a> FactInputs<'a> {
                     | FactKind::DiffersFrom { kind, match_on, .. },
                 ) => {
                     for a in match_on {
-                        needed.insert((*kind, a.clone()));
+                        out.index.entry((*kind, a.clone())).or_default();
                     }
                 }
                 Compiled::Plain(FactKind::LinksTo { .. }) => {
                     for a in ["key", "id", "username"] {
-                        needed.insert((RecordKind::Account, a.to_owned()));
+                        out.index
+                            .entry((RecordKind::Account, a.to_owned()))
+                            .or_default();
                     }
                 }
-                Compiled::Plain(FactKind::Duplicate { .. }) => {
-                    out.duplicates.insert(f.name.clone(), HashMap::new());
+                Compiled::Plain(FactKind::Duplicate { attributes }) => {
+                    // Counted up front, in parallel (not lazily: a lazy cell initialised inside
+                    // the parallel evaluation could be re-entered by a stolen job).
+                    use rayon::prelude::*;
+                    let counts = records
+                        .par_iter()
+                        .filter(|r| r.kind == RecordKind::Account && is_active(r))
+                        .filter_map(|r| identity(r, attributes))
+                        .fold(HashMap::new, |mut m: HashMap<Vec<String>, usize>, tuple| {
+                            *m.entry(tuple).or_default() += 1;
+                            m
+                        })
+                        .reduce(HashMap::new, |mut a, b| {
+                            for (k, n) in b {
+                                *a.entry(k).or_default() += n;
+                            }
+                            a
+                        });
+                    out.duplicates.insert(f.name.clone(), counts);
                 }
                 _ => {}
             }
@@ -229,30 +255,28 @@ impl<'a> FactInputs<'a> {
                 RecordKind::Service => out.services.push(r),
                 RecordKind::Account | RecordKind::Person | RecordKind::System => {}
             }
-            for (kind, attr) in &needed {
-                if *kind == r.kind {
-                    for v in match_value(r, attr) {
-                        out.index
-                            .entry((*kind, attr.clone()))
-                            .or_default()
-                            .entry(v)
-                            .or_default()
-                            .push(r);
-                    }
-                }
-            }
-            if r.kind == RecordKind::Account && is_active(r) {
-                for f in facts {
-                    if let Compiled::Plain(FactKind::Duplicate { attributes }) = &f.how
-                        && let Some(tuple) = identity(r, attributes)
-                        && let Some(m) = out.duplicates.get_mut(&f.name)
-                    {
-                        *m.entry(tuple).or_default() += 1;
-                    }
-                }
-            }
         }
         out
+    }
+
+    /// The records of `kind` by the lower-cased values of `attr`, if facts look them up.
+    fn index(&self, kind: RecordKind, attr: &str) -> Option<&HashMap<String, Vec<&'a Record>>> {
+        let cell = self.index.get(&(kind, attr.to_owned()))?;
+        Some(cell.get_or_init(|| {
+            // Sequential: no parallel work inside the cell (see the duplicates).
+            let mut index: HashMap<String, Vec<&'a Record>> = HashMap::new();
+            for r in self.records.iter().filter(|r| r.kind == kind) {
+                for v in match_value(r, attr) {
+                    index.entry(v).or_default().push(r);
+                }
+            }
+            index
+        }))
+    }
+
+    /// How many active accounts have each identity tuple of the duplicate fact `name`.
+    fn duplicate_counts(&self, name: &str) -> Option<&HashMap<Vec<String>, usize>> {
+        self.duplicates.get(name)
     }
 
     /// The consents of an account: entries whose person is its key or its username.
@@ -304,7 +328,7 @@ impl<'a> FactInputs<'a> {
     fn matches(&self, kind: RecordKind, match_on: &[String], record: &Record) -> Vec<&'a Record> {
         let mut out: Vec<&'a Record> = Vec::new();
         for attr in match_on {
-            let Some(index) = self.index.get(&(kind, attr.clone())) else {
+            let Some(index) = self.index(kind, attr) else {
                 continue;
             };
             for v in match_value(record, attr) {
@@ -349,6 +373,22 @@ fn text_values(record: &Record, attr: &str) -> Vec<String> {
     }
 }
 
+/// Whether any text value of `attr` (each item of a set) satisfies `test`, without copying
+/// the texts as [`text_values`] does.
+fn any_text(record: &Record, attr: &str, test: impl Fn(&str) -> bool) -> bool {
+    match record
+        .attrs
+        .get(attr)
+        .or_else(|| record.extra.get(attr))
+        .map(|a| &a.value)
+    {
+        Some(Value::Str(s)) => test(s),
+        Some(Value::Set(items)) => items.iter().any(|i| test(i)),
+        Some(v) => test(&v.display()),
+        None => false,
+    }
+}
+
 /// The attribute of `record` that makes the fact true, to point a finding at it (for facts
 /// about attributes: regex, national_id, column, duplicate, differs_from, links_to).
 pub fn matched_attribute(
@@ -359,16 +399,12 @@ pub fn matched_attribute(
     match &fact.how {
         Compiled::Regex { attributes, regex } => attributes
             .iter()
-            .find(|a| text_values(record, a).iter().any(|v| regex.is_match(v)))
+            .find(|a| any_text(record, a, |v| regex.is_match(v)))
             .cloned(),
         Compiled::Plain(kind) => match kind {
             FactKind::NationalId { attributes, kinds } => attributes
                 .iter()
-                .find(|a| {
-                    text_values(record, a)
-                        .iter()
-                        .any(|v| national_id::contains(v, kinds))
-                })
+                .find(|a| any_text(record, a, |v| national_id::contains(v, kinds)))
                 .cloned(),
             FactKind::Column { names } => record
                 .extra
@@ -380,8 +416,7 @@ pub fn matched_attribute(
             FactKind::Duplicate { attributes } => {
                 let tuple = identity(record, attributes)?;
                 let count = inputs
-                    .duplicates
-                    .get(&fact.name)?
+                    .duplicate_counts(&fact.name)?
                     .get(&tuple)
                     .copied()
                     .unwrap_or(0);
@@ -409,8 +444,7 @@ pub fn matched_attribute(
                     let k = k.trim().to_lowercase();
                     ["key", "id", "username"].iter().any(|attr| {
                         inputs
-                            .index
-                            .get(&(RecordKind::Account, (*attr).to_owned()))
+                            .index(RecordKind::Account, attr)
                             .and_then(|m| m.get(&k))
                             .into_iter()
                             .flatten()
