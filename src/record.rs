@@ -141,6 +141,99 @@ pub struct Attr {
     pub span: Span,
 }
 
+/// The canonical attributes of a record, sorted by name: one allocation per record instead of
+/// the nodes of a map (a state-wide list has millions of records of a dozen attributes).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Attrs(Vec<(Name, Attr)>);
+
+impl Attrs {
+    /// Room for `n` attributes.
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(n, _)| n.as_ref().cmp(name))
+    }
+
+    /// The attribute `name`.
+    pub fn get(&self, name: &str) -> Option<&Attr> {
+        self.find(name)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, a)| a)
+    }
+
+    /// The attribute `name`, to change it.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Attr> {
+        let i = self.find(name).ok()?;
+        self.0.get_mut(i).map(|(_, a)| a)
+    }
+
+    /// Whether there is an attribute `name`.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.find(name).is_ok()
+    }
+
+    /// Sets `name`, returning the value it had.
+    pub fn insert(&mut self, name: Name, attr: Attr) -> Option<Attr> {
+        match self.find(&name) {
+            Ok(i) => self
+                .0
+                .get_mut(i)
+                .map(|(_, old)| std::mem::replace(old, attr)),
+            Err(i) => {
+                self.0.insert(i, (name, attr));
+                None
+            }
+        }
+    }
+
+    /// Removes `name`, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<Attr> {
+        let i = self.find(name).ok()?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// The attributes in the order of their names.
+    pub fn iter(&self) -> impl Iterator<Item = (&Name, &Attr)> {
+        self.0.iter().map(|(n, a)| (n, a))
+    }
+
+    /// The values in the order of their names.
+    pub fn values(&self) -> impl Iterator<Item = &Attr> {
+        self.0.iter().map(|(_, a)| a)
+    }
+
+    /// The number of attributes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Attrs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Attrs {
+    type Item = (&'a Name, &'a Attr);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (Name, Attr)>,
+        fn(&'a (Name, Attr)) -> (&'a Name, &'a Attr),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(n, a)| (n, a))
+    }
+}
+
 /// One item of an input: an account, a platform module or a consent.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -153,7 +246,7 @@ pub struct Record {
     /// The span of the whole row or node.
     pub span: Span,
     /// Canonical attributes by canonical name.
-    pub attrs: BTreeMap<Name, Attr>,
+    pub attrs: Attrs,
     /// Unknown columns or keys, by their original name, as text.
     pub extra: BTreeMap<String, Attr>,
 }
@@ -166,7 +259,7 @@ impl Record {
             key: String::new(),
             file,
             span,
-            attrs: BTreeMap::new(),
+            attrs: Attrs::default(),
             extra: BTreeMap::new(),
         }
     }
@@ -213,6 +306,25 @@ mod tests {
         assert_eq!(d.map(|v| v.display()).as_deref(), Some("2026-08-01"));
         assert_eq!(Value::Set(vec!["a".into(), "b".into()]).display(), "a, b");
         assert_eq!(Value::Bool(true).display(), "true");
+    }
+
+    #[test]
+    fn attrs_stay_sorted_and_replace_by_name() {
+        let attr = |n: i64| Attr {
+            value: Value::Long(n),
+            span: Span::default(),
+        };
+        let mut a = Attrs::default();
+        for (name, n) in [("state", 1), ("email", 2), ("username", 3), ("email", 4)] {
+            a.insert(name.into(), attr(n));
+        }
+        let names: Vec<&str> = a.iter().map(|(n, _)| n.as_ref()).collect();
+        assert_eq!(names, ["email", "state", "username"]);
+        assert_eq!(a.get("email"), Some(&attr(4)));
+        assert!(a.contains_key("state") && !a.contains_key("roles"));
+        assert_eq!(a.remove("state"), Some(attr(1)));
+        assert_eq!(a.len(), 2);
+        assert_eq!(format!("{a:?}").matches("Long").count(), 2);
     }
 
     #[test]

@@ -361,7 +361,7 @@ impl PersonalData {
         }
         let file = sources.get(r.file);
         for (name, kind) in PERSONAL_ATTRS {
-            if let Some(attr) = r.attrs.get(*name) {
+            if let Some(attr) = r.attrs.get(name) {
                 self.add(r, file, attr.span, &attr.value, *kind);
             }
         }

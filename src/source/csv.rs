@@ -129,6 +129,8 @@ enum RowOutcome {
 /// The header as mapped onto attributes, shared by every row.
 struct Header {
     columns: Vec<Column>,
+    /// How many columns map onto canonical attributes (plus one for `login_tracked`).
+    canonical: usize,
     cells: Vec<Span>,
     span: Span,
 }
@@ -217,6 +219,10 @@ fn read_with(
         return out;
     }
     let header = Header {
+        canonical: 1 + columns
+            .iter()
+            .filter(|c| matches!(c, Column::Canonical(..)))
+            .count(),
         columns,
         cells: header_cells,
         span: header_span,
@@ -452,6 +458,7 @@ fn read_row(
     }
     let cells = row_cells(raw, start, delimiter, row.len(), row_span);
     let mut record = Record::new(kind, file, row_span);
+    record.attrs = crate::record::Attrs::with_capacity(header.canonical);
     let mut cell_errors = Vec::new();
     for ((column, value), span) in columns.iter().zip(row.iter()).zip(cells.iter()) {
         match column {
