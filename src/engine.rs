@@ -104,32 +104,51 @@ struct Derived<'p> {
 #[derive(Clone, Copy)]
 enum Wanted<'a> {
     All,
-    Paths(&'a std::collections::BTreeSet<String>),
+    Some(&'a WantedPaths),
+}
+
+/// What the policies of one record kind read of the derived values.
+struct WantedPaths {
+    /// Per fact of the packs, in their order.
+    facts: Vec<bool>,
+    consents: bool,
+    days: bool,
+}
+
+impl WantedPaths {
+    fn new(packs: &PackSet, paths: &std::collections::BTreeSet<String>) -> Self {
+        let all_facts = paths.contains("facts");
+        Self {
+            facts: packs
+                .facts
+                .iter()
+                .map(|f| all_facts || paths.contains(&format!("facts.{}", f.name())))
+                .collect(),
+            consents: paths.contains("consents"),
+            days: paths.iter().any(|p| p.ends_with("_days")),
+        }
+    }
 }
 
 impl Wanted<'_> {
-    fn fact(self, name: &str) -> bool {
+    fn fact(self, index: usize) -> bool {
         match self {
             Self::All => true,
-            Self::Paths(p) => {
-                p.contains("facts")
-                    || p.iter()
-                        .any(|path| path.strip_prefix("facts.") == Some(name))
-            }
+            Self::Some(w) => w.facts.get(index).copied().unwrap_or(true),
         }
     }
 
-    fn path(self, name: &str) -> bool {
+    fn consents(self) -> bool {
         match self {
             Self::All => true,
-            Self::Paths(p) => p.contains(name),
+            Self::Some(w) => w.consents,
         }
     }
 
     fn days(self) -> bool {
         match self {
             Self::All => true,
-            Self::Paths(p) => p.iter().any(|path| path.ends_with("_days")),
+            Self::Some(w) => w.days,
         }
     }
 }
@@ -144,18 +163,18 @@ fn derive<'a>(
         .get("birth_date")
         .and_then(|a| a.value.as_date())
         .map(|b| facts::age(b, inputs.today));
-    let consents = if matches!(record.kind, RecordKind::Account | RecordKind::Person)
-        && wanted.path("consents")
-    {
-        inputs.consent_purposes(record)
-    } else {
-        Vec::new()
-    };
+    let consents =
+        if matches!(record.kind, RecordKind::Account | RecordKind::Person) && wanted.consents() {
+            inputs.consent_purposes(record)
+        } else {
+            Vec::new()
+        };
     let facts = packs
         .facts
         .iter()
-        .map(|f| {
-            let value = wanted.fact(f.name()) && facts::evaluate(f, record, inputs, age);
+        .enumerate()
+        .map(|(i, f)| {
+            let value = wanted.fact(i) && facts::evaluate(f, record, inputs, age);
             (f.name(), value)
         })
         .collect();
@@ -593,6 +612,14 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
             errors,
         }
     };
+    let wanted_by_kind: HashMap<RecordKind, WantedPaths> = packs
+        .reads
+        .iter()
+        .filter_map(|(kind, reads)| match reads {
+            Reads::Paths(p) => Some((*kind, WantedPaths::new(packs, p))),
+            Reads::All => None,
+        })
+        .collect();
     // Records with the same projection (the values the policies read) get the same decision:
     // evaluate each projection once per chunk of records. Outcomes with errors are never
     // reused (their messages name the record).
@@ -616,7 +643,10 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
                             return decide(record, &derived);
                         }
                     };
-                    let derived = derive(packs, record, &inputs, Wanted::Paths(paths));
+                    let wanted = wanted_by_kind
+                        .get(&record.kind)
+                        .map_or(Wanted::All, Wanted::Some);
+                    let derived = derive(packs, record, &inputs, wanted);
                     let key = projection(packs, record, &derived, paths);
                     if let Some(violated) = cache.get(&key) {
                         return RecordOutcome {

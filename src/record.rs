@@ -90,7 +90,7 @@ impl Value {
             Self::Str(s) => s.clone(),
             Self::Bool(b) => b.to_string(),
             Self::Long(n) => n.to_string(),
-            Self::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Self::Date(d) => iso_date(*d),
             Self::Set(items) => items.join(", "),
         }
     }
@@ -131,6 +131,17 @@ impl Value {
 /// The name of a canonical attribute: a constant for the attributes readers know (no
 /// allocation per cell of a large list), owned text otherwise.
 pub type Name = std::borrow::Cow<'static, str>;
+
+/// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it, without its format interpreter for the
+/// years of any school list.
+fn iso_date(d: NaiveDate) -> String {
+    use chrono::Datelike as _;
+    if (0..=9999).contains(&d.year()) {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
+}
 
 /// An attribute value together with the span of the cell or node it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,6 +317,16 @@ mod tests {
         assert_eq!(d.map(|v| v.display()).as_deref(), Some("2026-08-01"));
         assert_eq!(Value::Set(vec!["a".into(), "b".into()]).display(), "a, b");
         assert_eq!(Value::Bool(true).display(), "true");
+        for (y, m, day) in [
+            (2026, 1, 5),
+            (999, 12, 31),
+            (0, 1, 1),
+            (10000, 1, 1),
+            (-5, 3, 4),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+            assert_eq!(iso_date(date), date.format("%Y-%m-%d").to_string());
+        }
     }
 
     #[test]
