@@ -2,6 +2,10 @@
 
 mod cli;
 
+/// See Cargo.toml: measured faster than the system allocator on large lists.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write as _;
 use std::process::ExitCode;
 

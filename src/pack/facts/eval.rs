@@ -222,23 +222,21 @@ impl<'a> FactInputs<'a> {
                     }
                 }
                 Compiled::Plain(FactKind::Duplicate { attributes }) => {
-                    // Counted up front, in parallel (not lazily: a lazy cell initialised inside
-                    // the parallel evaluation could be re-entered by a stolen job).
+                    // Counted up front (not lazily: a lazy cell initialised inside the parallel
+                    // evaluation could be re-entered by a stolen job); the identities are
+                    // built in parallel, counted in one map (merging per-thread maps hashes
+                    // every tuple again).
                     use rayon::prelude::*;
-                    let counts = records
+                    let tuples: Vec<Vec<String>> = records
                         .par_iter()
                         .filter(|r| r.kind == RecordKind::Account && is_active(r))
                         .filter_map(|r| identity(r, attributes))
-                        .fold(HashMap::new, |mut m: HashMap<Vec<String>, usize>, tuple| {
-                            *m.entry(tuple).or_default() += 1;
-                            m
-                        })
-                        .reduce(HashMap::new, |mut a, b| {
-                            for (k, n) in b {
-                                *a.entry(k).or_default() += n;
-                            }
-                            a
-                        });
+                        .collect();
+                    let mut counts: HashMap<Vec<String>, usize> =
+                        HashMap::with_capacity(tuples.len());
+                    for tuple in tuples {
+                        *counts.entry(tuple).or_default() += 1;
+                    }
                     out.duplicates.insert(f.name.clone(), counts);
                 }
                 _ => {}
