@@ -89,7 +89,12 @@ pub fn assert_span(sources: &SourceMap, id: FileId, span: Span, what: &str) {
 pub fn assert_record(sources: &SourceMap, record: &Record) {
     let what = format!("record `{}`", record.key);
     assert_span(sources, record.file, record.span, &what);
-    for (name, attr) in record.attrs.iter().map(|(n, a)| (n.as_ref(), a)).chain(record.extra.iter().map(|(n, a)| (n.as_str(), a))) {
+    for (name, attr) in record
+        .attrs
+        .iter()
+        .map(|(n, a)| (n.as_ref(), a))
+        .chain(record.extra.iter().map(|(n, a)| (n.as_str(), a)))
+    {
         assert_span(
             sources,
             record.file,
