@@ -273,12 +273,22 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
 /// Records evaluated together with one projection cache.
 const CHUNK: usize = 4096;
 
+/// Appends a text with its length to a projection key.
+fn push_str(key: &mut Vec<u8>, s: &str) {
+    key.extend_from_slice(&s.len().to_le_bytes());
+    key.extend_from_slice(s.as_bytes());
+}
+
+/// Appends a list of texts with its length to a projection key.
+fn push_strings(key: &mut Vec<u8>, items: &[String]) {
+    key.extend_from_slice(&items.len().to_le_bytes());
+    for item in items {
+        push_str(key, item);
+    }
+}
+
 /// Appends an unambiguous encoding of an optional value to a projection key.
 fn push_value(key: &mut Vec<u8>, value: Option<&Value>) {
-    let push_str = |key: &mut Vec<u8>, s: &str| {
-        key.extend_from_slice(&s.len().to_le_bytes());
-        key.extend_from_slice(s.as_bytes());
-    };
     match value {
         None => key.push(0),
         Some(Value::Str(s)) => {
@@ -296,10 +306,7 @@ fn push_value(key: &mut Vec<u8>, value: Option<&Value>) {
         }
         Some(Value::Set(items)) => {
             key.push(5);
-            key.extend_from_slice(&items.len().to_le_bytes());
-            for item in items {
-                push_str(key, item);
-            }
+            push_strings(key, items);
         }
     }
 }
@@ -333,13 +340,6 @@ fn projection(
             .find(|(n, _)| *n == name)
             .map(|(_, b)| *b)
     };
-    let strings = |key: &mut Vec<u8>, items: &[String]| {
-        key.extend_from_slice(&items.len().to_le_bytes());
-        for item in items {
-            key.extend_from_slice(&item.len().to_le_bytes());
-            key.extend_from_slice(item.as_bytes());
-        }
-    };
     for path in paths {
         match path.split_once('.') {
             Some(("facts", name)) => key.push(match fact(name) {
@@ -362,8 +362,11 @@ fn projection(
                     }
                 }
                 "age" => push_opt(&mut key, derived.age, i64::to_le_bytes),
-                "consents" => strings(&mut key, &derived.consents),
-                "key" => push_value(&mut key, Some(&Value::Str(record.key.clone()))),
+                "consents" => push_strings(&mut key, &derived.consents),
+                "key" => {
+                    key.push(1);
+                    push_str(&mut key, &record.key);
+                }
                 name => {
                     push_value(&mut key, record.attrs.get(name).map(|a| &a.value));
                     let days = name

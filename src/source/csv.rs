@@ -218,14 +218,21 @@ fn read_with(
     if out.problems.iter().any(Problem::is_error) {
         return out;
     }
-    let header = Header {
-        canonical: 1 + columns
-            .iter()
-            .filter(|c| matches!(c, Column::Canonical(..)))
-            .count(),
-        columns,
-        cells: header_cells,
-        span: header_span,
+    let rows = Rows {
+        file,
+        text,
+        kind,
+        options,
+        delimiter,
+        header: Header {
+            canonical: 1 + columns
+                .iter()
+                .filter(|c| matches!(c, Column::Canonical(..)))
+                .count(),
+            columns,
+            cells: header_cells,
+            span: header_span,
+        },
     };
 
     // Record boundaries: the start of every `chunk_rows`-th data row, and where the rows end
@@ -264,10 +271,8 @@ fn read_with(
     let mut seen_keys: HashMap<String, Span> = HashMap::new();
     let mut cell_errors = 0usize;
     for window in chunks.chunks(WINDOW_CHUNKS) {
-        let converted: Vec<Vec<RowOutcome>> = window
-            .par_iter()
-            .map(|&(a, b)| read_rows(file, text, a, b, kind, options, delimiter, &header))
-            .collect();
+        let converted: Vec<Vec<RowOutcome>> =
+            window.par_iter().map(|&(a, b)| rows.read(a, b)).collect();
         for outcome in converted.into_iter().flatten() {
             let (record, errors, missing_key) = match outcome {
                 RowOutcome::Blank => continue,
@@ -349,7 +354,7 @@ fn read_with(
                 "input::empty",
                 format!("the file has a header but no {}", kind.name()),
             )
-            .at(file, header.span, "only this header line")
+            .at(file, rows.header.span, "only this header line")
             .with_help("export the list again; an empty list is never treated as a clean result"),
         );
     }
@@ -370,76 +375,68 @@ fn row_cells(raw: &str, start: usize, delimiter: u8, fields: usize, row_span: Sp
     }
 }
 
-/// Converts the rows between the record boundaries `a` and `b` (byte offsets into `text`).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the shared state of one file's rows"
-)]
-fn read_rows(
+/// What every row of one file is read with.
+struct Rows<'a> {
     file: FileId,
-    text: &str,
-    a: usize,
-    b: usize,
+    text: &'a str,
     kind: RecordKind,
-    options: &CsvOptions,
+    options: &'a CsvOptions,
     delimiter: u8,
-    header: &Header,
-) -> Vec<RowOutcome> {
-    let mut out = Vec::new();
-    // A boundary follows a line break: starting the fresh reader on that break (an empty
-    // line, which it skips) keeps it from taking a byte-order mark opening the next row for
-    // the start of a file and stripping it.
-    let from = match a.checked_sub(1) {
-        Some(before) if matches!(text.as_bytes().get(before), Some(b'\n' | b'\r')) => before,
-        _ => a,
-    };
-    let Some(slice) = text.get(from..b) else {
-        return out;
-    };
-    let mut reader = reader_for(slice, delimiter);
-    let mut row = csv::StringRecord::new();
-    loop {
-        let start = skip_newlines(text, from + pos_usize(reader.position().byte()));
-        match reader.read_record(&mut row) {
-            Ok(true) => {}
-            // The sequential pass stopped before any malformed row.
-            Ok(false) | Err(_) => break,
-        }
-        let end = (from + pos_usize(reader.position().byte())).min(b);
-        out.push(read_row(
-            file, text, start, end, &row, kind, options, delimiter, header,
-        ));
-    }
-    out
+    header: Header,
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the shared state of one file's rows"
-)]
-fn read_row(
-    file: FileId,
-    text: &str,
-    start: usize,
-    end: usize,
-    row: &csv::StringRecord,
-    kind: RecordKind,
-    options: &CsvOptions,
-    delimiter: u8,
-    header: &Header,
-) -> RowOutcome {
-    let raw = text.get(start..end).unwrap_or("");
-    let row_span = Span::new(start, raw.trim_end_matches(['\r', '\n']).len());
-    if row.iter().all(|f| f.trim().is_empty()) {
-        return RowOutcome::Blank;
-    }
-    let columns = &header.columns;
-    if row.len() != columns.len() {
-        let (line, _) = line_of(text, start);
-        if let Some(problem) = unclosed_quote(file, text, raw, start, line) {
-            return RowOutcome::Broken(problem);
+impl Rows<'_> {
+    /// Converts the rows between the record boundaries `a` and `b` (byte offsets into `text`).
+    fn read(&self, a: usize, b: usize) -> Vec<RowOutcome> {
+        let (text, delimiter) = (self.text, self.delimiter);
+        let mut out = Vec::new();
+        // A boundary follows a line break: starting the fresh reader on that break (an empty
+        // line, which it skips) keeps it from taking a byte-order mark opening the next row for
+        // the start of a file and stripping it.
+        let from = match a.checked_sub(1) {
+            Some(before) if matches!(text.as_bytes().get(before), Some(b'\n' | b'\r')) => before,
+            _ => a,
+        };
+        let Some(slice) = text.get(from..b) else {
+            return out;
+        };
+        let mut reader = reader_for(slice, delimiter);
+        let mut row = csv::StringRecord::new();
+        loop {
+            let start = skip_newlines(text, from + pos_usize(reader.position().byte()));
+            match reader.read_record(&mut row) {
+                Ok(true) => {}
+                // The sequential pass stopped before any malformed row.
+                Ok(false) | Err(_) => break,
+            }
+            let end = (from + pos_usize(reader.position().byte())).min(b);
+            out.push(self.row(start, end, &row));
         }
-        return RowOutcome::Broken(
+        out
+    }
+
+    /// Converts the row between `start` and `end`, whose fields are `row`.
+    fn row(&self, start: usize, end: usize, row: &csv::StringRecord) -> RowOutcome {
+        let (file, text, kind, options, delimiter, header) = (
+            self.file,
+            self.text,
+            self.kind,
+            self.options,
+            self.delimiter,
+            &self.header,
+        );
+        let raw = text.get(start..end).unwrap_or("");
+        let row_span = Span::new(start, raw.trim_end_matches(['\r', '\n']).len());
+        if row.iter().all(|f| f.trim().is_empty()) {
+            return RowOutcome::Blank;
+        }
+        let columns = &header.columns;
+        if row.len() != columns.len() {
+            let (line, _) = line_of(text, start);
+            if let Some(problem) = unclosed_quote(file, text, raw, start, line) {
+                return RowOutcome::Broken(problem);
+            }
+            return RowOutcome::Broken(
             Problem::error(
                 "input::field-count",
                 format!(
@@ -455,63 +452,64 @@ fn read_row(
                 char::from(delimiter).escape_default()
             )),
         );
-    }
-    let cells = row_cells(raw, start, delimiter, row.len(), row_span);
-    let mut record = Record::new(kind, file, row_span);
-    record.attrs = crate::record::Attrs::with_capacity(header.canonical);
-    let mut cell_errors = Vec::new();
-    for ((column, value), span) in columns.iter().zip(row.iter()).zip(cells.iter()) {
-        match column {
-            Column::Ignored => {}
-            Column::Extra(name) => {
-                if !value.trim().is_empty() {
-                    record.extra.insert(
-                        name.clone(),
-                        Attr {
-                            value: Value::Str(value.trim().to_owned()),
-                            span: *span,
-                        },
-                    );
+        }
+        let cells = row_cells(raw, start, delimiter, row.len(), row_span);
+        let mut record = Record::new(kind, file, row_span);
+        record.attrs = crate::record::Attrs::with_capacity(header.canonical);
+        let mut cell_errors = Vec::new();
+        for ((column, value), span) in columns.iter().zip(row.iter()).zip(cells.iter()) {
+            match column {
+                Column::Ignored => {}
+                Column::Extra(name) => {
+                    if !value.trim().is_empty() {
+                        record.extra.insert(
+                            name.clone(),
+                            Attr {
+                                value: Value::Str(value.trim().to_owned()),
+                                span: *span,
+                            },
+                        );
+                    }
+                }
+                Column::Canonical(canon, header_name) => {
+                    match parse_cell_with(canon, value, options.us_dates) {
+                        Ok(Some(v)) => record.set(canon.name, v, *span),
+                        Ok(None) => {}
+                        Err(e) => cell_errors.push(
+                            Problem::error(
+                                &format!("input::{}", e.code),
+                                format!(
+                                    "invalid {} in column `{header_name}` ({})",
+                                    type_word(canon.ty),
+                                    canon.name
+                                ),
+                            )
+                            .at(file, *span, e.label)
+                            .with_help(e.help),
+                        ),
+                    }
                 }
             }
-            Column::Canonical(canon, header_name) => {
-                match parse_cell_with(canon, value, options.us_dates) {
-                    Ok(Some(v)) => record.set(canon.name, v, *span),
-                    Ok(None) => {}
-                    Err(e) => cell_errors.push(
-                        Problem::error(
-                            &format!("input::{}", e.code),
-                            format!(
-                                "invalid {} in column `{header_name}` ({})",
-                                type_word(canon.ty),
-                                canon.name
-                            ),
-                        )
-                        .at(file, *span, e.label)
-                        .with_help(e.help),
-                    ),
-                }
+        }
+        let missing_key = match record_key(&record) {
+            Some(key) => {
+                record.key = key;
+                None
             }
+            None => {
+                let (line, _) = line_of(text, start);
+                Some(
+                    Problem::error("input::missing-key", format!("row {line} has no key"))
+                        .at(file, row_span, "this row has an empty key column")
+                        .with_help(key_help(kind)),
+                )
+            }
+        };
+        RowOutcome::Read {
+            record,
+            cell_errors,
+            missing_key,
         }
-    }
-    let missing_key = match record_key(&record) {
-        Some(key) => {
-            record.key = key;
-            None
-        }
-        None => {
-            let (line, _) = line_of(text, start);
-            Some(
-                Problem::error("input::missing-key", format!("row {line} has no key"))
-                    .at(file, row_span, "this row has an empty key column")
-                    .with_help(key_help(kind)),
-            )
-        }
-    };
-    RowOutcome::Read {
-        record,
-        cell_errors,
-        missing_key,
     }
 }
 

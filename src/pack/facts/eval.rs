@@ -272,11 +272,6 @@ impl<'a> FactInputs<'a> {
         }))
     }
 
-    /// How many active accounts have each identity tuple of the duplicate fact `name`.
-    fn duplicate_counts(&self, name: &str) -> Option<&HashMap<Vec<String>, usize>> {
-        self.duplicates.get(name)
-    }
-
     /// The consents of an account: entries whose person is its key or its username.
     pub fn consents_of(&self, record: &Record) -> Vec<&'a Record> {
         let mut out: Vec<&'a Record> = self
@@ -414,7 +409,8 @@ pub fn matched_attribute(
             FactKind::Duplicate { attributes } => {
                 let tuple = identity(record, attributes)?;
                 let count = inputs
-                    .duplicate_counts(&fact.name)?
+                    .duplicates
+                    .get(&fact.name)?
                     .get(&tuple)
                     .copied()
                     .unwrap_or(0);
