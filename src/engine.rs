@@ -526,35 +526,82 @@ struct RecordOutcome {
 
 /// Evaluates every record against every policy and limit.
 pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evaluation {
-    let mut out = Evaluation::default();
     let inputs = FactInputs::new(records, ctx.today, &ctx.school.country, &packs.facts);
-    let setup = (|| -> Result<_, String> {
-        let school = school_entity(&ctx.school)?;
-        let school_uid = uid("School", &ctx.school.id)?;
-        let action = uid("Action", "check")?;
-        let context = Context::from_pairs([
-            ("now".to_owned(), date_expr(ctx.today)),
-            (
-                "school_year_start".to_owned(),
-                date_expr(school_year_start(ctx.today)),
-            ),
-            ("params".to_owned(), packs.params_expr()),
-        ])
-        .map_err(|e| e.to_string())?;
-        Ok((school, school_uid, action, context))
-    })();
-    let (school, school_uid, action, context) = match setup {
-        Ok(s) => s,
-        Err(e) => {
-            out.problems.push(Problem::error(
-                "engine::setup",
-                format!("cannot set up the evaluation: {e}"),
-            ));
-            return out;
+    let evaluator = match Evaluator::new(packs, ctx) {
+        Ok(e) => e,
+        Err(p) => {
+            return Evaluation {
+                findings: Vec::new(),
+                problems: vec![p],
+            };
         }
     };
-    let authorizer = Authorizer::new();
-    let decide = |record: &Record, derived: &Derived| -> RecordOutcome {
+    let mut collector = Collector::new(&evaluator);
+    collector.add(records, &inputs);
+    collector.finish()
+}
+
+/// Everything the evaluation of a record needs besides the record and the fact inputs, set
+/// up once per run: the school entity, the request parts, what each kind's policies read.
+pub struct Evaluator<'p> {
+    packs: &'p PackSet,
+    ctx: &'p EvalContext,
+    school: Entity,
+    school_uid: EntityUid,
+    action: EntityUid,
+    context: Context,
+    authorizer: Authorizer,
+    wanted_by_kind: HashMap<RecordKind, WantedPaths>,
+}
+
+impl<'p> Evaluator<'p> {
+    /// Sets up the evaluation of `packs` in `ctx`; a problem when the school or the context
+    /// cannot be expressed in Cedar.
+    pub fn new(packs: &'p PackSet, ctx: &'p EvalContext) -> Result<Self, Problem> {
+        let setup = (|| -> Result<_, String> {
+            let school = school_entity(&ctx.school)?;
+            let school_uid = uid("School", &ctx.school.id)?;
+            let action = uid("Action", "check")?;
+            let context = Context::from_pairs([
+                ("now".to_owned(), date_expr(ctx.today)),
+                (
+                    "school_year_start".to_owned(),
+                    date_expr(school_year_start(ctx.today)),
+                ),
+                ("params".to_owned(), packs.params_expr()),
+            ])
+            .map_err(|e| e.to_string())?;
+            Ok((school, school_uid, action, context))
+        })();
+        let (school, school_uid, action, context) = setup.map_err(|e| {
+            Problem::error(
+                "engine::setup",
+                format!("cannot set up the evaluation: {e}"),
+            )
+        })?;
+        let wanted_by_kind = packs
+            .reads
+            .iter()
+            .filter_map(|(kind, reads)| match reads {
+                Reads::Paths(p) => Some((*kind, WantedPaths::new(packs, p))),
+                Reads::All => None,
+            })
+            .collect();
+        Ok(Self {
+            packs,
+            ctx,
+            school,
+            school_uid,
+            action,
+            context,
+            authorizer: Authorizer::new(),
+            wanted_by_kind,
+        })
+    }
+
+    /// One authorization request for `record`: the violated policies, or evaluation errors.
+    fn decide(&self, record: &Record, derived: &Derived) -> RecordOutcome {
+        let packs = self.packs;
         let age = derived.age;
         let fail = |msg: String| RecordOutcome {
             violated: Vec::new(),
@@ -575,21 +622,24 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
             Err(msg) => return fail(msg),
         };
         let principal = e.uid();
-        let entities = match Entities::from_entities([e, school.clone()], Some(&packs.schema)) {
+        let entities = match Entities::from_entities([e, self.school.clone()], Some(&packs.schema))
+        {
             Ok(es) => es,
             Err(err) => return fail(err.to_string()),
         };
         let request = match Request::new(
             principal,
-            action.clone(),
-            school_uid.clone(),
-            context.clone(),
+            self.action.clone(),
+            self.school_uid.clone(),
+            self.context.clone(),
             Some(&packs.schema),
         ) {
             Ok(r) => r,
             Err(err) => return fail(err.to_string()),
         };
-        let response = authorizer.is_authorized(&request, &packs.policies, &entities);
+        let response = self
+            .authorizer
+            .is_authorized(&request, &packs.policies, &entities);
         let mut violated: Vec<String> = response
             .diagnostics()
             .reason()
@@ -614,199 +664,256 @@ pub fn evaluate(packs: &PackSet, records: &[Record], ctx: &EvalContext) -> Evalu
             age,
             errors,
         }
-    };
-    let wanted_by_kind: HashMap<RecordKind, WantedPaths> = packs
-        .reads
-        .iter()
-        .filter_map(|(kind, reads)| match reads {
-            Reads::Paths(p) => Some((*kind, WantedPaths::new(packs, p))),
-            Reads::All => None,
-        })
-        .collect();
-    // Records with the same projection (the values the policies read) get the same decision:
-    // evaluate each projection once per chunk of records. Outcomes with errors are never
-    // reused (their messages name the record).
-    let outcomes: Vec<RecordOutcome> = records
-        .par_chunks(CHUNK)
-        .flat_map_iter(|chunk| {
-            let mut cache: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
-            if let Some(p) = &ctx.progress {
-                p.done
-                    .fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
-            }
-            chunk
-                .iter()
-                .map(|record| {
-                    // Only what the policies of the record's kind read is derived (the
-                    // oracle, without the cache, derives everything).
-                    let paths = match packs.reads.get(&record.kind) {
-                        Some(Reads::Paths(p)) if ctx.cache => p,
-                        _ => {
-                            let derived = derive(packs, record, &inputs, Wanted::All);
-                            return decide(record, &derived);
-                        }
-                    };
-                    let wanted = wanted_by_kind
-                        .get(&record.kind)
-                        .map_or(Wanted::All, Wanted::Some);
-                    let derived = derive(packs, record, &inputs, wanted);
-                    let key = projection(packs, record, &derived, paths);
-                    if let Some(violated) = cache.get(&key) {
-                        return RecordOutcome {
-                            violated: violated.clone(),
-                            age: derived.age,
-                            errors: Vec::new(),
-                        };
-                    }
-                    let outcome = decide(record, &derived);
-                    if outcome.errors.is_empty() {
-                        cache.insert(key, outcome.violated.clone());
-                    }
-                    outcome
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    }
 
-    let lang = ctx.lang.as_deref();
-    let mut counted: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    let mut errors: BTreeMap<(String, String), (Problem, usize)> = BTreeMap::new();
-    for (i, (record, outcome)) in records.iter().zip(&outcomes).enumerate() {
-        for id in &outcome.violated {
-            let Some(meta) = packs.meta.get(id) else {
-                continue;
-            };
-            match meta.limit {
-                Some(l) => counted.entry(l).or_default().push(i),
-                None => {
-                    out.findings
-                        .push(finding_for(packs, meta, record, outcome.age, lang, &inputs))
+    /// The outcome of every record, in order. Records with the same projection (the values
+    /// the policies read) get the same decision: each projection is evaluated once per chunk
+    /// of records. Outcomes with errors are never reused (their messages name the record).
+    fn outcomes(&self, records: &[Record], inputs: &FactInputs<'_>) -> Vec<RecordOutcome> {
+        let (packs, ctx) = (self.packs, self.ctx);
+        records
+            .par_chunks(CHUNK)
+            .flat_map_iter(|chunk| {
+                let mut cache: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
+                if let Some(p) = &ctx.progress {
+                    p.done
+                        .fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+                }
+                chunk
+                    .iter()
+                    .map(|record| {
+                        // Only what the policies of the record's kind read is derived (the
+                        // oracle, without the cache, derives everything).
+                        let paths = match packs.reads.get(&record.kind) {
+                            Some(Reads::Paths(p)) if ctx.cache => p,
+                            _ => {
+                                let derived = derive(packs, record, inputs, Wanted::All);
+                                return self.decide(record, &derived);
+                            }
+                        };
+                        let wanted = self
+                            .wanted_by_kind
+                            .get(&record.kind)
+                            .map_or(Wanted::All, Wanted::Some);
+                        let derived = derive(packs, record, inputs, wanted);
+                        let key = projection(packs, record, &derived, paths);
+                        if let Some(violated) = cache.get(&key) {
+                            return RecordOutcome {
+                                violated: violated.clone(),
+                                age: derived.age,
+                                errors: Vec::new(),
+                            };
+                        }
+                        let outcome = self.decide(record, &derived);
+                        if outcome.errors.is_empty() {
+                            cache.insert(key, outcome.violated.clone());
+                        }
+                        outcome
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+/// A record counted by a limit: what its finding needs of it.
+struct Member {
+    file: crate::source::FileId,
+    kind: RecordKind,
+    /// Where the limit's `@span` points in the record.
+    span: crate::source::Span,
+    record_span: crate::source::Span,
+    key: String,
+    schools: Vec<String>,
+}
+
+/// Findings of batches of records evaluated in input order (all records at once, or the
+/// windows of a streamed input); limits and error summaries come at the end. Nothing here
+/// keeps a record: a batch can be dropped once it is added.
+pub struct Collector<'e, 'p> {
+    evaluator: &'e Evaluator<'p>,
+    findings: Vec<Finding>,
+    /// Members per limit, in record order.
+    counted: BTreeMap<usize, Vec<Member>>,
+    /// Evaluation errors by (policy, message): the first problem and how many records.
+    errors: BTreeMap<(String, String), (Problem, usize)>,
+}
+
+impl<'e, 'p> Collector<'e, 'p> {
+    /// An empty collection for `evaluator`.
+    pub fn new(evaluator: &'e Evaluator<'p>) -> Self {
+        Self {
+            evaluator,
+            findings: Vec::new(),
+            counted: BTreeMap::new(),
+            errors: BTreeMap::new(),
+        }
+    }
+
+    /// Evaluates `records` (the next ones in input order) and keeps their findings.
+    pub fn add(&mut self, records: &[Record], inputs: &FactInputs<'_>) {
+        let packs = self.evaluator.packs;
+        let lang = self.evaluator.ctx.lang.as_deref();
+        let outcomes = self.evaluator.outcomes(records, inputs);
+        for (record, outcome) in records.iter().zip(&outcomes) {
+            for id in &outcome.violated {
+                let Some(meta) = packs.meta.get(id) else {
+                    continue;
+                };
+                match meta.limit {
+                    Some(l) => {
+                        let span_attr = packs
+                            .limits
+                            .get(l)
+                            .and_then(|limit| limit.def.span_attr.as_deref());
+                        self.counted.entry(l).or_default().push(Member {
+                            file: record.file,
+                            kind: record.kind,
+                            span: finding_span(packs, span_attr, record, inputs),
+                            record_span: record.span,
+                            key: record.key.clone(),
+                            schools: record
+                                .get("schools")
+                                .and_then(|a| a.value.as_set())
+                                .unwrap_or(&[])
+                                .to_vec(),
+                        });
+                    }
+                    None => self.findings.push(finding_for(
+                        packs,
+                        meta,
+                        record,
+                        outcome.age,
+                        lang,
+                        inputs,
+                    )),
+                }
+            }
+            for (id, problems) in &outcome.errors {
+                for p in problems {
+                    let key = (id.clone(), p.message.clone());
+                    let entry = self.errors.entry(key).or_insert_with(|| {
+                        let mut p = p.clone();
+                        p.message = format!(
+                            "policy `{id}` could not be evaluated for `{}`: {}",
+                            record.key, p.message
+                        );
+                        if let Some(def) = packs
+                            .meta
+                            .get(id)
+                            .and_then(|m| m.limit)
+                            .and_then(|l| packs.limits.get(l))
+                        {
+                            p.labels = vec![Label {
+                                span: def.def.select_span,
+                                text: "in this condition".into(),
+                                primary: true,
+                            }];
+                        }
+                        (p, 0)
+                    });
+                    entry.1 += 1;
                 }
             }
         }
-        for (id, problems) in &outcome.errors {
-            for p in problems {
-                let key = (id.clone(), p.message.clone());
-                let entry = errors.entry(key).or_insert_with(|| {
-                    let mut p = p.clone();
-                    p.message = format!(
-                        "policy `{id}` could not be evaluated for `{}`: {}",
-                        record.key, p.message
-                    );
-                    if let Some(def) = packs
-                        .meta
-                        .get(id)
-                        .and_then(|m| m.limit)
-                        .and_then(|l| packs.limits.get(l))
-                    {
-                        p.labels = vec![Label {
-                            span: def.def.select_span,
-                            text: "in this condition".into(),
-                            primary: true,
-                        }];
-                    }
-                    (p, 0)
-                });
-                entry.1 += 1;
-            }
-        }
     }
-    for (_, (mut p, n)) in errors {
-        if n > 1 {
-            p.message = format!("{} (and {} more records)", p.message, n - 1);
-        }
-        p.help = Some(format!(
-            "{}; a policy that cannot be evaluated would pass silently, so konform stops (exit 2)",
-            p.help.unwrap_or_else(
-                || "fix the policy, e.g. test optional attributes with `has`".to_owned()
-            )
-        ));
-        out.problems.push(p);
-    }
-    for (l, members) in counted {
-        let Some(limit) = packs.limits.get(l) else {
-            continue;
+
+    /// The findings (limits counted over everything added) and the evaluation problems.
+    pub fn finish(self) -> Evaluation {
+        let packs = self.evaluator.packs;
+        let ctx = self.evaluator.ctx;
+        let lang = ctx.lang.as_deref();
+        let mut out = Evaluation {
+            findings: self.findings,
+            problems: Vec::new(),
         };
-        let Some(meta) = packs.meta.get(&limit.def.id) else {
-            continue;
-        };
-        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for i in members {
-            let Some(record) = records.get(i) else {
-                continue;
-            };
-            match limit.def.per {
-                Per::All => groups.entry("all".into()).or_default().push(i),
-                Per::School => {
-                    let schools = record
-                        .get("schools")
-                        .and_then(|a| a.value.as_set())
-                        .unwrap_or(&[]);
-                    if schools.is_empty() {
-                        groups.entry(ctx.school.id.clone()).or_default().push(i);
-                    }
-                    for s in schools {
-                        groups.entry(s.clone()).or_default().push(i);
-                    }
-                }
+        for (_, (mut p, n)) in self.errors {
+            if n > 1 {
+                p.message = format!("{} (and {} more records)", p.message, n - 1);
             }
-        }
-        for (group, members) in groups {
-            let count = members.len();
-            let Ok(max) = usize::try_from(limit.max.max(0)) else {
-                continue;
-            };
-            if count <= max {
-                continue;
-            }
-            let Some(first_over) = members.get(max).and_then(|&i| records.get(i)) else {
-                continue;
-            };
-            let span_of =
-                |r: &Record| finding_span(packs, limit.def.span_attr.as_deref(), r, &inputs);
-            let lookup = |name: &str| match name {
-                "count" => Some(count.to_string()),
-                "max" => Some(limit.max.to_string()),
-                "group" => Some(group.clone()),
-                _ => None,
-            };
-            let related = members
-                .iter()
-                .filter_map(|&i| records.get(i))
-                .map(|r| Related {
-                    file: r.file,
-                    span: span_of(r),
-                    label: fill_with(meta.text("label", lang).unwrap_or_default(), lookup),
-                    subject: r.key.clone(),
+            p.help = Some(format!(
+                "{}; a policy that cannot be evaluated would pass silently, so konform stops (exit 2)",
+                p.help.unwrap_or_else(|| {
+                    "fix the policy, e.g. test optional attributes with `has`".to_owned()
                 })
-                .collect();
-            out.findings.push(Finding {
-                policy: meta.id.clone(),
-                pack: meta.pack.clone(),
-                severity: meta.severity,
-                message: fill_with(meta.text("message", lang).unwrap_or_default(), lookup),
-                subject: group.clone(),
-                kind: first_over.kind,
-                file: first_over.file,
-                span: span_of(first_over),
-                label: format!(
-                    "{} {}, over the maximum of {}",
-                    ordinal(max + 1),
-                    fill_with(meta.text("label", lang).unwrap_or_default(), lookup),
-                    limit.max
-                ),
-                record_span: first_over.span,
-                help: meta.text("help", lang).map(|h| fill_with(h, lookup)),
-                basis: meta.basis.clone(),
-                url: meta.url.clone(),
-                related,
-                fingerprint: crate::finding::fingerprint(&meta.id, &group),
-                waiver: None,
-                baselined: false,
-            });
+            ));
+            out.problems.push(p);
         }
+        for (l, members) in self.counted {
+            let Some(limit) = packs.limits.get(l) else {
+                continue;
+            };
+            let Some(meta) = packs.meta.get(&limit.def.id) else {
+                continue;
+            };
+            let mut groups: BTreeMap<String, Vec<&Member>> = BTreeMap::new();
+            for m in &members {
+                match limit.def.per {
+                    Per::All => groups.entry("all".into()).or_default().push(m),
+                    Per::School => {
+                        if m.schools.is_empty() {
+                            groups.entry(ctx.school.id.clone()).or_default().push(m);
+                        }
+                        for s in &m.schools {
+                            groups.entry(s.clone()).or_default().push(m);
+                        }
+                    }
+                }
+            }
+            for (group, members) in groups {
+                let count = members.len();
+                let Ok(max) = usize::try_from(limit.max.max(0)) else {
+                    continue;
+                };
+                if count <= max {
+                    continue;
+                }
+                let Some(first_over) = members.get(max) else {
+                    continue;
+                };
+                let lookup = |name: &str| match name {
+                    "count" => Some(count.to_string()),
+                    "max" => Some(limit.max.to_string()),
+                    "group" => Some(group.clone()),
+                    _ => None,
+                };
+                let related = members
+                    .iter()
+                    .map(|m| Related {
+                        file: m.file,
+                        span: m.span,
+                        label: fill_with(meta.text("label", lang).unwrap_or_default(), lookup),
+                        subject: m.key.clone(),
+                    })
+                    .collect();
+                out.findings.push(Finding {
+                    policy: meta.id.clone(),
+                    pack: meta.pack.clone(),
+                    severity: meta.severity,
+                    message: fill_with(meta.text("message", lang).unwrap_or_default(), lookup),
+                    subject: group.clone(),
+                    kind: first_over.kind,
+                    file: first_over.file,
+                    span: first_over.span,
+                    label: format!(
+                        "{} {}, over the maximum of {}",
+                        ordinal(max + 1),
+                        fill_with(meta.text("label", lang).unwrap_or_default(), lookup),
+                        limit.max
+                    ),
+                    record_span: first_over.record_span,
+                    help: meta.text("help", lang).map(|h| fill_with(h, lookup)),
+                    basis: meta.basis.clone(),
+                    url: meta.url.clone(),
+                    related,
+                    fingerprint: crate::finding::fingerprint(&meta.id, &group),
+                    waiver: None,
+                    baselined: false,
+                });
+            }
+        }
+        out
     }
-    out
 }
 
 /// The start of the school year containing `today`: the last 1 August on or before it.

@@ -75,6 +75,10 @@ pub struct CheckOptions {
     pub no_cache: bool,
     /// Counters a caller may watch to show progress (records read, records checked).
     pub progress: Option<std::sync::Arc<Progress>>,
+    /// Rows per chunk of streamed CSV inputs (default 4096): tests set a few rows to cross
+    /// many windows with small files.
+    #[doc(hidden)]
+    pub stream_chunk_rows: Option<usize>,
 }
 
 /// How far a run is, updated while it runs (for a progress bar).
@@ -103,6 +107,7 @@ impl CheckOptions {
             keep_records: false,
             no_cache: false,
             progress: None,
+            stream_chunk_rows: None,
         }
     }
 }
@@ -237,26 +242,101 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     let mut records = Vec::new();
     let mut personal = redact::PersonalData::new();
     let mut complete_files = 0;
+    // Big CSV lists are streamed: a first pass (while loading) notes what facts about other
+    // records need, a second converts and checks them window by window. Runs that need every
+    // record at once (diff, --since, side inputs, the oracle) read everything whole.
+    let facts: &[pack::facts::CompiledFact] = packs.as_ref().map_or(&[], |p| p.facts.as_slice());
+    let stream_kinds = if packs.is_some()
+        && !options.keep_records
+        && options.since.is_none()
+        && !options.no_cache
+        && !specs.iter().any(|s| s.join)
+    {
+        pack::facts::streamable_kinds(facts)
+    } else {
+        Vec::new()
+    };
+    let mut secrets: std::collections::BTreeMap<source::FileId, Vec<source::Span>> =
+        std::collections::BTreeMap::new();
     let bundle_inputs = bundles
         .iter()
-        .map(|(dir, kind)| source::roster::read(dir, *kind, &mut report.sources, options.limits))
+        .map(|(dir, kind)| {
+            (
+                source::roster::read(dir, *kind, &mut report.sources, options.limits),
+                FirstPass::default(),
+            )
+        })
         .collect::<Vec<_>>();
     let file_inputs = specs
         .iter()
         .map(|spec| {
-            (
-                spec.join,
-                load::load(spec, &mut report.sources, options.limits),
-            )
+            let mut first = FirstPass::default();
+            let loaded = if stream_kinds.is_empty() || spec.join {
+                load::load(spec, &mut report.sources, options.limits)
+            } else {
+                let mut sink = |window: Vec<record::Record>| {
+                    first.tracked =
+                        first.tracked || window.iter().any(|r| r.get("last_login").is_some());
+                    first.streamed.add(facts, &window);
+                    redact::secret_spans(&window, &mut first.secrets);
+                };
+                load::load_streaming(
+                    spec,
+                    &mut report.sources,
+                    options.limits,
+                    load::StreamRequest {
+                        kinds: &stream_kinds,
+                        chunk_rows: options.stream_chunk_rows,
+                        sink: &mut sink,
+                    },
+                )
+            };
+            (spec.join, loaded, first)
         })
         .collect::<Vec<_>>();
     let (side_inputs, file_inputs): (Vec<_>, Vec<_>) =
-        file_inputs.into_iter().partition(|(join, _)| *join);
-    let file_inputs: Vec<_> = file_inputs.into_iter().map(|(_, l)| l).collect();
-    for mut loaded in file_inputs.into_iter().chain(bundle_inputs) {
+        file_inputs.into_iter().partition(|(join, _, _)| *join);
+    // A `links_to` fact looks accounts up by key: when any record links to another, streamed
+    // inputs are read whole after all.
+    let links = file_inputs
+        .iter()
+        .map(|(_, l, first)| (l, first))
+        .chain(bundle_inputs.iter().map(|(l, first)| (l, first)))
+        .any(|(l, first)| first.streamed.links || pack::facts::links_present(facts, &l.records));
+    let mut streamed = pack::facts::Streamed::default();
+    // Inputs in order: records held (a range of `records`) or streamed.
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut streams: Vec<source::csv::CsvStream> = Vec::new();
+    for (mut loaded, first) in file_inputs
+        .into_iter()
+        .map(|(_, l, f)| (l, f))
+        .chain(bundle_inputs)
+    {
+        let mut tracked = first.tracked;
+        if let Some(stream) = loaded.stream.take() {
+            if loaded.is_complete() && !links {
+                complete_files += 1;
+                streamed.merge(first.streamed);
+                for (file, spans) in first.secrets {
+                    secrets.entry(file).or_default().extend(spans);
+                }
+                segments.push(Segment::Stream(streams.len(), tracked));
+                streams.push(stream);
+                report.problems.extend(loaded.problems);
+                continue;
+            }
+            if !loaded.is_complete() {
+                // Not checked, but its rows still show in diagnostics: noted at the end.
+                report.stats.incomplete_files.push(loaded.name.clone());
+                report.problems.extend(loaded.problems);
+                streams.push(stream);
+                continue;
+            }
+            stream.for_each_window(&mut |window| loaded.records.extend(window));
+        }
         // Rules about logins (never used, inactive) need an input that records them at all:
         // SCIM, SS 12000 and most LDIF exports carry no last login.
-        let tracked = loaded.records.iter().any(|r| r.get("last_login").is_some());
+        tracked = tracked || loaded.records.iter().any(|r| r.get("last_login").is_some());
         for r in &mut loaded.records {
             if matches!(
                 r.kind,
@@ -268,7 +348,9 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         }
         if loaded.is_complete() {
             complete_files += 1;
+            let start = records.len();
             records.extend(loaded.records);
+            segments.push(Segment::Records(start..records.len()));
         } else {
             // Not checked, but its rows still show in diagnostics: note what is personal.
             personal.collect(&loaded.records, &report.sources, &HashSet::new());
@@ -276,11 +358,12 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         }
         report.problems.extend(loaded.problems);
     }
+    let side_inputs: Vec<_> = side_inputs.into_iter().map(|(_, l, _)| l).collect();
     // Personal data of side inputs is noted before their records are joined away.
-    for (_, side) in &side_inputs {
+    for side in &side_inputs {
         personal.collect(&side.records, &report.sources, &HashSet::new());
     }
-    for (_, side) in side_inputs {
+    for side in side_inputs {
         if side.is_complete() {
             complete_files += 1;
             join_side_input(&mut records, side.records, &mut report.problems);
@@ -305,12 +388,59 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             cache: !options.no_cache,
             progress: options.progress.clone(),
         };
+        let streamed_records: usize = streams
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                segments
+                    .iter()
+                    .any(|s| matches!(s, Segment::Stream(j, _) if j == i))
+            })
+            .map(|(_, s)| s.len())
+            .sum();
         if let Some(p) = &options.progress {
-            p.total
-                .store(records.len(), std::sync::atomic::Ordering::Relaxed);
+            p.total.store(
+                records.len() + streamed_records,
+                std::sync::atomic::Ordering::Relaxed,
+            );
         }
         let disabled = &packs.disabled;
-        let evaluation = engine::evaluate(packs, &records, &ctx);
+        let inputs = pack::facts::FactInputs::with_streamed(
+            &records,
+            ctx.today,
+            &ctx.school.country,
+            &packs.facts,
+            streamed,
+        );
+        let evaluation = match engine::Evaluator::new(packs, &ctx) {
+            Ok(evaluator) => {
+                let mut collector = engine::Collector::new(&evaluator);
+                for segment in &segments {
+                    match segment {
+                        Segment::Records(range) => {
+                            collector.add(records.get(range.clone()).unwrap_or(&[]), &inputs);
+                        }
+                        Segment::Stream(i, tracked) => {
+                            let Some(stream) = streams.get(*i) else {
+                                continue;
+                            };
+                            stream.for_each_window(&mut |mut window| {
+                                for r in &mut window {
+                                    let span = r.span;
+                                    r.set("login_tracked", record::Value::Bool(*tracked), span);
+                                }
+                                collector.add(&window, &inputs);
+                            });
+                        }
+                    }
+                }
+                collector.finish()
+            }
+            Err(p) => engine::Evaluation {
+                findings: Vec::new(),
+                problems: vec![p],
+            },
+        };
         report.stats.files = complete_files;
         report.findings = evaluation
             .findings
@@ -350,20 +480,27 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         );
         waiver::apply(&waivers, &mut report.findings, &mut report.problems);
         report.problems.extend(evaluation.problems);
-        report.stats.records = records.len();
+        report.stats.records = records.len() + streamed_records;
         let mut inputs: std::collections::BTreeMap<source::FileId, finding::InputInfo> =
             std::collections::BTreeMap::new();
-        for r in &records {
-            *report.stats.by_kind.entry(r.kind.name()).or_default() += 1;
+        let counts = records
+            .iter()
+            .map(|r| (r.file, r.kind, 1))
+            .chain(segments.iter().filter_map(|s| match s {
+                Segment::Stream(i, _) => streams.get(*i).map(|s| (s.file(), s.kind(), s.len())),
+                Segment::Records(_) => None,
+            }));
+        for (file, kind, n) in counts {
+            *report.stats.by_kind.entry(kind.name()).or_default() += n;
             *inputs
-                .entry(r.file)
+                .entry(file)
                 .or_insert_with(|| finding::InputInfo {
-                    file: r.file,
+                    file,
                     records: std::collections::BTreeMap::new(),
                 })
                 .records
-                .entry(r.kind.name())
-                .or_default() += 1;
+                .entry(kind.name())
+                .or_default() += n;
         }
         report.inputs = inputs.into_values().collect();
         // The evidence of a policy marked `@evidence("not-personal")` (a generic username)
@@ -398,7 +535,8 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         rules.sort_by(|a, b| a.id.cmp(&b.id));
         report.rules = rules;
     }
-    redact::mask_secrets(&mut report, &records);
+    redact::secret_spans(&records, &mut secrets);
+    redact::mask_secret_spans(&mut report, &secrets);
     report.school = Some(finding::SchoolInfo {
         id: config.school.id.clone(),
         name: config.school_name.clone(),
@@ -456,6 +594,18 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     } else {
         let shown = redact::Shown::of(&report);
         personal.collect_shown(&records, &report.sources, &keep, &shown);
+        // Streamed rows are converted again: those near what is shown, or all of them when
+        // problems name words that may be their keys.
+        for stream in &streams {
+            if shown.names_any() {
+                stream.for_each_window(&mut |window| {
+                    personal.collect_shown(&window, &report.sources, &keep, &shown);
+                });
+            } else {
+                let near = stream.records_near(shown.ranges(stream.file()));
+                personal.collect_shown(&near, &report.sources, &keep, &shown);
+            }
+        }
     }
     report.personal = personal;
     report.sort();
@@ -468,6 +618,25 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             Vec::new()
         },
     }
+}
+
+/// What the first pass over a streamed input noted.
+#[derive(Default)]
+struct FirstPass {
+    /// Whether a record has a last login (see `login_tracked`).
+    tracked: bool,
+    /// What facts about other records need.
+    streamed: pack::facts::Streamed,
+    /// Password cells, masked in every output.
+    secrets: std::collections::BTreeMap<source::FileId, Vec<source::Span>>,
+}
+
+/// The inputs in order, as evaluated.
+enum Segment {
+    /// Records held in memory (a range of all held records).
+    Records(std::ops::Range<usize>),
+    /// A streamed input (an index into the streams) and whether it records logins.
+    Stream(usize, bool),
 }
 
 /// Joins the records of a side input (`kind: attributes`) onto the accounts with the same key,

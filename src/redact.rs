@@ -273,6 +273,16 @@ impl Shown {
         Self { ranges, named }
     }
 
+    /// The sorted byte ranges of `file` that can be shown.
+    pub fn ranges(&self, file: FileId) -> &[(usize, usize)] {
+        self.ranges.get(&file).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether problems name words that may be record keys (see [`Shown::shows`]).
+    pub fn names_any(&self) -> bool {
+        !self.named.is_empty()
+    }
+
     /// Whether `record` can be shown: its row, or its key named in a problem.
     pub fn shows(&self, record: &Record) -> bool {
         self.touches(record.file, record.span)
@@ -637,6 +647,12 @@ fn mask_spans(text: &str, spans: &[Span]) -> String {
 /// never shown, redacted output or not. The finding still points at the (masked) cell.
 pub fn mask_secrets(report: &mut Report, records: &[Record]) {
     let mut spans: BTreeMap<FileId, Vec<Span>> = BTreeMap::new();
+    secret_spans(records, &mut spans);
+    mask_secret_spans(report, &spans);
+}
+
+/// Adds the cells of `records` that hold a password to `spans` (see [`mask_secrets`]).
+pub fn secret_spans(records: &[Record], spans: &mut BTreeMap<FileId, Vec<Span>>) {
     for r in records {
         if let Some(attr) = r.attrs.get("password_present")
             && attr.value.as_bool() == Some(true)
@@ -645,6 +661,10 @@ pub fn mask_secrets(report: &mut Report, records: &[Record]) {
             spans.entry(r.file).or_default().push(attr.span);
         }
     }
+}
+
+/// Masks `spans` (password cells, see [`secret_spans`]) in the sources of `report`.
+pub fn mask_secret_spans(report: &mut Report, spans: &BTreeMap<FileId, Vec<Span>>) {
     if spans.is_empty() {
         return;
     }

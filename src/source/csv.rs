@@ -127,6 +127,7 @@ enum RowOutcome {
 }
 
 /// The header as mapped onto attributes, shared by every row.
+#[derive(Debug)]
 struct Header {
     columns: Vec<Column>,
     /// How many columns map onto canonical attributes (plus one for `login_tracked`).
@@ -171,8 +172,55 @@ fn read_with(
     options: &CsvOptions,
     chunk_rows: usize,
 ) -> ReadResult {
-    use rayon::prelude::*;
     let mut out = ReadResult::default();
+    let Some(plan) = plan(file, text, kind, options, chunk_rows, &mut out) else {
+        return out;
+    };
+    let rows = Rows {
+        file,
+        text,
+        kind,
+        options,
+        delimiter: plan.delimiter,
+        header: &plan.header,
+    };
+    let mut records = Vec::new();
+    let merged = merge(
+        &rows,
+        &plan.chunks,
+        plan.failure,
+        WINDOW_CHUNKS,
+        &mut out.problems,
+        &mut |window| records.extend(window),
+    );
+    // Over the record limit: none of the records are kept.
+    if merged.is_some() {
+        out.records = records;
+    }
+    out
+}
+
+/// The header, the record boundaries and where the rows end: everything needed to convert the
+/// rows of a file chunk by chunk.
+struct Plan {
+    delimiter: u8,
+    header: Header,
+    /// Byte ranges of `chunk_rows` rows each, starting at record boundaries.
+    chunks: Vec<(usize, usize)>,
+    /// The malformed row the rows end before, if any.
+    failure: Option<Problem>,
+}
+
+/// Reads the header and finds the record boundaries (one sequential pass of the `csv` crate,
+/// cheap). `None` when the header already makes the file unreadable (problems in `out`).
+fn plan(
+    file: FileId,
+    text: &str,
+    kind: RecordKind,
+    options: &CsvOptions,
+    chunk_rows: usize,
+    out: &mut ReadResult,
+) -> Option<Plan> {
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
     let mut reader = reader_for(text, delimiter);
     let mut row = csv::StringRecord::new();
@@ -187,12 +235,12 @@ fn read_with(
                         "export the list again; an empty file is never treated as a clean result",
                     ),
             );
-            return out;
+            return None;
         }
         Ok(true) => {}
         Err(e) => {
             out.problems.push(malformed(file, text, &e, start));
-            return out;
+            return None;
         }
     }
     let end = pos_usize(reader.position().byte()).min(text.len());
@@ -210,29 +258,22 @@ fn read_with(
             .at(file, Span::new(row_span.offset, 1), "this header")
             .with_help("check that this is an exported list and that its delimiter is right (set `delimiter:` in konform.yaml)"),
         );
-        return out;
+        return None;
     }
     let cells = row_cells(raw, start, delimiter, row.len(), row_span);
     let (columns, header_cells, header_span) =
-        read_header(file, &row, &cells, row_span, kind, options, &mut out);
+        read_header(file, &row, &cells, row_span, kind, options, out);
     if out.problems.iter().any(Problem::is_error) {
-        return out;
+        return None;
     }
-    let rows = Rows {
-        file,
-        text,
-        kind,
-        options,
-        delimiter,
-        header: Header {
-            canonical: 1 + columns
-                .iter()
-                .filter(|c| matches!(c, Column::Canonical(..)))
-                .count(),
-            columns,
-            cells: header_cells,
-            span: header_span,
-        },
+    let header = Header {
+        canonical: 1 + columns
+            .iter()
+            .filter(|c| matches!(c, Column::Canonical(..)))
+            .count(),
+        columns,
+        cells: header_cells,
+        span: header_span,
     };
 
     // Record boundaries: the start of every `chunk_rows`-th data row, and where the rows end
@@ -249,7 +290,7 @@ fn read_with(
             Ok(true) => {
                 rows_in_chunk += 1;
                 let after = pos_usize(reader.position().byte()).min(text.len());
-                if rows_in_chunk >= chunk_rows {
+                if rows_in_chunk >= chunk_rows.max(1) {
                     bounds.push(after);
                     rows_in_chunk = 0;
                 }
@@ -263,21 +304,45 @@ fn read_with(
     }
     bounds.push(stop);
     bounds.dedup();
-    let chunks: Vec<(usize, usize)> = bounds
+    let chunks = bounds
         .windows(2)
         .filter_map(|w| Some((*w.first()?, *w.get(1)?)))
         .collect();
+    Some(Plan {
+        delimiter,
+        header,
+        chunks,
+        failure,
+    })
+}
 
-    let mut seen_keys: HashMap<String, Span> = HashMap::new();
+/// Converts the chunks in windows of `window_chunks` (in parallel within a window) and merges
+/// them in order, applying everything that depends on earlier rows: duplicate keys, the
+/// cell-error cap, the record limit. Hands the records of each window to `sink`. Returns the
+/// start of every record handed on, or `None` when the file is over the record limit (reading
+/// stops there).
+fn merge(
+    rows: &Rows<'_>,
+    chunks: &[(usize, usize)],
+    failure: Option<Problem>,
+    window_chunks: usize,
+    problems: &mut Vec<Problem>,
+    sink: &mut (dyn FnMut(Vec<Record>) + Send),
+) -> Option<Vec<usize>> {
+    let (file, kind, options) = (rows.file, rows.kind, rows.options);
+    // Keys by their 128-bit hash: a million keys need no copies of their text.
+    let mut seen_keys: HashMap<u128, Span> = HashMap::new();
     let mut cell_errors = 0usize;
-    for window in chunks.chunks(WINDOW_CHUNKS) {
-        let converted: Vec<Vec<RowOutcome>> =
-            window.par_iter().map(|&(a, b)| rows.read(a, b)).collect();
+    let mut starts: Vec<usize> = Vec::new();
+    let mut over_limit = false;
+    // Merges one converted window; `false` once the record limit is passed.
+    let mut process = |converted: Vec<Vec<RowOutcome>>| -> bool {
+        let mut accepted = Vec::with_capacity(converted.iter().map(Vec::len).sum());
         for outcome in converted.into_iter().flatten() {
             let (record, errors, missing_key) = match outcome {
                 RowOutcome::Blank => continue,
                 RowOutcome::Broken(p) => {
-                    out.problems.push(p);
+                    problems.push(p);
                     continue;
                 }
                 RowOutcome::Read {
@@ -289,16 +354,17 @@ fn read_with(
             for p in errors {
                 cell_errors += 1;
                 if cell_errors <= MAX_CELL_ERRORS {
-                    out.problems.push(p);
+                    problems.push(p);
                 }
             }
             if let Some(p) = missing_key {
-                out.problems.push(p);
+                problems.push(p);
                 continue;
             }
             if matches!(kind, RecordKind::Account | RecordKind::Person) {
-                if let Some(first) = seen_keys.get(&record.key) {
-                    out.problems.push(crate::source::duplicate_key(
+                let hash = crate::record::hash128(&record.key);
+                if let Some(first) = seen_keys.get(&hash) {
+                    problems.push(crate::source::duplicate_key(
                         file,
                         "account",
                         &record.key,
@@ -308,11 +374,10 @@ fn read_with(
                     ));
                     continue;
                 }
-                seen_keys.insert(record.key.clone(), record.span);
+                seen_keys.insert(hash, record.span);
             }
-            if out.records.len() >= options.max_records {
-                out.records = Vec::new();
-                out.problems.push(
+            if starts.len() >= options.max_records {
+                problems.push(
                     Problem::error(
                         "input::too-many-records",
                         format!(
@@ -327,17 +392,35 @@ fn read_with(
                     )
                     .with_help("split the export, or raise the limit with --max-records"),
                 );
-                return out;
+                over_limit = true;
+                return false;
             }
-            out.records.push(record);
+            starts.push(record.span.offset);
+            accepted.push(record);
         }
+        sink(accepted);
+        true
+    };
+    // The next window is converted while the current one is merged and handed on.
+    let mut windows = chunks.chunks(window_chunks.max(1));
+    let mut pending = windows.next().map(|w| rows.convert(w));
+    while let Some(current) = pending.take() {
+        let next = windows.next();
+        let (converted, go_on) = rayon::join(|| next.map(|w| rows.convert(w)), || process(current));
+        if !go_on {
+            break;
+        }
+        pending = converted;
+    }
+    if over_limit {
+        return None;
     }
     if let Some(p) = failure {
-        out.problems.push(p);
-        return out;
+        problems.push(p);
+        return Some(starts);
     }
     if cell_errors > MAX_CELL_ERRORS {
-        out.problems.push(
+        problems.push(
             Problem::error(
                 "input::too-many-errors",
                 format!(
@@ -348,8 +431,8 @@ fn read_with(
             .in_file(file),
         );
     }
-    if out.records.is_empty() && !out.problems.iter().any(Problem::is_error) {
-        out.problems.push(
+    if starts.is_empty() && !problems.iter().any(Problem::is_error) {
+        problems.push(
             Problem::error(
                 "input::empty",
                 format!("the file has a header but no {}", kind.name()),
@@ -358,7 +441,167 @@ fn read_with(
             .with_help("export the list again; an empty list is never treated as a clean result"),
         );
     }
-    out
+    Some(starts)
+}
+
+/// Chunks converted at a time when streaming: small windows keep memory flat.
+const STREAM_WINDOW_CHUNKS: usize = 4;
+
+/// A CSV input read in a first pass for its problems (and whatever the caller's sink gathers),
+/// whose records can be converted again window by window, or only the rows in given byte
+/// ranges, without ever holding all of them (see [`open`]).
+#[derive(Debug)]
+pub struct CsvStream {
+    file: FileId,
+    text: std::sync::Arc<str>,
+    kind: RecordKind,
+    options: CsvOptions,
+    delimiter: u8,
+    header: Header,
+    chunks: Vec<(usize, usize)>,
+    /// The start of every record, in order.
+    starts: Vec<usize>,
+}
+
+/// Reads a CSV file of `kind` records like [`read`], but hands the records to `sink` window by
+/// window instead of returning them; the returned stream converts them again on demand.
+/// `None` when the header or the record limit made the file unreadable. `chunk_rows` rows are
+/// converted together (4096 when `None`).
+pub fn open(
+    file: FileId,
+    text: std::sync::Arc<str>,
+    kind: RecordKind,
+    options: CsvOptions,
+    chunk_rows: Option<usize>,
+    sink: &mut (dyn FnMut(Vec<Record>) + Send),
+) -> (Vec<Problem>, Option<CsvStream>) {
+    let mut out = ReadResult::default();
+    let chunk_rows = chunk_rows.unwrap_or(CHUNK_ROWS);
+    let Some(plan) = plan(file, &text, kind, &options, chunk_rows, &mut out) else {
+        return (out.problems, None);
+    };
+    let mut stream = CsvStream {
+        file,
+        text,
+        kind,
+        options,
+        delimiter: plan.delimiter,
+        header: plan.header,
+        chunks: plan.chunks,
+        starts: Vec::new(),
+    };
+    let merged = merge(
+        &stream.rows(),
+        &stream.chunks,
+        plan.failure,
+        STREAM_WINDOW_CHUNKS,
+        &mut out.problems,
+        sink,
+    );
+    match merged {
+        Some(starts) => {
+            stream.starts = starts;
+            (out.problems, Some(stream))
+        }
+        None => (out.problems, None),
+    }
+}
+
+impl CsvStream {
+    fn rows(&self) -> Rows<'_> {
+        Rows {
+            file: self.file,
+            text: &self.text,
+            kind: self.kind,
+            options: &self.options,
+            delimiter: self.delimiter,
+            header: &self.header,
+        }
+    }
+
+    /// The file the records come from.
+    pub fn file(&self) -> FileId {
+        self.file
+    }
+
+    /// The kind of the records.
+    pub fn kind(&self) -> RecordKind {
+        self.kind
+    }
+
+    /// How many records the first pass handed on.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Whether the first pass handed on no record.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Converts the records again, window by window, in order: the same records the first
+    /// pass handed on (for a file read without errors; rows that were errors are skipped).
+    pub fn for_each_window(&self, sink: &mut (dyn FnMut(Vec<Record>) + Send)) {
+        let rows = self.rows();
+        let records = |window: &[(usize, usize)]| -> Vec<Record> {
+            rows.convert(window)
+                .into_iter()
+                .flatten()
+                .filter_map(|o| match o {
+                    RowOutcome::Read {
+                        record,
+                        missing_key: None,
+                        ..
+                    } => Some(record),
+                    _ => None,
+                })
+                .collect()
+        };
+        // The next window is converted while the current one is handed on.
+        let mut windows = self.chunks.chunks(STREAM_WINDOW_CHUNKS);
+        let mut pending = windows.next().map(records);
+        while let Some(current) = pending.take() {
+            let next = windows.next();
+            let (converted, ()) = rayon::join(|| next.map(records), || sink(current));
+            pending = converted;
+        }
+    }
+
+    /// The records whose rows may touch any of the sorted byte `ranges`, converted again (a
+    /// superset: the caller filters).
+    pub fn records_near(&self, ranges: &[(usize, usize)]) -> Vec<Record> {
+        let starts = &self.starts;
+        let end_of_rows = self.chunks.last().map_or(0, |c| c.1);
+        // Rows to read: from the row containing the start of a range to the last row
+        // starting before its end, merged where they meet.
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for &(a, b) in ranges {
+            let first = starts.partition_point(|&s| s <= a).saturating_sub(1);
+            let last = starts.partition_point(|&s| s <= b);
+            if first >= last {
+                continue;
+            }
+            match spans.last_mut() {
+                Some(prev) if first <= prev.1 => prev.1 = prev.1.max(last),
+                _ => spans.push((first, last)),
+            }
+        }
+        let rows = self.rows();
+        let mut out = Vec::new();
+        for (first, last) in spans {
+            let (Some(&from), to) = (
+                starts.get(first),
+                starts.get(last).copied().unwrap_or(end_of_rows),
+            ) else {
+                continue;
+            };
+            out.extend(rows.read(from, to).into_iter().filter_map(|o| match o {
+                RowOutcome::Read { record, .. } => Some(record),
+                _ => None,
+            }));
+        }
+        out
+    }
 }
 
 /// The spans of the cells of one raw row starting at `start`; the whole row for each cell
@@ -382,10 +625,16 @@ struct Rows<'a> {
     kind: RecordKind,
     options: &'a CsvOptions,
     delimiter: u8,
-    header: Header,
+    header: &'a Header,
 }
 
 impl Rows<'_> {
+    /// Converts the chunks of a window, in parallel.
+    fn convert(&self, window: &[(usize, usize)]) -> Vec<Vec<RowOutcome>> {
+        use rayon::prelude::*;
+        window.par_iter().map(|&(a, b)| self.read(a, b)).collect()
+    }
+
     /// Converts the rows between the record boundaries `a` and `b` (byte offsets into `text`).
     fn read(&self, a: usize, b: usize) -> Vec<RowOutcome> {
         let (text, delimiter) = (self.text, self.delimiter);
@@ -423,7 +672,7 @@ impl Rows<'_> {
             self.kind,
             self.options,
             self.delimiter,
-            &self.header,
+            self.header,
         );
         let raw = text.get(start..end).unwrap_or("");
         let row_span = Span::new(start, raw.trim_end_matches(['\r', '\n']).len());
@@ -758,6 +1007,50 @@ mod tests {
                 rows,
             ));
             assert_eq!(chunked, whole, "chunks of {rows} rows differ on {text:?}");
+            same_when_streamed(text, &options, rows);
+        }
+    }
+
+    /// Streaming hands on the records and problems of reading whole; converting again gives
+    /// the same records, all of them or those near a row.
+    fn same_when_streamed(text: &str, options: &CsvOptions, rows: usize) {
+        let whole = read_with(FileId(0), text, RecordKind::Account, options, rows);
+        let mut handed = Vec::new();
+        let (problems, stream) = open(
+            FileId(0),
+            std::sync::Arc::from(text),
+            RecordKind::Account,
+            options.clone(),
+            Some(rows),
+            &mut |window| handed.extend(window),
+        );
+        let over_limit = whole
+            .problems
+            .iter()
+            .any(|p| p.code == "konform::input::too-many-records");
+        assert_eq!(
+            format!("{problems:#?}"),
+            format!("{:#?}", whole.problems),
+            "{text:?}"
+        );
+        let Some(stream) = stream else {
+            assert!(over_limit || whole.records.is_empty(), "{text:?}");
+            return;
+        };
+        assert!(!over_limit, "{text:?}");
+        assert_eq!(format!("{handed:#?}"), format!("{:#?}", whole.records));
+        assert_eq!(stream.len(), whole.records.len());
+        if !whole.problems.iter().any(Problem::is_error) {
+            let mut again = Vec::new();
+            stream.for_each_window(&mut |window| again.extend(window));
+            assert_eq!(format!("{again:#?}"), format!("{:#?}", whole.records));
+        }
+        for r in &whole.records {
+            let near = stream.records_near(&[(r.span.offset, r.span.end())]);
+            assert!(
+                near.iter().any(|n| format!("{n:?}") == format!("{r:?}")),
+                "{r:?} not found near itself in {text:?}"
+            );
         }
     }
 

@@ -90,6 +90,9 @@ pub struct LoadedInput {
     pub records: Vec<Record>,
     /// Problems; any error means the input is incomplete and is not checked.
     pub problems: Vec<Problem>,
+    /// A streamed CSV input (see [`load_streaming`]): its records were handed to the sink and
+    /// are converted again from here; `records` is then empty.
+    pub stream: Option<crate::source::csv::CsvStream>,
 }
 
 impl LoadedInput {
@@ -101,6 +104,37 @@ impl LoadedInput {
 
 /// Reads, decodes and parses one input.
 pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> LoadedInput {
+    load_with(spec, sources, limits, None)
+}
+
+/// Which inputs to stream and where their records go on the first pass.
+pub struct StreamRequest<'s> {
+    /// CSV inputs of these kinds are streamed.
+    pub kinds: &'s [RecordKind],
+    /// Rows per chunk (the default when `None`).
+    pub chunk_rows: Option<usize>,
+    /// Receives the records of a streamed input window by window, in order.
+    pub sink: &'s mut (dyn FnMut(Vec<Record>) + Send),
+}
+
+/// Like [`load`], but a CSV input of a kind in `request.kinds` is streamed: its records go to
+/// `request.sink` window by window and are not kept; [`LoadedInput::stream`] converts them
+/// again. Memory then stays flat however long the file is.
+pub fn load_streaming(
+    spec: &InputSpec,
+    sources: &mut SourceMap,
+    limits: InputLimits,
+    request: StreamRequest<'_>,
+) -> LoadedInput {
+    load_with(spec, sources, limits, Some(request))
+}
+
+fn load_with(
+    spec: &InputSpec,
+    sources: &mut SourceMap,
+    limits: InputLimits,
+    stream: Option<StreamRequest<'_>>,
+) -> LoadedInput {
     let name = match &spec.member {
         Some((name, _)) => name.clone(),
         None => sources.display(&spec.path),
@@ -112,6 +146,7 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
         format: spec.format.or_else(|| detect::format_from_path(&spec.path)),
         records: Vec::new(),
         problems: Vec::new(),
+        stream: None,
     };
     let (file, text) = match read_source(spec, &name, sources, limits) {
         Ok((file, text, problems)) => {
@@ -173,6 +208,19 @@ pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> L
                 us_dates: spec.us_dates,
                 max_records: limits.max_records,
             };
+            if let Some(request) = stream.filter(|r| r.kinds.contains(&kind)) {
+                let (problems, stream) = csv::open(
+                    file,
+                    std::sync::Arc::clone(&text),
+                    kind,
+                    options,
+                    request.chunk_rows,
+                    request.sink,
+                );
+                out.problems.extend(problems);
+                out.stream = stream;
+                return out;
+            }
             csv::read(file, &text, kind, &options)
         }
         Format::Ldif => {
@@ -325,6 +373,7 @@ pub(crate) fn read_source(
         format: None,
         records: Vec::new(),
         problems: Vec::new(),
+        stream: None,
     };
     let bytes: std::borrow::Cow<'_, [u8]> = if let Some((_, bytes)) = &spec.member {
         std::borrow::Cow::Borrowed(bytes)

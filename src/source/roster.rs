@@ -292,6 +292,7 @@ pub fn read(
         format: Some(crate::source::detect::Format::Csv),
         records: Vec::new(),
         problems: Vec::new(),
+        stream: None,
     };
     // A path that is a file is a `.zip` bundle; its members are read into memory.
     let bundle = if dir.is_file() {

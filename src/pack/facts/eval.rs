@@ -12,7 +12,7 @@ use crate::pack::manifest::ParamValue;
 use crate::pack::national_id;
 use crate::pack::{Pack, PackRequest};
 use crate::problem::Problem;
-use crate::record::{Record, RecordKind, Value};
+use crate::record::{Record, RecordKind, Value, hash128};
 use crate::source::columns::normalize_name;
 use crate::source::{FileId, Span};
 
@@ -184,8 +184,131 @@ pub struct FactInputs<'a> {
     kinds: HashSet<RecordKind>,
     /// (kind, attribute) -> lower-cased value -> records.
     index: HashMap<(RecordKind, String), Index<'a>>,
-    /// Duplicate facts: fact name -> value tuple -> number of active accounts.
-    duplicates: HashMap<String, HashMap<Vec<String>, usize>>,
+    /// Active accounts per identity, per duplicate fact.
+    duplicates: Identities,
+    /// Hashed values of streamed records (see [`Streamed`]).
+    streamed_values: HashMap<(RecordKind, String), HashSet<u128>>,
+}
+
+/// Active accounts per identity tuple (hashed, see [`identity_hash`]), per duplicate fact:
+/// counted over every input before any record is evaluated.
+#[derive(Debug, Default)]
+pub struct Identities(HashMap<String, HashMap<u128, usize>>);
+
+impl Identities {
+    /// Counts the active accounts among `records` by the tuples of the duplicate `facts`
+    /// (identities in parallel, counted in one map: merging per-thread maps would hash every
+    /// tuple again).
+    pub fn count(&mut self, facts: &[CompiledFact], records: &[Record]) {
+        use rayon::prelude::*;
+        for f in facts {
+            let Compiled::Plain(FactKind::Duplicate { attributes }) = &f.how else {
+                continue;
+            };
+            let hashes: Vec<u128> = records
+                .par_iter()
+                .filter(|r| r.kind == RecordKind::Account && is_active(r))
+                .filter_map(|r| identity_hash(r, attributes))
+                .collect();
+            let counts = self.0.entry(f.name.clone()).or_default();
+            counts.reserve(hashes.len());
+            for h in hashes {
+                *counts.entry(h).or_default() += 1;
+            }
+        }
+    }
+
+    /// Whether the duplicate fact `name` was counted (it is among the packs' facts).
+    fn get(&self, name: &str) -> Option<&HashMap<u128, usize>> {
+        self.0.get(name)
+    }
+}
+
+/// The record kinds whose inputs may be streamed: evaluated window by window, never all held
+/// at once. A `differs_from` fact compares a record with the matching record of another kind,
+/// which must then be held: inputs of that kind are read whole. (`missing_in` needs only
+/// whether a match exists, noted in the first pass; `links_to` reads streamed inputs whole
+/// when any record links to another, see [`Streamed::links`].)
+pub fn streamable_kinds(facts: &[CompiledFact]) -> Vec<RecordKind> {
+    let compared: HashSet<RecordKind> = facts
+        .iter()
+        .filter_map(|f| match &f.how {
+            Compiled::Plain(FactKind::DiffersFrom { kind, .. }) => Some(*kind),
+            _ => None,
+        })
+        .collect();
+    [RecordKind::Account, RecordKind::Person]
+        .into_iter()
+        .filter(|k| !compared.contains(k))
+        .collect()
+}
+
+/// What the first pass over a streamed input found that facts about other records need.
+#[derive(Debug, Default)]
+pub struct Streamed {
+    /// Identity counts of the streamed accounts.
+    pub identities: Identities,
+    /// The kinds of the streamed records.
+    pub kinds: HashSet<RecordKind>,
+    /// Hashed lower-cased values of the attributes `missing_in` facts match on, by (kind,
+    /// attribute): whether a record of that kind exists with a value.
+    values: HashMap<(RecordKind, String), HashSet<u128>>,
+    /// Whether a record has a value that a `links_to` fact looks up (its accounts must then be
+    /// indexed whole: the input is read whole after all).
+    pub links: bool,
+}
+
+impl Streamed {
+    /// Notes what facts need of a window of streamed records.
+    pub fn add(&mut self, facts: &[CompiledFact], records: &[Record]) {
+        self.identities.count(facts, records);
+        for r in records {
+            self.kinds.insert(r.kind);
+        }
+        for f in facts {
+            let Compiled::Plain(FactKind::MissingIn { kind, match_on }) = &f.how else {
+                continue;
+            };
+            for attr in match_on {
+                use rayon::prelude::*;
+                let hashes: Vec<u128> = records
+                    .par_iter()
+                    .filter(|r| r.kind == *kind)
+                    .flat_map_iter(|r| match_value(r, attr).into_iter().map(hash128))
+                    .collect();
+                self.values
+                    .entry((*kind, attr.clone()))
+                    .or_default()
+                    .extend(hashes);
+            }
+        }
+        self.links = self.links || links_present(facts, records);
+    }
+
+    /// Adds what another streamed input's first pass found.
+    pub fn merge(&mut self, other: Self) {
+        for (name, counts) in other.identities.0 {
+            let mine = self.identities.0.entry(name).or_default();
+            for (h, n) in counts {
+                *mine.entry(h).or_default() += n;
+            }
+        }
+        self.kinds.extend(other.kinds);
+        for (key, set) in other.values {
+            self.values.entry(key).or_default().extend(set);
+        }
+        self.links = self.links || other.links;
+    }
+}
+
+/// Whether any of `records` has a value that a `links_to` fact looks up among the accounts.
+pub fn links_present(facts: &[CompiledFact], records: &[Record]) -> bool {
+    facts.iter().any(|f| match &f.how {
+        Compiled::Plain(FactKind::LinksTo { attribute, .. }) => records
+            .iter()
+            .any(|r| any_text(r, attribute, |v| !v.trim().is_empty())),
+        _ => false,
+    })
 }
 
 type Index<'a> = OnceLock<HashMap<String, Vec<&'a Record>>>;
@@ -198,10 +321,26 @@ impl<'a> FactInputs<'a> {
         country: &str,
         facts: &[CompiledFact],
     ) -> Self {
+        Self::with_streamed(records, today, country, facts, Streamed::default())
+    }
+
+    /// Like [`FactInputs::new`], with what the first pass found in streamed inputs (whose
+    /// records are evaluated window by window against these inputs; no fact looks records of
+    /// their kind up by attribute, see `streamable_kinds`).
+    pub fn with_streamed(
+        records: &'a [Record],
+        today: NaiveDate,
+        country: &str,
+        facts: &[CompiledFact],
+        streamed: Streamed,
+    ) -> Self {
         let mut out = Self {
             today,
             country: country.to_uppercase(),
             records,
+            kinds: streamed.kinds,
+            duplicates: streamed.identities,
+            streamed_values: streamed.values,
             ..Self::default()
         };
         for f in facts {
@@ -221,27 +360,12 @@ impl<'a> FactInputs<'a> {
                             .or_default();
                     }
                 }
-                Compiled::Plain(FactKind::Duplicate { attributes }) => {
-                    // Counted up front (not lazily: a lazy cell initialised inside the parallel
-                    // evaluation could be re-entered by a stolen job); the identities are
-                    // built in parallel, counted in one map (merging per-thread maps hashes
-                    // every tuple again).
-                    use rayon::prelude::*;
-                    let tuples: Vec<Vec<String>> = records
-                        .par_iter()
-                        .filter(|r| r.kind == RecordKind::Account && is_active(r))
-                        .filter_map(|r| identity(r, attributes))
-                        .collect();
-                    let mut counts: HashMap<Vec<String>, usize> =
-                        HashMap::with_capacity(tuples.len());
-                    for tuple in tuples {
-                        *counts.entry(tuple).or_default() += 1;
-                    }
-                    out.duplicates.insert(f.name.clone(), counts);
-                }
                 _ => {}
             }
         }
+        // Counted up front (not lazily: a lazy cell initialised inside the parallel
+        // evaluation could be re-entered by a stolen job).
+        out.duplicates.count(facts, records);
         for r in records {
             out.kinds.insert(r.kind);
             match r.kind {
@@ -317,6 +441,21 @@ impl<'a> FactInputs<'a> {
         out
     }
 
+    /// Whether a record of `kind` matches `record` on any of `match_on`, among the records
+    /// held and the streamed ones.
+    fn exists(&self, kind: RecordKind, match_on: &[String], record: &Record) -> bool {
+        !self.matches(kind, match_on, record).is_empty()
+            || match_on.iter().any(|attr| {
+                self.streamed_values
+                    .get(&(kind, attr.clone()))
+                    .is_some_and(|set| {
+                        match_value(record, attr)
+                            .iter()
+                            .any(|v| set.contains(&hash128(v)))
+                    })
+            })
+    }
+
     /// Records of `kind` matching `record` on any of `match_on`.
     fn matches(&self, kind: RecordKind, match_on: &[String], record: &Record) -> Vec<&'a Record> {
         let mut out: Vec<&'a Record> = Vec::new();
@@ -342,6 +481,12 @@ fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
         .iter()
         .map(|a| match_value(record, a).into_iter().next())
         .collect()
+}
+
+/// A 128-bit hash of the identity tuple of a record ([`hash128`]). Counting hashes instead of
+/// tuples keeps the counts of a million accounts in 30 MB instead of 150.
+fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
+    identity(record, attributes).map(hash128)
 }
 
 /// Whole years from `birth` to `today`.
@@ -407,7 +552,7 @@ pub fn matched_attribute(
                 })
                 .map(|(name, _)| name.clone()),
             FactKind::Duplicate { attributes } => {
-                let tuple = identity(record, attributes)?;
+                let tuple = identity_hash(record, attributes)?;
                 let count = inputs
                     .duplicates
                     .get(&fact.name)?
@@ -473,7 +618,7 @@ pub fn evaluate(
         | FactKind::DiffersFrom { .. }
         | FactKind::LinksTo { .. } => matched_attribute(fact, record, inputs).is_some(),
         FactKind::MissingIn { kind, match_on } => {
-            inputs.kinds.contains(kind) && inputs.matches(*kind, match_on, record).is_empty()
+            inputs.kinds.contains(kind) && !inputs.exists(*kind, match_on, record)
         }
         FactKind::Consent {
             purpose,

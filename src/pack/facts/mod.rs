@@ -17,7 +17,10 @@
 
 mod eval;
 
-pub use eval::{CompiledFact, FactInputs, age, compile, evaluate, matched_attribute};
+pub use eval::{
+    CompiledFact, FactInputs, Identities, Streamed, age, compile, evaluate, links_present,
+    matched_attribute, streamable_kinds,
+};
 
 use std::collections::BTreeMap;
 
