@@ -425,7 +425,12 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                                 continue;
                             };
                             stream.for_each_window(&mut |mut window| {
-                                for r in &mut window {
+                                for r in window.iter_mut().filter(|r| {
+                                    matches!(
+                                        r.kind,
+                                        record::RecordKind::Account | record::RecordKind::Person
+                                    )
+                                }) {
                                     let span = r.span;
                                     r.set("login_tracked", record::Value::Bool(*tracked), span);
                                 }

@@ -406,7 +406,12 @@ pub(crate) fn read_source(
             }
         }
     };
-    let decoded = match decode(&bytes, spec.encoding) {
+    // The digest of a big file takes as long as decoding it: both at once.
+    let (decoded, digest) = rayon::join(
+        || decode(&bytes, spec.encoding),
+        || crate::source::sha256_hex(&bytes),
+    );
+    let decoded = match decoded {
         Ok(d) => d,
         Err(e) => {
             let lossy = String::from_utf8_lossy(&bytes).into_owned();
@@ -435,8 +440,11 @@ pub(crate) fn read_source(
             return Err((out.file, out.problems));
         }
     };
-    let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), decoded.text)
-        .with_origin(crate::source::FileRole::Input, &bytes);
+    // The bytes go before the text is shared: at most two copies of a file at a time.
+    drop(bytes);
+    let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), decoded.text);
+    source.role = crate::source::FileRole::Input;
+    source.sha256 = Some(digest);
     source.encoding = decoded.encoding;
     let file = sources.add(source);
     out.file = Some(file);

@@ -170,8 +170,8 @@ pub fn is_active(record: &Record) -> bool {
 /// export that is not among the inputs, the children of guardians when there are none).
 #[derive(Debug, Default)]
 pub struct FactInputs<'a> {
-    /// Consent-register entries by person key.
-    pub consents: HashMap<&'a str, Vec<&'a Record>>,
+    /// Consent-register entries by person.
+    consents: Consents,
     /// Platform modules.
     pub services: Vec<&'a Record>,
     /// The evaluation date.
@@ -224,6 +224,91 @@ impl Identities {
     }
 }
 
+/// A consent-register entry as facts read it (texts interned in [`Consents`]).
+#[derive(Debug, Clone, Copy)]
+struct ConsentEntry {
+    purpose: Option<u32>,
+    granted_by: Option<u32>,
+    granted: Option<NaiveDate>,
+    withdrawn: Option<NaiveDate>,
+}
+
+/// Consent-register entries by the hash of their person ([`hash128`]), sorted for look-up,
+/// with their few distinct texts interned: a million entries take about 32 MB, and the
+/// consent records themselves need not be held.
+#[derive(Debug, Default)]
+pub struct Consents {
+    entries: Vec<(u128, ConsentEntry)>,
+    texts: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Consents {
+    fn intern(&mut self, text: Option<&str>) -> Option<u32> {
+        let text = text?;
+        if let Some(id) = self.ids.get(text) {
+            return Some(*id);
+        }
+        let id = u32::try_from(self.texts.len()).ok()?;
+        self.texts.push(text.to_owned());
+        self.ids.insert(text.to_owned(), id);
+        Some(id)
+    }
+
+    /// Notes the consent records among `records` (those naming a person).
+    pub fn add(&mut self, records: &[Record]) {
+        for r in records.iter().filter(|r| r.kind == RecordKind::Consent) {
+            let Some(person) = r.str("person") else {
+                continue;
+            };
+            let date = |name: &str| r.get(name).and_then(|a| a.value.as_date());
+            let entry = ConsentEntry {
+                purpose: self.intern(r.str("purpose")),
+                granted_by: self.intern(r.str("granted_by")),
+                granted: date("granted"),
+                withdrawn: date("withdrawn"),
+            };
+            self.entries.push((hash128(person), entry));
+        }
+    }
+
+    /// Adds the entries of another collection.
+    fn merge(&mut self, mut other: Self) {
+        if self.entries.is_empty() {
+            std::mem::swap(self, &mut other);
+        }
+        self.entries.reserve(other.entries.len());
+        for (hash, mut entry) in other.entries {
+            let text = |id: Option<u32>| id.and_then(|i| other.texts.get(i as usize)).cloned();
+            entry.purpose = self.intern(text(entry.purpose).as_deref());
+            entry.granted_by = self.intern(text(entry.granted_by).as_deref());
+            self.entries.push((hash, entry));
+        }
+    }
+
+    /// Sorts the entries for look-up (stable: entries of one person keep their order).
+    fn finish(&mut self) {
+        self.entries.sort_by_key(|(hash, _)| *hash);
+    }
+
+    /// The entries whose person is `person`.
+    fn of(&self, person: &str) -> impl Iterator<Item = &ConsentEntry> {
+        let hash = hash128(person);
+        let start = self.entries.partition_point(|(h, _)| *h < hash);
+        self.entries
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(move |(h, _)| *h == hash)
+            .map(|(_, e)| e)
+    }
+
+    fn text(&self, id: Option<u32>) -> Option<&str> {
+        id.and_then(|i| self.texts.get(i as usize))
+            .map(String::as_str)
+    }
+}
+
 /// The record kinds whose inputs may be streamed: evaluated window by window, never all held
 /// at once. A `differs_from` fact compares a record with the matching record of another kind,
 /// which must then be held: inputs of that kind are read whole. (`missing_in` needs only
@@ -237,7 +322,7 @@ pub fn streamable_kinds(facts: &[CompiledFact]) -> Vec<RecordKind> {
             _ => None,
         })
         .collect();
-    [RecordKind::Account, RecordKind::Person]
+    [RecordKind::Account, RecordKind::Person, RecordKind::Consent]
         .into_iter()
         .filter(|k| !compared.contains(k))
         .collect()
@@ -256,6 +341,8 @@ pub struct Streamed {
     /// Whether a record has a value that a `links_to` fact looks up (its accounts must then be
     /// indexed whole: the input is read whole after all).
     pub links: bool,
+    /// Consent-register entries of streamed consent records.
+    consents: Consents,
 }
 
 impl Streamed {
@@ -283,10 +370,15 @@ impl Streamed {
             }
         }
         self.links = self.links || links_present(facts, records);
+        self.consents.add(records);
     }
 
     /// Adds what another streamed input's first pass found.
-    pub fn merge(&mut self, other: Self) {
+    pub fn merge(&mut self, mut other: Self) {
+        // Into the bigger collection: the first input merged costs nothing.
+        if self.kinds.is_empty() {
+            std::mem::swap(self, &mut other);
+        }
         for (name, counts) in other.identities.0 {
             let mine = self.identities.0.entry(name).or_default();
             for (h, n) in counts {
@@ -298,6 +390,7 @@ impl Streamed {
             self.values.entry(key).or_default().extend(set);
         }
         self.links = self.links || other.links;
+        self.consents.merge(other.consents);
     }
 }
 
@@ -341,6 +434,7 @@ impl<'a> FactInputs<'a> {
             kinds: streamed.kinds,
             duplicates: streamed.identities,
             streamed_values: streamed.values,
+            consents: streamed.consents,
             ..Self::default()
         };
         for f in facts {
@@ -366,16 +460,12 @@ impl<'a> FactInputs<'a> {
         // Counted up front (not lazily: a lazy cell initialised inside the parallel
         // evaluation could be re-entered by a stolen job).
         out.duplicates.count(facts, records);
+        out.consents.add(records);
+        out.consents.finish();
         for r in records {
             out.kinds.insert(r.kind);
-            match r.kind {
-                RecordKind::Consent => {
-                    if let Some(p) = r.str("person") {
-                        out.consents.entry(p).or_default().push(r);
-                    }
-                }
-                RecordKind::Service => out.services.push(r),
-                RecordKind::Account | RecordKind::Person | RecordKind::System => {}
+            if r.kind == RecordKind::Service {
+                out.services.push(r);
             }
         }
         out
@@ -397,35 +487,21 @@ impl<'a> FactInputs<'a> {
     }
 
     /// The consents of an account: entries whose person is its key or its username.
-    pub fn consents_of(&self, record: &Record) -> Vec<&'a Record> {
-        let mut out: Vec<&'a Record> = self
-            .consents
-            .get(record.key.as_str())
-            .cloned()
-            .unwrap_or_default();
+    fn consents_of(&self, record: &Record) -> Vec<&ConsentEntry> {
+        let mut out: Vec<&ConsentEntry> = self.consents.of(&record.key).collect();
         if let Some(u) = record.str("username").filter(|u| *u != record.key) {
-            out.extend(self.consents.get(u).into_iter().flatten().copied());
+            out.extend(self.consents.of(u));
         }
         out
     }
 
     /// Whether a consent entry is in force at the evaluation date.
-    pub fn in_force(&self, consent: &Record) -> bool {
-        self.granted(consent) && !self.withdrawn(consent)
+    fn in_force(&self, consent: &ConsentEntry) -> bool {
+        consent.granted.is_none_or(|d| d <= self.today) && !self.withdrawn(consent)
     }
 
-    fn granted(&self, consent: &Record) -> bool {
-        consent
-            .get("granted")
-            .and_then(|a| a.value.as_date())
-            .is_none_or(|d| d <= self.today)
-    }
-
-    fn withdrawn(&self, consent: &Record) -> bool {
-        consent
-            .get("withdrawn")
-            .and_then(|a| a.value.as_date())
-            .is_some_and(|d| d <= self.today)
+    fn withdrawn(&self, consent: &ConsentEntry) -> bool {
+        consent.withdrawn.is_some_and(|d| d <= self.today)
     }
 
     /// The purposes for which an account holds a consent in force (by anyone).
@@ -434,7 +510,7 @@ impl<'a> FactInputs<'a> {
             .consents_of(record)
             .into_iter()
             .filter(|c| self.in_force(c))
-            .filter_map(|c| c.str("purpose").map(str::to_owned))
+            .filter_map(|c| self.consents.text(c.purpose).map(str::to_owned))
             .collect();
         out.sort();
         out.dedup();
@@ -638,14 +714,15 @@ pub fn evaluate(
                 Some(a) => a < threshold,
                 None => record.has_in_set("roles", "student"),
             };
-            let consents: Vec<&Record> = inputs
+            let text = |id| inputs.consents.text(id);
+            let consents: Vec<&ConsentEntry> = inputs
                 .consents_of(record)
                 .into_iter()
-                .filter(|c| purpose == "*" || c.str("purpose") == Some(purpose.as_str()))
+                .filter(|c| purpose == "*" || text(c.purpose) == Some(purpose.as_str()))
                 .collect();
             let valid = consents
                 .iter()
-                .any(|c| inputs.in_force(c) && (!minor || c.str("granted_by") == Some("guardian")));
+                .any(|c| inputs.in_force(c) && (!minor || text(c.granted_by) == Some("guardian")));
             match status {
                 ConsentStatus::Valid => valid,
                 ConsentStatus::Withdrawn => !valid && consents.iter().any(|c| inputs.withdrawn(c)),
@@ -653,7 +730,7 @@ pub fn evaluate(
                     minor
                         && consents
                             .iter()
-                            .any(|c| inputs.in_force(c) && c.str("granted_by") == Some("self"))
+                            .any(|c| inputs.in_force(c) && text(c.granted_by) == Some("self"))
                 }
             }
         }
@@ -694,6 +771,52 @@ mod tests {
             r.set("birth_date", Value::Date(date(b)), Span::default());
         }
         r
+    }
+
+    /// Consents noted in two collections (each interning its own texts) and merged read as
+    /// if noted in one: texts are mapped, entries of a person found whichever side they came from.
+    #[test]
+    fn merged_consents_keep_their_texts() {
+        let mut first = Streamed::default();
+        first.add(&[], &[consent("a", "self", "2026-09-01", None)]);
+        let mut second = Streamed::default();
+        let mut b = consent("b", "guardian", "2026-09-01", Some("2026-10-01"));
+        b.set("purpose", Value::Str("photos".into()), Span::default());
+        second.add(&[], &[b, consent("a", "guardian", "2026-09-01", None)]);
+        first.merge(second);
+        let inputs = FactInputs::with_streamed(&[], date("2026-11-22"), "DE", &[], first);
+        let account = |key: &str| {
+            let mut r = Record::new(RecordKind::Account, FileId(0), Span::default());
+            r.key = key.into();
+            r
+        };
+        let texts = |key: &str| -> Vec<(Option<&str>, Option<&str>)> {
+            inputs
+                .consents_of(&account(key))
+                .into_iter()
+                .map(|c| {
+                    (
+                        inputs.consents.text(c.purpose),
+                        inputs.consents.text(c.granted_by),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            texts("a"),
+            vec![
+                (Some("videoconference"), Some("self")),
+                (Some("videoconference"), Some("guardian"))
+            ]
+        );
+        assert_eq!(texts("b"), vec![(Some("photos"), Some("guardian"))]);
+        assert!(texts("c").is_empty());
+        // Withdrawn on 1 October: no purpose in force for `b`.
+        assert!(inputs.consent_purposes(&account("b")).is_empty());
+        assert_eq!(
+            inputs.consent_purposes(&account("a")),
+            vec!["videoconference"]
+        );
     }
 
     fn consent(person: &str, by: &str, granted: &str, withdrawn: Option<&str>) -> Record {
