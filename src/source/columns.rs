@@ -783,24 +783,37 @@ pub fn suggest(kind: RecordKind, column: &str) -> Option<(&'static Canonical, &'
 
 /// Folds umlauts and other letters to ASCII, lowercases and joins words with `_`.
 pub fn ascii_word(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.trim().chars().flat_map(char::to_lowercase) {
-        match c {
-            'ä' | 'æ' => out.push_str("ae"),
-            'ö' | 'ø' => out.push_str("oe"),
-            'ü' => out.push_str("ue"),
-            'ß' => out.push_str("ss"),
-            'å' => out.push('a'),
-            'é' | 'è' => out.push('e'),
-            ' ' | '-' | '/' => {
-                if !out.ends_with('_') {
-                    out.push('_');
-                }
+    let mut out = String::with_capacity(value.len() + 2);
+    let push = |out: &mut String, c: char| match c {
+        'ä' | 'æ' => out.push_str("ae"),
+        'ö' | 'ø' => out.push_str("oe"),
+        'ü' => out.push_str("ue"),
+        'ß' => out.push_str("ss"),
+        'å' => out.push('a'),
+        'é' | 'è' => out.push('e'),
+        ' ' | '-' | '/' => {
+            if !out.ends_with('_') {
+                out.push('_');
             }
-            c => out.push(c),
+        }
+        c => out.push(c),
+    };
+    for c in value.trim().chars() {
+        // Most values are ASCII: no case-mapping tables for those.
+        if c.is_ascii() {
+            push(&mut out, c.to_ascii_lowercase());
+        } else {
+            for lower in c.to_lowercase() {
+                push(&mut out, lower);
+            }
         }
     }
-    out.trim_matches('_').to_owned()
+    // `_` at either end goes, without copying the rest.
+    let end = out.trim_end_matches('_').len();
+    out.truncate(end);
+    let start = out.len() - out.trim_start_matches('_').len();
+    out.drain(..start);
+    out
 }
 
 /// Normalises one value of an attribute.
@@ -903,6 +916,43 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// The straightforward folding [`ascii_word`] must agree with.
+    fn ascii_word_reference(value: &str) -> String {
+        let mut out = String::new();
+        for c in value.trim().chars().flat_map(char::to_lowercase) {
+            match c {
+                'ä' | 'æ' => out.push_str("ae"),
+                'ö' | 'ø' => out.push_str("oe"),
+                'ü' => out.push_str("ue"),
+                'ß' => out.push_str("ss"),
+                'å' => out.push('a'),
+                'é' | 'è' => out.push('e'),
+                ' ' | '-' | '/' => {
+                    if !out.ends_with('_') {
+                        out.push('_');
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.trim_matches('_').to_owned()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_word_agrees_with_the_reference(value in "[ _a-zA-Z0-9/\\-ÄÖÜäöüßÅåÆæØøÉéÈèİẞΣ\u{130}]{0,16}") {
+            proptest::prop_assert_eq!(ascii_word(&value), ascii_word_reference(&value));
+        }
+    }
+
+    #[test]
+    fn ascii_words() {
+        assert_eq!(ascii_word("  Schüler/-in "), "schueler_in");
+        assert_eq!(ascii_word("_Lehrkraft_"), "lehrkraft");
+        assert_eq!(ascii_word("ÆRØ Å"), "aeroe_a");
+        assert_eq!(ascii_word("__"), "");
+    }
     use super::*;
 
     #[test]

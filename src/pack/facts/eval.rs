@@ -551,7 +551,9 @@ impl<'a> FactInputs<'a> {
     }
 }
 
-/// The identity tuple of a record for a duplicate fact: all attributes present, lower-cased.
+/// The identity tuple of a record for a duplicate fact: all attributes present, lower-cased
+/// (what [`identity_hash`] hashes, built; the reference of its test).
+#[cfg(test)]
 fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
     attributes
         .iter()
@@ -559,10 +561,45 @@ fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
         .collect()
 }
 
-/// A 128-bit hash of the identity tuple of a record ([`hash128`]). Counting hashes instead of
-/// tuples keeps the counts of a million accounts in 30 MB instead of 150.
+/// A 128-bit hash of the identity tuple of a record, as [`hash128`] of [`identity`] but
+/// without building the tuple: an ASCII text without capitals is hashed as it is. Counting hashes instead of tuples keeps the counts of a million
+/// accounts in 30 MB instead of 150.
 fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
-    identity(record, attributes).map(hash128)
+    use std::hash::{Hash as _, Hasher as _};
+    let mut items: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(attributes.len());
+    for a in attributes {
+        let value = (a != "key")
+            .then(|| record.attrs.get(a).or_else(|| record.extra.get(a)))
+            .flatten();
+        match value.map(|attr| &attr.value) {
+            Some(Value::Str(s)) => {
+                let t = s.trim();
+                if t.is_empty() {
+                    return None;
+                }
+                let lower = t.is_ascii() && !t.bytes().any(|b| b.is_ascii_uppercase());
+                items.push(if lower {
+                    std::borrow::Cow::Borrowed(t)
+                } else {
+                    std::borrow::Cow::Owned(t.to_lowercase())
+                });
+            }
+            _ => items.push(std::borrow::Cow::Owned(
+                match_value(record, a).into_iter().next()?,
+            )),
+        }
+    }
+    // Framed as the hash of the tuple (`Vec<String>`): length, then each text.
+    let digest = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        h.write_u8(salt);
+        h.write_usize(items.len());
+        for item in &items {
+            item.as_ref().hash(&mut h);
+        }
+        h.finish()
+    };
+    Some((u128::from(digest(0x4b)) << 64) | u128::from(digest(0xa5)))
 }
 
 /// Whole years from `birth` to `today`.
@@ -771,6 +808,41 @@ mod tests {
             r.set("birth_date", Value::Date(date(b)), Span::default());
         }
         r
+    }
+
+    #[test]
+    fn identity_hashes_are_hashes_of_the_identity() {
+        let attrs: Vec<String> = ["given_name", "family_name", "birth_date", "key", "roles"]
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect();
+        let cases: [(&str, &str, Option<&str>, &[&str]); 6] = [
+            ("anna", "berg", Some("2010-01-01"), &["student"]),
+            (" Anna ", "BERG", Some("2010-01-01"), &["student"]),
+            ("Ärne", "Øster", Some("2011-02-03"), &["teacher", "admin"]),
+            ("ǅemal", "x", Some("2011-02-03"), &["teacher"]),
+            ("anna", "  ", Some("2010-01-01"), &["student"]),
+            ("anna", "berg", None, &["student"]),
+        ];
+        for (given, family, birth, roles) in cases {
+            let mut r = Record::new(RecordKind::Account, FileId(0), Span::default());
+            r.key = "K1".into();
+            r.set("given_name", Value::Str(given.into()), Span::default());
+            r.set("family_name", Value::Str(family.into()), Span::default());
+            if let Some(b) = birth {
+                r.set("birth_date", Value::Date(date(b)), Span::default());
+            }
+            r.set(
+                "roles",
+                Value::Set(roles.iter().map(|s| (*s).to_owned()).collect()),
+                Span::default(),
+            );
+            assert_eq!(
+                identity_hash(&r, &attrs),
+                identity(&r, &attrs).map(hash128),
+                "{given} {family} {birth:?}"
+            );
+        }
     }
 
     /// Consents noted in two collections (each interning its own texts) and merged read as
