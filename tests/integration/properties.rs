@@ -246,6 +246,62 @@ fn every_output(report: &Report) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A streamed list converted a few rows at a time: the rows around a lone finding are
+/// converted again at the end to note their personal data, whichever chunks they fall in, and
+/// no redacted output shows a name.
+#[test]
+fn streamed_rows_around_a_lone_finding_stay_masked_in_any_chunking()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let syllables = [
+        "bar", "dol", "fen", "gar", "hul", "kir", "lom", "mes", "nor", "pim",
+    ];
+    let mut csv = String::from("Kennung;Benutzername;Vorname;Nachname;Rolle;Herkunft\n");
+    let mut names = Vec::new();
+    for i in 0..40 {
+        let given = format!(
+            "Ul{}{}a",
+            pick(&syllables, i % 10),
+            pick(&syllables, i / 10)
+        );
+        let family = format!(
+            "Tr{}{}er",
+            pick(&syllables, i / 10),
+            pick(&syllables, i % 10)
+        );
+        let username = if i == 20 {
+            "lehrer1".to_owned()
+        } else {
+            format!("{}.{}", given.to_lowercase(), family.to_lowercase())
+        };
+        csv.push_str(&format!(
+            "K{i:03};{username};{given};{family};Lehrer;DiViS\n"
+        ));
+        names.extend([given, family]);
+    }
+    std::fs::write(dir.path().join("accounts.csv"), csv)?;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
+    for chunk_rows in [1, 2, 3, 5, 19, 20, 21] {
+        let mut options = CheckOptions::new(vec!["accounts.csv".into()], today);
+        options.cwd = dir.path().to_path_buf();
+        options.stream_chunk_rows = Some(chunk_rows);
+        let report = redact::redact(&check_outcome(&options).report);
+        assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+        for (format, text) in every_output(&report) {
+            let lower = text.to_lowercase();
+            let leaked: Vec<&String> = names
+                .iter()
+                .filter(|n| lower.contains(&n.to_lowercase()))
+                .collect();
+            assert!(
+                leaked.is_empty(),
+                "{format} in chunks of {chunk_rows} rows leaks {leaked:?}:\n{text}"
+            );
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
