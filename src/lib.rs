@@ -307,6 +307,8 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     // Inputs in order: records held (a range of `records`) or streamed.
     let mut segments: Vec<Segment> = Vec::new();
     let mut streams: Vec<source::csv::CsvStream> = Vec::new();
+    // Records of the streamed inputs that are checked (complete ones).
+    let mut streamed_records = 0usize;
     for (mut loaded, first) in file_inputs
         .into_iter()
         .map(|(_, l, f)| (l, f))
@@ -321,6 +323,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                     secrets.entry(file).or_default().extend(spans);
                 }
                 segments.push(Segment::Stream(streams.len(), tracked));
+                streamed_records += stream.len();
                 streams.push(stream);
                 report.problems.extend(loaded.problems);
                 continue;
@@ -388,16 +391,6 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             cache: !options.no_cache,
             progress: options.progress.clone(),
         };
-        let streamed_records: usize = streams
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| {
-                segments
-                    .iter()
-                    .any(|s| matches!(s, Segment::Stream(j, _) if j == i))
-            })
-            .map(|(_, s)| s.len())
-            .sum();
         if let Some(p) = &options.progress {
             p.total.store(
                 records.len() + streamed_records,

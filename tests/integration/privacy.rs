@@ -192,22 +192,19 @@ fn terminal_escapes_from_input_are_neutralised() {
     }
 }
 
-/// Only the rows an output can show are indexed as personal data (a state-wide list would
-/// otherwise need an index of every name): the rows around a lone finding are masked in its
-/// snippet and no other row is printed at all, in any format.
-#[test]
-fn rows_around_a_lone_finding_are_masked_and_no_other_row_is_shown()
--> Result<(), Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
+/// An account list of `n` invented people (no two share a name part) in which only row
+/// `generic` has a finding (its username is `lehrer1`), and every given and family name.
+pub fn named_accounts(n: usize, generic: usize) -> (String, Vec<String>) {
     let syllables = [
         "bar", "dol", "fen", "gar", "hul", "kir", "lom", "mes", "nor", "pim",
     ];
+    let syllable = |i: usize| syllables.get(i % 10).copied().unwrap_or_default();
     let mut csv = String::from("Kennung;Benutzername;Vorname;Nachname;Rolle;Herkunft\n");
     let mut names = Vec::new();
-    for i in 0..60 {
-        let given = format!("Ul{}{}a", syllables[i % 10], syllables[(i / 10) % 10]);
-        let family = format!("Tr{}{}er", syllables[(i / 10) % 10], syllables[i % 10]);
-        let username = if i == 30 {
+    for i in 0..n {
+        let given = format!("Ul{}{}a", syllable(i), syllable(i / 10));
+        let family = format!("Tr{}{}er", syllable(i / 10), syllable(i));
+        let username = if i == generic {
             "lehrer1".to_owned()
         } else {
             format!("{}.{}", given.to_lowercase(), family.to_lowercase())
@@ -217,6 +214,17 @@ fn rows_around_a_lone_finding_are_masked_and_no_other_row_is_shown()
         ));
         names.extend([given, family]);
     }
+    (csv, names)
+}
+
+/// Only the rows an output can show are indexed as personal data (a state-wide list would
+/// otherwise need an index of every name): the rows around a lone finding are masked in its
+/// snippet and no other row is printed at all, in any format.
+#[test]
+fn rows_around_a_lone_finding_are_masked_and_no_other_row_is_shown()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let (csv, names) = named_accounts(60, 30);
     std::fs::write(dir.path().join("accounts.csv"), csv)?;
     for format in FORMATS {
         let out = Command::new(get_cargo_bin("konform"))

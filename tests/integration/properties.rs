@@ -253,32 +253,7 @@ fn every_output(report: &Report) -> Vec<(&'static str, String)> {
 fn streamed_rows_around_a_lone_finding_stay_masked_in_any_chunking()
 -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let syllables = [
-        "bar", "dol", "fen", "gar", "hul", "kir", "lom", "mes", "nor", "pim",
-    ];
-    let mut csv = String::from("Kennung;Benutzername;Vorname;Nachname;Rolle;Herkunft\n");
-    let mut names = Vec::new();
-    for i in 0..40 {
-        let given = format!(
-            "Ul{}{}a",
-            pick(&syllables, i % 10),
-            pick(&syllables, i / 10)
-        );
-        let family = format!(
-            "Tr{}{}er",
-            pick(&syllables, i / 10),
-            pick(&syllables, i % 10)
-        );
-        let username = if i == 20 {
-            "lehrer1".to_owned()
-        } else {
-            format!("{}.{}", given.to_lowercase(), family.to_lowercase())
-        };
-        csv.push_str(&format!(
-            "K{i:03};{username};{given};{family};Lehrer;DiViS\n"
-        ));
-        names.extend([given, family]);
-    }
+    let (csv, names) = crate::privacy::named_accounts(40, 20);
     std::fs::write(dir.path().join("accounts.csv"), csv)?;
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
     for chunk_rows in [1, 2, 3, 5, 19, 20, 21] {
