@@ -161,7 +161,7 @@ fn load_layer(
                             // The invalid byte is a U+FFFD in the text shown: mark it whole.
                             .at(
                                 file,
-                                Span::new(at, 1).snapped(&sources.get(file).text),
+                                Span::new(at, 1).snapped(sources.get(file).text()),
                                 "invalid byte",
                             )
                             .with_help("save konform.yaml as UTF-8"),

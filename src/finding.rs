@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use miette::{Diagnostic, LabeledSpan, SourceCode};
 
 use crate::problem::Problem;
 use crate::record::RecordKind;
@@ -218,7 +218,7 @@ impl Finding {
 pub struct FindingDiagnostic<'a> {
     finding: &'a Finding,
     file: &'a SourceFile,
-    source: Arc<NamedSource<Arc<str>>>,
+    source: Arc<crate::source::FileSource>,
     /// Where the finding is, when its snippet is too large to draw.
     unshown: Option<String>,
 }

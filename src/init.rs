@@ -172,7 +172,7 @@ fn sniff(dir: &Path, path: &Path, sources: &mut SourceMap) -> Found {
     if found.format == Some(Format::Csv)
         && let Some(file) = loaded.file
     {
-        let text = sources.get(file).text.clone();
+        let text = sources.get(file).shared_text();
         let delimiter = sniff_delimiter(&text);
         if delimiter != b',' {
             found.delimiter = Some(char::from(delimiter));

@@ -533,8 +533,6 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         rules.sort_by(|a, b| a.id.cmp(&b.id));
         report.rules = rules;
     }
-    redact::secret_spans(&records, &mut secrets);
-    redact::mask_secret_spans(&mut report, &secrets);
     report.school = Some(finding::SchoolInfo {
         id: config.school.id.clone(),
         name: config.school_name.clone(),
@@ -604,7 +602,17 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                 personal.collect_shown(&near, &report.sources, &keep, &shown);
             }
         }
+        // Of a streamed input, only the lines outputs can show are kept: memory then grows
+        // with the findings, and masking for redacted output copies those lines only.
+        for stream in &streams {
+            report
+                .sources
+                .sparsify(stream.file(), shown.ranges(stream.file()));
+        }
     }
+    // Password cells are masked in every output.
+    redact::secret_spans(&records, &mut secrets);
+    redact::mask_secret_spans(&mut report, &secrets);
     report.personal = personal;
     report.sort();
     Outcome {

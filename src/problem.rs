@@ -9,7 +9,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use miette::{Diagnostic, LabeledSpan, SourceCode};
 
 use crate::source::{FileId, SourceMap, Span};
 
@@ -238,7 +238,7 @@ impl fmt::Display for Problem {
 #[derive(Debug)]
 pub struct ProblemDiagnostic<'a> {
     problem: &'a Problem,
-    source: Option<Arc<NamedSource<Arc<str>>>>,
+    source: Option<Arc<crate::source::FileSource>>,
     clamp: Option<&'a crate::source::SourceFile>,
     /// Where the problem is, when its snippet is too large to draw.
     unshown: Option<String>,

@@ -613,18 +613,55 @@ impl Masker {
     }
 }
 
-/// Masks `spans` in `text` with `*`, byte for byte, keeping line breaks and the quotes around a
-/// quoted value.
-fn mask_spans(text: &str, spans: &[Span]) -> String {
+/// Spans sorted by offset with the running maximum of their ends: the spans that may overlap
+/// a piece of text are found by two binary searches, not by a scan per piece.
+struct SpanIndex {
+    spans: Vec<Span>,
+    max_end: Vec<usize>,
+}
+
+impl SpanIndex {
+    fn new(spans: &[Span]) -> Self {
+        let mut spans = spans.to_vec();
+        spans.sort_unstable();
+        let max_end = spans
+            .iter()
+            .scan(0, |max, s| {
+                *max = s.end().max(*max);
+                Some(*max)
+            })
+            .collect();
+        Self { spans, max_end }
+    }
+
+    /// The spans that can overlap `start..end` (a superset: clipping sorts them out).
+    fn overlapping(&self, start: usize, end: usize) -> &[Span] {
+        let from = self.max_end.partition_point(|&e| e <= start);
+        let to = self.spans.partition_point(|s| s.offset < end).max(from);
+        self.spans.get(from..to).unwrap_or_default()
+    }
+}
+
+/// Masks `spans` in `text` (a piece of a file that starts at byte `at`) with `*`, byte for
+/// byte, keeping line breaks and the quotes around a quoted value; `None` when no span
+/// touches the piece.
+fn mask_spans(at: usize, text: &str, spans: &SpanIndex) -> Option<String> {
+    let spans = spans.overlapping(at, at + text.len());
+    if spans.is_empty() {
+        return None;
+    }
     let mut bytes = text.as_bytes().to_vec();
     for span in spans {
-        let start = span.offset.min(bytes.len());
-        let end = span.end().min(bytes.len());
+        // A span that the piece holds whole; one that runs past its edge is cut to it.
+        let whole = span.offset >= at && span.end() <= at + bytes.len();
+        let start = span.offset.saturating_sub(at).min(bytes.len());
+        let end = span.end().saturating_sub(at).min(bytes.len());
         let Some(region) = bytes.get_mut(start..end) else {
             continue;
         };
         let (mut lo, mut hi) = (0, region.len());
         if let (Some(&first), Some(&last)) = (region.first(), region.last())
+            && whole
             && hi >= 2
             && first == last
             && matches!(first, b'"' | b'\'')
@@ -640,7 +677,10 @@ fn mask_spans(text: &str, spans: &[Span]) -> String {
     }
     // Masking whole UTF-8 sequences (every byte of a value) keeps the text valid UTF-8; a span
     // that ends inside a character cannot come from a reader, but is repaired, not trusted.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    Some(
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
 }
 
 /// Masks the cells that hold passwords in the report's source text, in place: a secret is
@@ -668,9 +708,11 @@ pub fn mask_secret_spans(report: &mut Report, spans: &BTreeMap<FileId, Vec<Span>
     if spans.is_empty() {
         return;
     }
+    let spans: BTreeMap<FileId, SpanIndex> =
+        spans.iter().map(|(f, s)| (*f, SpanIndex::new(s))).collect();
     report.sources = report
         .sources
-        .rewritten(|id, f| spans.get(&id).map(|s| mask_spans(&f.text, s)));
+        .rewritten(|id, at, text| mask_spans(at, text, spans.get(&id)?));
 }
 
 /// A copy of `report` with personal data masked (see the module documentation).
@@ -689,11 +731,13 @@ pub fn redact(report: &Report) -> Report {
             }
         }
     }
-    let sources = report.sources.rewritten(|id, f| {
-        personal_spans
-            .get(&id)
-            .map(|spans| mask_spans(&f.text, spans))
-    });
+    let personal_spans: BTreeMap<FileId, SpanIndex> = personal_spans
+        .iter()
+        .map(|(f, s)| (*f, SpanIndex::new(s)))
+        .collect();
+    let sources = report
+        .sources
+        .rewritten(|id, at, text| mask_spans(at, text, personal_spans.get(&id)?));
     let mask = |s: &str| masker.mask(s);
     let findings = report
         .findings
@@ -787,7 +831,7 @@ fn sanitize_text(text: &str) -> Option<String> {
 /// A copy of `report` safe to print to a terminal: control characters, ANSI escapes and
 /// bidirectional overrides from input data are neutralised in source text and messages.
 pub fn sanitize(report: &Report) -> Report {
-    let sources = report.sources.rewritten(|_, f| sanitize_text(&f.text));
+    let sources = report.sources.rewritten(|_, _, text| sanitize_text(text));
     let e = |s: &str| escape_unsafe(s);
     let findings = report
         .findings
@@ -888,7 +932,7 @@ mod tests {
         let mut personal = PersonalData::new();
         personal.collect(&[r], &sources, &HashSet::new());
         let spans = personal.spans.get(&file).cloned().unwrap_or_default();
-        let masked = mask_spans(text, &spans);
+        let masked = mask_all(text, &spans);
         assert_eq!(masked.len(), text.len());
         assert_eq!(masked, "u1;************;****;*******;*******;**********\n");
         let m = personal.masker();
@@ -926,7 +970,7 @@ mod tests {
             "generic account `lehrer1`"
         );
         let spans = personal.spans.get(&file).cloned().unwrap_or_default();
-        assert_eq!(mask_spans(text, &spans), "lehrer1;******;****\n");
+        assert_eq!(mask_all(text, &spans), "lehrer1;******;****\n");
     }
 
     #[test]
@@ -957,14 +1001,55 @@ mod tests {
         );
     }
 
+    /// `text` (a whole file) with `spans` masked.
+    fn mask_all(text: &str, spans: &[Span]) -> String {
+        mask_spans(0, text, &SpanIndex::new(spans)).unwrap_or_else(|| text.to_owned())
+    }
+
     #[test]
     fn quoted_values_keep_their_quotes_and_lines_their_breaks() {
         assert_eq!(
-            mask_spans("a: \"Anna\"\n", &[Span::new(3, 6)]),
+            mask_all("a: \"Anna\"\n", &[Span::new(3, 6)]),
             "a: \"****\"\n"
         );
-        assert_eq!(mask_spans("ab\ncd", &[Span::new(0, 5)]), "**\n**");
-        assert_eq!(mask_spans("abc", &[Span::new(2, 10)]), "ab*");
+        assert_eq!(mask_all("ab\ncd", &[Span::new(0, 5)]), "**\n**");
+        assert_eq!(mask_all("abc", &[Span::new(2, 10)]), "ab*");
+    }
+
+    #[test]
+    fn pieces_are_masked_where_spans_touch_them() {
+        let spans = SpanIndex::new(&[
+            Span::new(20, 3),
+            Span::new(1, 2),
+            Span::new(8, 6), // across the edge of the piece at 10
+            Span::new(30, 2),
+        ]);
+        // The piece `10..16`: the span from 8 is cut to it, the others are outside.
+        assert_eq!(mask_spans(10, "abcdef", &spans), Some("****ef".to_owned()));
+        // A piece no span touches is left as it is (not copied).
+        assert_eq!(mask_spans(24, "xyz\n", &spans), None);
+        // A quoted value held whole keeps its quotes; one cut by the edge does not.
+        let quoted = SpanIndex::new(&[Span::new(2, 4), Span::new(9, 4)]);
+        assert_eq!(
+            mask_spans(0, "a;\"Bo\"\n", &quoted),
+            Some("a;\"**\"\n".to_owned())
+        );
+        assert_eq!(mask_spans(10, "Ed\"\n", &quoted), Some("***\n".to_owned()));
+    }
+
+    #[test]
+    fn span_index_finds_long_spans_that_start_early() {
+        let index = SpanIndex::new(&[Span::new(0, 100), Span::new(5, 1), Span::new(50, 1)]);
+        assert_eq!(
+            index.overlapping(60, 70),
+            &[Span::new(0, 100), Span::new(5, 1), Span::new(50, 1)][..]
+        );
+        let short = SpanIndex::new(&[Span::new(0, 2), Span::new(5, 1), Span::new(50, 1)]);
+        assert_eq!(short.overlapping(10, 40), &[][..]);
+        assert_eq!(
+            short.overlapping(4, 51),
+            &[Span::new(5, 1), Span::new(50, 1)][..]
+        );
     }
 
     #[test]

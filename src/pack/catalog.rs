@@ -90,7 +90,7 @@ pub fn policy_source(meta: &PolicyMeta, sources: &SourceMap) -> Option<(usize, S
         return None;
     }
     let file = sources.get(meta.file);
-    let text: &str = &file.text;
+    let text: &str = file.text();
     let at = meta.span.offset;
     let mut start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
     // The comment block directly above says why the policy exists; it belongs to it.

@@ -265,7 +265,7 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
     let raws = gather(req, sources, &mut problems);
     let mut packs: Vec<Pack> = Vec::new();
     for raw in raws {
-        let text = std::sync::Arc::clone(&sources.get(raw.manifest_file).text);
+        let text = sources.get(raw.manifest_file).shared_text();
         let root = match yaml::parse(&text, YamlLimits::default()) {
             Ok(r) => r,
             Err(e) => {
@@ -862,7 +862,7 @@ fn load_policy_file(
     meta: &mut HashMap<String, PolicyMeta>,
     problems: &mut Vec<Problem>,
 ) {
-    let text = std::sync::Arc::clone(&sources.get(file).text);
+    let text = sources.get(file).shared_text();
     let parsed = match PolicySet::from_str(&text) {
         Ok(p) => p,
         Err(e) => {

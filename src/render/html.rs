@@ -1172,7 +1172,7 @@ fn finding(
     }
     evidence(out, file, f.record_span, f.span);
     let column = if is_csv(&file.name) {
-        csv_column(&file.text, file.clamp(f.record_span), file.clamp(f.span))
+        csv_column(file, file.clamp(f.record_span), file.clamp(f.span))
     } else {
         None
     };
@@ -1290,12 +1290,19 @@ fn ceil_char(text: &str, at: usize) -> usize {
 /// The source lines of `record` (a few of them, around `mark`) with `mark` highlighted.
 /// For CSV files whose record is not on the first line, the header line is shown first.
 fn evidence(out: &mut String, file: &SourceFile, record: Span, mark: Span) {
-    let text: &str = &file.text;
-    if text.is_empty() {
+    if file.is_empty() {
         return;
     }
     let record = file.clamp(record);
     let mark = file.clamp(mark);
+    // The text held around the record (all of it for a file held whole), in its own offsets.
+    let Some((base, text)) =
+        file.piece(record.offset.min(mark.offset), record.end().max(mark.end()))
+    else {
+        return;
+    };
+    let local = |s: Span| Span::new(s.offset.saturating_sub(base), s.len);
+    let (record, mark) = (local(record), local(mark));
     let lo = record.offset.min(mark.offset);
     let hi = record.end().max(mark.end());
     // The last byte that belongs to the shown range (a trailing line break does not).
@@ -1320,7 +1327,7 @@ fn evidence(out: &mut String, file: &SourceFile, record: Span, mark: Span) {
     while lines.len() < MAX_EVIDENCE_LINES && at <= last && at < text.len() {
         let (start, end) = line_at(text, at);
         lines.push(Line {
-            number: file.line_col(start).0,
+            number: file.line_col(base + start).0,
             start: at.max(start),
             end,
         });
@@ -1336,9 +1343,11 @@ fn evidence(out: &mut String, file: &SourceFile, record: Span, mark: Span) {
     }
     let more_below = at <= last && at < text.len();
     out.push_str("<pre class=\"evidence\"><code>");
+    let header_text = file.piece(0, 0).map_or("", |(_, t)| t);
     let header =
-        is_csv(&file.name) && lines.first().is_some_and(|l| l.number > 1) && range_start > 0;
+        is_csv(&file.name) && lines.first().is_some_and(|l| l.number > 1) && base + range_start > 0;
     if header {
+        let text = header_text;
         let (hs, he) = line_at(text, 0);
         let he = if he - hs > MAX_LINE_BYTES * 2 {
             floor_char(text, hs + MAX_LINE_BYTES * 2)
@@ -1379,18 +1388,18 @@ fn evidence(out: &mut String, file: &SourceFile, record: Span, mark: Span) {
 /// The name of the CSV column that `mark` lies in, from the header line, when `record` is
 /// exactly one line (a record with a quoted line break is left alone) and `mark` lies inside
 /// one field of it.
-fn csv_column(text: &str, record: Span, mark: Span) -> Option<String> {
-    let (ls, le) = line_at(text, mark.offset);
+fn csv_column(file: &SourceFile, record: Span, mark: Span) -> Option<String> {
+    let (ls, le) = file.line_bounds(mark.offset);
     if ls == 0 || record.offset != ls || record.end() > le + 1 || mark.end() > le || mark.len == 0 {
         return None;
     }
-    let (hs, he) = line_at(text, 0);
-    let header = text.get(hs..he)?.trim_end_matches('\r');
+    let (hs, he) = file.line_bounds(0);
+    let header = file.get(hs, he)?.trim_end_matches('\r');
     let delimiter = [b';', b',', b'\t', b'|']
         .into_iter()
         .max_by_key(|d| header.bytes().filter(|b| b == d).count())
         .filter(|d| header.as_bytes().contains(d))?;
-    let line = text.get(ls..le)?.as_bytes();
+    let line = file.get(ls, le)?.as_bytes();
     let first = fields_before(line.get(..mark.offset - ls)?, delimiter);
     let last = fields_before(line.get(..mark.end() - ls)?, delimiter);
     if first != last {
@@ -1973,11 +1982,16 @@ mod tests {
         let line = text.find('x').unwrap_or(0);
         let record = Span::from_range(line, text.len());
         let at = |s: &str| Span::new(text.find(s).unwrap_or(0), s.len());
-        assert_eq!(csv_column(text, record, at("Z")).as_deref(), Some("e"));
-        assert_eq!(csv_column(text, record, at("2")).as_deref(), Some("c;d"));
-        assert_eq!(csv_column(text, record, at("y")).as_deref(), Some("b"));
-        assert_eq!(csv_column(text, record, at("y;")), None, "two fields");
-        assert_eq!(csv_column(text, record, at("b")), None, "the header itself");
+        let whole = SourceFile::new("a.csv", None, text);
+        // A sparse file that holds the record (and, always, the header) names the same columns.
+        let sparse = whole.sparse(&[(line + 1, line + 2)]);
+        for file in [&whole, &sparse] {
+            assert_eq!(csv_column(file, record, at("Z")).as_deref(), Some("e"));
+            assert_eq!(csv_column(file, record, at("2")).as_deref(), Some("c;d"));
+            assert_eq!(csv_column(file, record, at("y")).as_deref(), Some("b"));
+            assert_eq!(csv_column(file, record, at("y;")), None, "two fields");
+            assert_eq!(csv_column(file, record, at("b")), None, "the header itself");
+        }
         assert_eq!(
             Rich("`<x>` and `y`").to_string(),
             "<code>&lt;x&gt;</code> and <code>y</code>"
@@ -2090,7 +2104,7 @@ mod tests {
         assert!(out.contains("INCOMPLETE"));
         assert!(out.contains("Personal data is NOT masked"));
         assert!(out.find("id=\"problems\"") < out.find("id=\"findings\""));
-        let sha = crate::source::sha256_hex(report.sources.get(FileId(0)).text.as_bytes());
+        let sha = crate::source::sha256_hex(report.sources.get(FileId(0)).text().as_bytes());
         assert!(out.contains(&sha));
         report.problems.clear();
         report.redacted = true;

@@ -416,18 +416,11 @@ fn region(file: &SourceFile, span: Span) -> Region {
 fn context_region(file: &SourceFile, span: Span, record: Span) -> Option<Region> {
     let span = trimmed(file, span);
     let record = trimmed(file, record);
-    let text: &str = &file.text;
     let start = span.offset.min(record.offset);
     let end = span.end().max(record.end());
-    let line_start = text
-        .get(..start)
-        .and_then(|t| t.rfind('\n'))
-        .map_or(0, |i| i + 1);
-    let line_end = text
-        .get(end..)
-        .and_then(|t| t.find('\n'))
-        .map_or(text.len(), |i| end + i);
-    let lines = text.get(line_start..line_end)?.trim_end_matches('\r');
+    let (line_start, _) = file.line_bounds(start);
+    let (_, line_end) = file.line_bounds(end);
+    let lines = file.get(line_start, line_end)?.trim_end_matches('\r');
     let line_end = line_start + lines.len();
     if line_start == span.offset && line_end <= span.end() {
         return None;

@@ -424,7 +424,7 @@ pub(crate) fn read_source(
             // where an invalid byte became U+FFFD: point at the same place in that text.
             let at = |offset: usize| {
                 let before = String::from_utf8_lossy(bytes.get(..offset).unwrap_or(&bytes)).len();
-                let lossy = &sources.get(file).text;
+                let lossy = sources.get(file).text();
                 Span::new(before, 1).snapped(lossy)
             };
             let (span, label) = match &e {
@@ -448,7 +448,7 @@ pub(crate) fn read_source(
     source.encoding = decoded.encoding;
     let file = sources.add(source);
     out.file = Some(file);
-    let text = std::sync::Arc::clone(&sources.get(file).text);
+    let text = sources.get(file).shared_text();
     if decoded.guessed {
         out.problems.push(
             Problem::note("input::encoding-guessed", format!("`{name}` is not UTF-8; read it as {}", decoded.encoding))

@@ -23,7 +23,7 @@ pub mod yaml;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use miette::{NamedSource, SourceSpan};
+use miette::SourceSpan;
 
 /// The index of a file in the [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -123,14 +123,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// A file read during a run: its name as shown to users and its decoded text.
+///
+/// The text is held whole, except for big streamed inputs once they are checked: of those
+/// only the lines that an output can show are kept ([`SourceFile::sparse`]), so that memory
+/// grows with the findings, not with the input. Every accessor works on both; [`text`]
+/// is the whole text of a file held whole.
+///
+/// [`text`]: SourceFile::text
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     /// The path as shown in diagnostics (relative where the user gave a relative path).
     pub name: String,
     /// The path on disk; `None` for embedded or generated text.
     pub path: Option<PathBuf>,
-    /// The decoded text (UTF-8, without a byte-order mark).
-    pub text: Arc<str>,
+    /// The decoded text (UTF-8, without a byte-order mark), whole or in pieces.
+    text: Text,
     /// The encoding the file was decoded from (e.g. `UTF-8`, `windows-1252`).
     pub encoding: &'static str,
     /// What the file is to the run.
@@ -138,10 +145,111 @@ pub struct SourceFile {
     /// The SHA-256 of the bytes as read (before decoding), when the file came from disk or
     /// from konform's embedded packs.
     pub sha256: Option<String>,
-    /// Byte offsets at which lines start, for line/column look-ups.
-    line_starts: Vec<usize>,
+    /// Byte offsets at which lines start, for line/column look-ups (of every line, also of
+    /// those a sparse file does not hold).
+    line_starts: Arc<[usize]>,
     /// The same text as a miette source, shared by all diagnostics of this file.
-    named: Arc<NamedSource<Arc<str>>>,
+    named: Arc<FileSource>,
+}
+
+/// The decoded text of a file: whole, or the pieces of it that outputs can show.
+#[derive(Debug, Clone)]
+enum Text {
+    Whole(Arc<str>),
+    Sparse(Arc<Pieces>),
+}
+
+/// Pieces of a text of `len` bytes: sorted, apart, each a run of whole lines, each with its
+/// byte offset in the whole text.
+#[derive(Debug)]
+struct Pieces {
+    len: usize,
+    pieces: Vec<(usize, Box<str>)>,
+}
+
+impl Text {
+    fn len(&self) -> usize {
+        match self {
+            Self::Whole(t) => t.len(),
+            Self::Sparse(p) => p.len,
+        }
+    }
+
+    /// The piece that holds the byte range `start..end`, with its offset.
+    fn piece(&self, start: usize, end: usize) -> Option<(usize, &str)> {
+        match self {
+            Self::Whole(t) => (end <= t.len()).then_some((0, &**t)),
+            Self::Sparse(p) => {
+                let i = p
+                    .pieces
+                    .partition_point(|(at, _)| *at <= start)
+                    .checked_sub(1)?;
+                let (at, text) = p.pieces.get(i)?;
+                (end <= at + text.len()).then_some((*at, &**text))
+            }
+        }
+    }
+
+    /// The text of `start..end`, when it is held and on character boundaries.
+    fn get(&self, start: usize, end: usize) -> Option<&str> {
+        let (at, text) = self.piece(start, end)?;
+        text.get(start.checked_sub(at)?..end.checked_sub(at)?)
+    }
+
+    /// Every piece with its offset (one piece at 0 for a whole text).
+    fn pieces(&self) -> Vec<(usize, &str)> {
+        match self {
+            Self::Whole(t) => vec![(0, &**t)],
+            Self::Sparse(p) => p.pieces.iter().map(|(at, t)| (*at, &**t)).collect(),
+        }
+    }
+}
+
+/// A file's text as a miette source: named, with a language for highlighting, and for a
+/// sparse file with its pieces placed at their lines.
+#[derive(Debug)]
+pub struct FileSource {
+    name: String,
+    language: &'static str,
+    text: Text,
+    line_starts: Arc<[usize]>,
+}
+
+impl miette::SourceCode for FileSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let (start, end) = (span.offset(), span.offset() + span.len());
+        let (at, text) = self
+            .text
+            .piece(start, end)
+            .ok_or(miette::MietteError::OutOfBounds)?;
+        let local = SourceSpan::new((start - at).into(), span.len());
+        let inner = text.read_span(&local, context_lines_before, context_lines_after)?;
+        // A piece starts at a line start: its lines and columns are the file's, shifted.
+        let first_line = line_index(&self.line_starts, at);
+        let contents = miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            SourceSpan::new((inner.span().offset() + at).into(), inner.span().len()),
+            inner.line() + first_line,
+            inner.column(),
+            inner.line_count(),
+        )
+        .with_language(self.language);
+        Ok(Box::new(contents))
+    }
+}
+
+/// The index of the line that holds `offset`.
+fn line_index(line_starts: &[usize], offset: usize) -> usize {
+    match line_starts.binary_search(&offset) {
+        Ok(i) => i,
+        Err(i) => i.saturating_sub(1),
+    }
 }
 
 impl SourceFile {
@@ -157,6 +265,15 @@ impl SourceFile {
                     .map(|(i, _)| i + 1),
             )
             .collect();
+        Self::with_parts(name, path, Text::Whole(text), line_starts)
+    }
+
+    fn with_parts(
+        name: String,
+        path: Option<PathBuf>,
+        text: Text,
+        line_starts: Arc<[usize]>,
+    ) -> Self {
         let language = match Path::new(&name).extension().and_then(|e| e.to_str()) {
             Some("yaml" | "yml") => "yaml",
             Some("json") => "json",
@@ -164,8 +281,12 @@ impl SourceFile {
             Some("csv" | "tsv") => "csv",
             _ => "text",
         };
-        let named =
-            Arc::new(NamedSource::new(name.clone(), Arc::clone(&text)).with_language(language));
+        let named = Arc::new(FileSource {
+            name: name.clone(),
+            language,
+            text: text.clone(),
+            line_starts: Arc::clone(&line_starts),
+        });
         Self {
             name,
             path,
@@ -186,50 +307,170 @@ impl SourceFile {
         self
     }
 
-    /// A copy with other text of the same length (masked or sanitised), keeping name, path,
-    /// role and digest. Byte offsets into the original stay valid in the copy.
-    pub fn with_text(&self, text: String) -> Self {
-        let mut copy = Self::new(self.name.clone(), self.path.clone(), text);
+    /// A copy in which `rewrite` may replace each held piece (its offset and text; one piece
+    /// for a whole text) by text of the same length, keeping name, path, role and digest.
+    #[must_use]
+    pub fn with_pieces(&self, mut rewrite: impl FnMut(usize, &str) -> Option<String>) -> Self {
+        let text = match &self.text {
+            Text::Whole(t) => match rewrite(0, t) {
+                Some(new) if new.len() == t.len() => Text::Whole(Arc::from(new)),
+                _ => return self.clone(),
+            },
+            Text::Sparse(p) => {
+                let mut changed = false;
+                let pieces = p
+                    .pieces
+                    .iter()
+                    .map(|(at, t)| match rewrite(*at, t) {
+                        Some(new) if new.len() == t.len() => {
+                            changed = true;
+                            (*at, new.into_boxed_str())
+                        }
+                        _ => (*at, t.clone()),
+                    })
+                    .collect();
+                if !changed {
+                    return self.clone();
+                }
+                Text::Sparse(Arc::new(Pieces { len: p.len, pieces }))
+            }
+        };
+        self.with_text_of(text)
+    }
+
+    fn with_text_of(&self, text: Text) -> Self {
+        let mut copy = Self::with_parts(
+            self.name.clone(),
+            self.path.clone(),
+            text,
+            Arc::clone(&self.line_starts),
+        );
         copy.encoding = self.encoding;
         copy.role = self.role;
         copy.sha256.clone_from(&self.sha256);
         copy
     }
 
+    /// A copy that holds only the lines touched by `ranges` (byte ranges, sorted or not) and
+    /// the first line (a CSV header), so that a big input checked once costs memory by what
+    /// is shown of it. Offsets, lines and columns stay those of the whole file; text outside
+    /// the pieces reads as absent ([`SourceFile::get`] is `None`, snippets are not drawn).
+    #[must_use]
+    pub fn sparse(&self, ranges: &[(usize, usize)]) -> Self {
+        let len = self.len();
+        let mut lines: Vec<(usize, usize)> = std::iter::once((0, 0))
+            .chain(ranges.iter().copied())
+            .map(|(a, b)| {
+                let a = a.min(len);
+                let b = b.clamp(a, len);
+                let first = line_index(&self.line_starts, a);
+                let last = line_index(&self.line_starts, b.saturating_sub(1).max(a));
+                let start = self.line_starts.get(first).copied().unwrap_or(0);
+                let end = self.line_starts.get(last + 1).copied().unwrap_or(len);
+                (start, end.max(start))
+            })
+            .collect();
+        lines.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(lines.len());
+        for (a, b) in lines {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        let pieces = merged
+            .into_iter()
+            .filter_map(|(a, b)| Some((a, self.text.get(a, b)?.into())))
+            .collect();
+        self.with_text_of(Text::Sparse(Arc::new(Pieces { len, pieces })))
+    }
+
+    /// Whether only pieces of the text are held (see [`SourceFile::sparse`]).
+    pub fn is_sparse(&self) -> bool {
+        matches!(self.text, Text::Sparse(_))
+    }
+
+    /// The whole text; empty for a sparse file, whose text is read with [`SourceFile::get`].
+    pub fn text(&self) -> &str {
+        match &self.text {
+            Text::Whole(t) => t,
+            Text::Sparse(_) => "",
+        }
+    }
+
+    /// The whole text, shared; empty for a sparse file (see [`SourceFile::text`]).
+    pub fn shared_text(&self) -> Arc<str> {
+        match &self.text {
+            Text::Whole(t) => Arc::clone(t),
+            Text::Sparse(_) => Arc::from(""),
+        }
+    }
+
+    /// The length of the text in bytes (of the whole text, also when sparse).
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The text of the byte range `start..end`; `None` when it is not held or does not fall
+    /// on character boundaries.
+    pub fn get(&self, start: usize, end: usize) -> Option<&str> {
+        self.text.get(start, end)
+    }
+
+    /// The held piece of the text that holds the byte range `start..end`, with its offset:
+    /// a run of whole lines (the whole text at 0 for a file held whole).
+    pub fn piece(&self, start: usize, end: usize) -> Option<(usize, &str)> {
+        self.text.piece(start, end)
+    }
+
+    /// Every held piece of the text with its byte offset (one piece at 0 for a whole text).
+    pub fn pieces(&self) -> Vec<(usize, &str)> {
+        self.text.pieces()
+    }
+
+    /// The byte range of the line that holds `offset`, up to its `\n` (a `\r` before it
+    /// belongs to the range).
+    pub fn line_bounds(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.len());
+        let line = line_index(&self.line_starts, offset);
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let end = match self.line_starts.get(line + 1) {
+            // The next line starts after this one's `\n`.
+            Some(&next) => next.saturating_sub(1).max(start),
+            None => self.len().max(start),
+        };
+        (start, end)
+    }
+
     /// The miette source for diagnostics into this file.
-    pub fn named_source(&self) -> Arc<NamedSource<Arc<str>>> {
+    pub fn named_source(&self) -> Arc<FileSource> {
         Arc::clone(&self.named)
     }
 
     /// 1-based line and column (in characters) of a byte offset; offsets past the end clamp.
+    /// Where a sparse file does not hold the line, the column counts bytes.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp_offset(offset);
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
+        let line = line_index(&self.line_starts, offset);
         let start = self.line_starts.get(line).copied().unwrap_or(0);
         let col = self
-            .text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
+            .get(start, offset)
+            .map_or(offset.saturating_sub(start), |s| s.chars().count());
         (line + 1, col + 1)
     }
 
     /// The byte range of the lines of `span` and of `n` lines before and after it.
     pub fn lines_around(&self, span: Span, n: usize) -> (usize, usize) {
-        let line_of = |offset: usize| match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
+        let line_of = |offset: usize| line_index(&self.line_starts, offset);
         let first = line_of(self.clamp_offset(span.offset)).saturating_sub(n);
         let last = line_of(self.clamp_offset(span.end())).saturating_add(n + 1);
         let start = self.line_starts.get(first).copied().unwrap_or(0);
-        let end = self
-            .line_starts
-            .get(last)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = self.line_starts.get(last).copied().unwrap_or(self.len());
         (start, end)
     }
 
@@ -241,17 +482,24 @@ impl SourceFile {
     }
 
     fn clamp_offset(&self, offset: usize) -> usize {
-        let mut o = offset.min(self.text.len());
-        while o > 0 && !self.text.is_char_boundary(o) {
+        let mut o = offset.min(self.len());
+        // Text a sparse file does not hold cannot be checked; offsets from readers are on
+        // character boundaries.
+        while o > 0
+            && self
+                .text
+                .piece(o, o)
+                .is_some_and(|(at, t)| !t.is_char_boundary(o - at))
+        {
             o -= 1;
         }
         o
     }
 
-    /// The text of a span (empty when it does not fit the text).
+    /// The text of a span (empty when it does not fit the text or is not held).
     pub fn slice(&self, span: Span) -> &str {
         let s = self.clamp(span);
-        self.text.get(s.offset..s.end()).unwrap_or("")
+        self.get(s.offset, s.end()).unwrap_or("")
     }
 
     /// The number of lines.
@@ -262,25 +510,22 @@ impl SourceFile {
     /// Whether a snippet of `span` (its lines and one line of context either side) is small
     /// enough to show: no line longer than [`MAX_SNIPPET_LINE`] bytes, at most
     /// [`MAX_SNIPPET_LINES`] lines. A minified JSON file or a hostile 200 MB line must not be
-    /// printed whole into a terminal or CI log.
+    /// printed whole into a terminal or CI log. In a sparse file, the span's lines must be
+    /// held.
     pub fn snippet_fits(&self, span: Span) -> bool {
         let span = self.clamp(span);
-        let line_of = |offset: usize| match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
+        let line_of = |offset: usize| line_index(&self.line_starts, offset);
         let first = line_of(span.offset).saturating_sub(1);
         let last = (line_of(span.end()) + 1).min(self.line_starts.len().saturating_sub(1));
         if last.saturating_sub(first) >= MAX_SNIPPET_LINES {
             return false;
         }
+        if self.text.piece(span.offset, span.end()).is_none() {
+            return false;
+        }
         (first..=last).all(|i| {
             let start = self.line_starts.get(i).copied().unwrap_or(0);
-            let end = self
-                .line_starts
-                .get(i + 1)
-                .copied()
-                .unwrap_or(self.text.len());
+            let end = self.line_starts.get(i + 1).copied().unwrap_or(self.len());
             end.saturating_sub(start) <= MAX_SNIPPET_LINE
         })
     }
@@ -288,10 +533,12 @@ impl SourceFile {
     /// Where `span` starts, as `name:line:column`, with why its snippet is not shown.
     pub fn unshown_location(&self, span: Span) -> String {
         let (line, col) = self.line_col(span.offset);
-        format!(
-            "at {}:{line}:{col} (not shown: the lines are too long or too many)",
-            self.name
-        )
+        let why = if self.text.piece(span.offset, span.end()).is_none() {
+            "the lines are not held"
+        } else {
+            "the lines are too long or too many"
+        };
+        format!("at {}:{line}:{col} (not shown: {why})", self.name)
     }
 }
 
@@ -348,6 +595,13 @@ impl SourceMap {
             .unwrap_or_else(|| EMPTY.get_or_init(|| SourceFile::new("<unknown>", None, "")))
     }
 
+    /// Keeps only the lines of file `id` that `ranges` touch (see [`SourceFile::sparse`]).
+    pub fn sparsify(&mut self, id: FileId, ranges: &[(usize, usize)]) {
+        if let Some(file) = self.files.get_mut(id.0 as usize) {
+            *file = file.sparse(ranges);
+        }
+    }
+
     /// Every file with its id, in the order they were added.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
@@ -357,17 +611,15 @@ impl SourceMap {
     }
 
     /// A copy in which `rewrite` may replace the text of each file by text of the same length
-    /// (masked or sanitised); ids and byte offsets stay valid.
+    /// (masked or sanitised); ids and byte offsets stay valid. `rewrite` is called with each
+    /// held piece of a file: its offset and text (the whole text of a file held whole).
     pub fn rewritten(
         &self,
-        mut rewrite: impl FnMut(FileId, &SourceFile) -> Option<String>,
+        mut rewrite: impl FnMut(FileId, usize, &str) -> Option<String>,
     ) -> Self {
         let files = self
             .iter()
-            .map(|(id, f)| match rewrite(id, f) {
-                Some(text) if text.len() == f.text.len() => f.with_text(text),
-                _ => f.clone(),
-            })
+            .map(|(id, f)| f.with_pieces(|at, text| rewrite(id, at, text)))
             .collect();
         Self {
             files,
@@ -463,6 +715,80 @@ mod tests {
         assert_eq!(Span::new(4, 1).snapped(text), Span::new(3, 3));
         assert_eq!(Span::new(40, 1).snapped(text), Span::new(7, 0));
         assert_eq!(Span::new(0, 1).snapped(text), Span::new(0, 1));
+    }
+
+    /// The snippet miette reads for `span` with `n` lines of context: text, span, line, column.
+    fn snippet(file: &SourceFile, span: Span, n: usize) -> Option<(String, usize, usize, usize)> {
+        use miette::SourceCode as _;
+        let source = file.named_source();
+        let c = source.read_span(&span.into(), n, n).ok()?;
+        Some((
+            String::from_utf8_lossy(c.data()).into_owned(),
+            c.span().offset(),
+            c.line(),
+            c.column(),
+        ))
+    }
+
+    #[test]
+    fn a_sparse_file_reads_like_the_whole_where_it_holds_lines() {
+        let text: String = (0..40).map(|i| format!("k{i};Näme{i};x\n")).collect();
+        let whole = SourceFile::new("a.csv", None, text.as_str());
+        let at = |s: &str| text.find(s).unwrap_or(usize::MAX);
+        // Keep the lines of rows 10 and 30 (and, always, line 1).
+        let sparse = whole.sparse(&[(at("k10;"), at("k10;") + 2), (at("k30;"), at("k30;") + 1)]);
+        assert!(sparse.is_sparse() && !whole.is_sparse());
+        assert_eq!(
+            (sparse.len(), sparse.line_count()),
+            (whole.len(), whole.line_count())
+        );
+        assert_eq!(sparse.text(), "");
+        let pieces: Vec<usize> = sparse.pieces().iter().map(|(o, _)| *o).collect();
+        assert_eq!(pieces, vec![0, at("k10;"), at("k30;")]);
+        for row in ["k0;", "k10;", "k30;"] {
+            let cell = Span::new(at(row) + row.len(), "Näme1".len());
+            assert_eq!(sparse.slice(cell), whole.slice(cell));
+            assert_eq!(sparse.line_col(cell.end()), whole.line_col(cell.end()));
+            assert_eq!(
+                sparse.line_bounds(cell.offset),
+                whole.line_bounds(cell.offset)
+            );
+            assert!(sparse.snippet_fits(cell));
+            // Context lines are cut to what is held; the span, its line and column are the
+            // file's.
+            let (data, offset, line, column) = snippet(&sparse, cell, 0).unwrap_or_default();
+            assert_eq!(Some((data, offset, line, column)), snippet(&whole, cell, 0));
+        }
+        // Row 20 is not held: no text, no snippet, and the reason says so.
+        let gone = Span::new(at("k20;"), 3);
+        assert_eq!(sparse.slice(gone), "");
+        assert_eq!(sparse.get(gone.offset, gone.end()), None);
+        assert!(!sparse.snippet_fits(gone));
+        assert!(snippet(&sparse, gone, 1).is_none());
+        assert!(
+            sparse
+                .unshown_location(gone)
+                .contains("a.csv:21:1 (not shown: the lines are not held)")
+        );
+        assert_eq!(sparse.line_col(gone.offset), whole.line_col(gone.offset));
+        // A character boundary is still respected where the text is held.
+        let inside = at("Näme10") + 2;
+        assert_eq!(
+            sparse.clamp(Span::new(inside, 0)),
+            whole.clamp(Span::new(inside, 0))
+        );
+    }
+
+    #[test]
+    fn rewriting_a_sparse_file_rewrites_its_pieces() {
+        let whole = SourceFile::new("a.csv", None, "h\na\nb\nc\n");
+        let sparse = whole.sparse(&[(4, 5)]);
+        let mut map = SourceMap::new();
+        let id = map.add(sparse);
+        let upper = map.rewritten(|_, at, text| (at > 0).then(|| text.to_uppercase()));
+        let file = upper.get(id);
+        assert_eq!(file.pieces(), vec![(0, "h\n"), (4, "B\n")]);
+        assert_eq!(file.slice(Span::new(4, 1)), "B");
     }
 
     #[test]

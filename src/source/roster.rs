@@ -388,7 +388,7 @@ const USER_COLUMNS: &[&str] = &[
 /// Reports columns of a bundle's `users.csv` that neither OneRoster nor SDS defines, with
 /// suggestions; `metadata.*` extension columns are allowed. The values are still read.
 fn check_user_columns(file: FileId, sources: &SourceMap, problems: &mut Vec<Problem>) {
-    let text = std::sync::Arc::clone(&sources.get(file).text);
+    let text = sources.get(file).shared_text();
     let header = text.lines().next().unwrap_or("");
     let known: Vec<String> = USER_COLUMNS.iter().map(|c| normalize_name(c)).collect();
     let mut unknown = Vec::new();

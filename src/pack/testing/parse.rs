@@ -1,7 +1,6 @@
 //! Reading a test file into typed cases, reporting every problem at once with its span.
 
 use std::path::{Component, Path};
-use std::sync::Arc;
 
 use crate::config::CONFIG_NAMES;
 use crate::problem::Problem;
@@ -65,7 +64,7 @@ pub struct TestFile {
 
 /// Parses the test file `file`. Returns the file when it has no error, and every problem.
 pub fn parse_file(file: FileId, sources: &SourceMap) -> (Option<TestFile>, Vec<Problem>) {
-    let text = Arc::clone(&sources.get(file).text);
+    let text = sources.get(file).shared_text();
     let mut problems = Vec::new();
     let root = match yaml::parse(&text, YamlLimits::default()) {
         Ok(root) => root,
