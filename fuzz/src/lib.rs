@@ -82,7 +82,7 @@ pub fn assert_range_in(text: &str, span: Span, what: &str) -> usize {
 /// Asserts that `span` lies inside the text of file `id`.
 pub fn assert_span(sources: &SourceMap, id: FileId, span: Span, what: &str) {
     assert_file(sources, id, what);
-    assert_span_in(&sources.get(id).text, span, what);
+    assert_span_in(sources.get(id).text(), span, what);
 }
 
 /// Asserts the spans of a record (the record and every attribute) lie inside its file.
