@@ -307,6 +307,8 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     // Inputs in order: records held (a range of `records`) or streamed.
     let mut segments: Vec<Segment> = Vec::new();
     let mut streams: Vec<source::csv::CsvStream> = Vec::new();
+    // Streamed inputs read whole after all (see `links`).
+    let mut read_whole: Vec<source::csv::CsvStream> = Vec::new();
     // Records of the streamed inputs that are checked (complete ones).
     let mut streamed_records = 0usize;
     for (mut loaded, first) in file_inputs
@@ -335,7 +337,11 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                 streams.push(stream);
                 continue;
             }
-            stream.for_each_window(&mut |window| loaded.records.extend(window));
+            if let Err(p) = stream.for_each_window(&mut |window| loaded.records.extend(window)) {
+                loaded.problems.push(p);
+            }
+            // Its records are held now; its text is still read from the stream at the end.
+            read_whole.push(stream);
         }
         // Rules about logins (never used, inactive) need an input that records them at all:
         // SCIM, SS 12000 and most LDIF exports carry no last login.
@@ -405,6 +411,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             &packs.facts,
             streamed,
         );
+        let mut stream_problems = Vec::new();
         let evaluation = match engine::Evaluator::new(packs, &ctx) {
             Ok(evaluator) => {
                 let mut collector = engine::Collector::new(&evaluator);
@@ -417,7 +424,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                             let Some(stream) = streams.get(*i) else {
                                 continue;
                             };
-                            stream.for_each_window(&mut |mut window| {
+                            let read = stream.for_each_window(&mut |mut window| {
                                 for r in window.iter_mut().filter(|r| {
                                     matches!(
                                         r.kind,
@@ -429,6 +436,8 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                                 }
                                 collector.add(&window, &inputs);
                             });
+                            // Checked in part: the run fails (exit code 2).
+                            stream_problems.extend(read.err());
                         }
                     }
                 }
@@ -478,6 +487,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         );
         waiver::apply(&waivers, &mut report.findings, &mut report.problems);
         report.problems.extend(evaluation.problems);
+        report.problems.extend(stream_problems);
         report.stats.records = records.len() + streamed_records;
         let mut inputs: std::collections::BTreeMap<source::FileId, finding::InputInfo> =
             std::collections::BTreeMap::new();
@@ -589,25 +599,51 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         personal.collect(&records, &report.sources, &keep);
     } else {
         let shown = redact::Shown::of(&report);
+        // Of a streamed input, only the lines outputs can show are kept (read again from disk
+        // when the text was not held): memory then grows with the findings, and masking for
+        // redacted output copies those lines only.
+        let mut failed = Vec::new();
+        for stream in streams.iter().chain(&read_whole) {
+            let mut failure = None;
+            report
+                .sources
+                .sparsify_with(
+                    stream.file(),
+                    shown.ranges(stream.file()),
+                    |a, b| match stream.read_text(a, b) {
+                        Ok(text) => Some(text),
+                        Err(p) => {
+                            failure.get_or_insert(p);
+                            None
+                        }
+                    },
+                );
+            failed.extend(failure);
+        }
         personal.collect_shown(&records, &report.sources, &keep, &shown);
         // Streamed rows are converted again: those near what is shown, or all of them when
         // problems name words that may be their keys.
         for stream in &streams {
-            if shown.names_any() {
+            let read = if shown.names_any() {
                 stream.for_each_window(&mut |window| {
                     personal.collect_shown(&window, &report.sources, &keep, &shown);
-                });
+                })
             } else {
-                let near = stream.records_near(shown.ranges(stream.file()));
-                personal.collect_shown(&near, &report.sources, &keep, &shown);
-            }
+                stream
+                    .records_near(shown.ranges(stream.file()))
+                    .map(|near| personal.collect_shown(&near, &report.sources, &keep, &shown))
+            };
+            failed.extend(read.err());
         }
-        // Of a streamed input, only the lines outputs can show are kept: memory then grows
-        // with the findings, and masking for redacted output copies those lines only.
-        for stream in &streams {
-            report
-                .sources
-                .sparsify(stream.file(), shown.ranges(stream.file()));
+        // One problem per file that could not be read again.
+        for p in failed {
+            if !report
+                .problems
+                .iter()
+                .any(|q| q.code == p.code && q.file == p.file)
+            {
+                report.problems.push(p);
+            }
         }
     }
     // Password cells are masked in every output.

@@ -179,6 +179,7 @@ fn read_with(
     let rows = Rows {
         file,
         text,
+        base: 0,
         kind,
         options,
         delimiter: plan.delimiter,
@@ -453,7 +454,7 @@ const STREAM_WINDOW_CHUNKS: usize = 4;
 #[derive(Debug)]
 pub struct CsvStream {
     file: FileId,
-    text: std::sync::Arc<str>,
+    source: StreamSource,
     kind: RecordKind,
     options: CsvOptions,
     delimiter: u8,
@@ -463,13 +464,72 @@ pub struct CsvStream {
     starts: Vec<usize>,
 }
 
+/// Where a stream reads its text again after the first pass.
+#[derive(Debug)]
+pub enum StreamSource {
+    /// The decoded text, held.
+    Held(std::sync::Arc<str>),
+    /// A UTF-8 file on disk, read again by byte offset: the text is not held between passes.
+    Disk(DiskText),
+}
+
+/// A UTF-8 file whose text is read again from disk by byte offset. Its length and modification
+/// time at the first reading are checked at every later one: a file replaced in between (a
+/// nightly export being rewritten) is reported, never checked half old, half new.
+#[derive(Debug, Clone)]
+pub struct DiskText {
+    path: std::path::PathBuf,
+    /// The name shown in diagnostics.
+    name: String,
+    /// Bytes before the text (a byte-order mark).
+    skip: u64,
+    file_len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl DiskText {
+    /// The file at `path` (shown as `name`) as `meta` found it before it was read, whose text
+    /// starts `skip` bytes in. `None` where the file system keeps no modification time.
+    pub fn of(
+        path: &std::path::Path,
+        name: &str,
+        skip: usize,
+        meta: &std::fs::Metadata,
+    ) -> Option<Self> {
+        Some(Self {
+            path: path.to_owned(),
+            name: name.to_owned(),
+            skip: skip as u64,
+            file_len: meta.len(),
+            modified: Some(meta.modified().ok()?),
+        })
+    }
+
+    /// The text of the byte range `start..end` (offsets into the text).
+    fn read(&self, start: usize, end: usize) -> Result<String, String> {
+        use std::io::{Read as _, Seek as _};
+        let mut f = std::fs::File::open(&self.path).map_err(|e| e.to_string())?;
+        let meta = f.metadata().map_err(|e| e.to_string())?;
+        if meta.len() != self.file_len || meta.modified().ok() != self.modified {
+            return Err("it was changed after it was first read".into());
+        }
+        f.seek(std::io::SeekFrom::Start(self.skip + start as u64))
+            .map_err(|e| e.to_string())?;
+        let mut buf = vec![0; end.saturating_sub(start)];
+        f.read_exact(&mut buf).map_err(|e| e.to_string())?;
+        String::from_utf8(buf).map_err(|_| "it was changed after it was first read".into())
+    }
+}
+
 /// Reads a CSV file of `kind` records like [`read`], but hands the records to `sink` window by
-/// window instead of returning them; the returned stream converts them again on demand.
-/// `None` when the header or the record limit made the file unreadable. `chunk_rows` rows are
-/// converted together (4096 when `None`).
+/// window instead of returning them; the returned stream converts them again on demand, from
+/// `source` (`text` itself, or the file it was read from). `None` when the header or the
+/// record limit made the file unreadable. `chunk_rows` rows are converted together (4096 when
+/// `None`).
 pub fn open(
     file: FileId,
-    text: std::sync::Arc<str>,
+    text: &str,
+    source: StreamSource,
     kind: RecordKind,
     options: CsvOptions,
     chunk_rows: Option<usize>,
@@ -477,12 +537,12 @@ pub fn open(
 ) -> (Vec<Problem>, Option<CsvStream>) {
     let mut out = ReadResult::default();
     let chunk_rows = chunk_rows.unwrap_or(CHUNK_ROWS);
-    let Some(plan) = plan(file, &text, kind, &options, chunk_rows, &mut out) else {
+    let Some(plan) = plan(file, text, kind, &options, chunk_rows, &mut out) else {
         return (out.problems, None);
     };
     let mut stream = CsvStream {
         file,
-        text,
+        source,
         kind,
         options,
         delimiter: plan.delimiter,
@@ -491,7 +551,7 @@ pub fn open(
         starts: Vec::new(),
     };
     let merged = merge(
-        &stream.rows(),
+        &stream.rows(text, 0),
         &stream.chunks,
         plan.failure,
         STREAM_WINDOW_CHUNKS,
@@ -508,10 +568,12 @@ pub fn open(
 }
 
 impl CsvStream {
-    fn rows(&self) -> Rows<'_> {
+    /// The rows of `text`, which starts at byte `base` of the file's text.
+    fn rows<'a>(&'a self, text: &'a str, base: usize) -> Rows<'a> {
         Rows {
             file: self.file,
-            text: &self.text,
+            text,
+            base,
             kind: self.kind,
             options: &self.options,
             delimiter: self.delimiter,
@@ -539,12 +601,53 @@ impl CsvStream {
         self.starts.is_empty()
     }
 
+    /// The text of the byte range `start..end` (record boundaries or whole lines) and the
+    /// offset it starts at: the held text whole, or the range read again from disk.
+    fn text(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> Result<(usize, std::borrow::Cow<'_, str>), Problem> {
+        match &self.source {
+            StreamSource::Held(text) => Ok((0, std::borrow::Cow::Borrowed(&**text))),
+            // From the line break before: rows are read as in the first pass (see
+            // `Rows::read`), and a record boundary follows a line break (ASCII).
+            StreamSource::Disk(disk) => match disk.read(start.saturating_sub(1), end) {
+                Ok(text) => Ok((start.saturating_sub(1), std::borrow::Cow::Owned(text))),
+                Err(why) => Err(Problem::error(
+                    "input::changed",
+                    format!("`{}` could not be read again: {why}", disk.name),
+                )
+                .in_file(self.file)
+                .with_help("a big list is read twice: check it again once the export is complete and the file stays as it is")),
+            },
+        }
+    }
+
+    /// The text of the byte range `start..end` of the file (whole lines), for diagnostics.
+    pub fn read_text(&self, start: usize, end: usize) -> Result<String, Problem> {
+        let (at, text) = self.text(start, end)?;
+        Ok(text
+            .get(start.saturating_sub(at)..end.saturating_sub(at))
+            .unwrap_or_default()
+            .to_owned())
+    }
+
     /// Converts the records again, window by window, in order: the same records the first
     /// pass handed on (for a file read without errors; rows that were errors are skipped).
-    pub fn for_each_window(&self, sink: &mut (dyn FnMut(Vec<Record>) + Send)) {
-        let rows = self.rows();
-        let records = |window: &[(usize, usize)]| -> Vec<Record> {
-            rows.convert(window)
+    /// Fails when the file cannot be read again as it was (see [`DiskText`]).
+    pub fn for_each_window(
+        &self,
+        sink: &mut (dyn FnMut(Vec<Record>) + Send),
+    ) -> Result<(), Problem> {
+        let records = |window: &[(usize, usize)]| -> Result<Vec<Record>, Problem> {
+            let (Some(first), Some(last)) = (window.first(), window.last()) else {
+                return Ok(Vec::new());
+            };
+            let (base, text) = self.text(first.0, last.1)?;
+            Ok(self
+                .rows(&text, base)
+                .convert(window)
                 .into_iter()
                 .flatten()
                 .filter_map(|o| match o {
@@ -555,21 +658,23 @@ impl CsvStream {
                     } => Some(record),
                     _ => None,
                 })
-                .collect()
+                .collect())
         };
         // The next window is converted while the current one is handed on.
         let mut windows = self.chunks.chunks(STREAM_WINDOW_CHUNKS);
         let mut pending = windows.next().map(records);
         while let Some(current) = pending.take() {
+            let current = current?;
             let next = windows.next();
             let (converted, ()) = rayon::join(|| next.map(records), || sink(current));
             pending = converted;
         }
+        Ok(())
     }
 
     /// The records whose rows may touch any of the sorted byte `ranges`, converted again (a
     /// superset: the caller filters).
-    pub fn records_near(&self, ranges: &[(usize, usize)]) -> Vec<Record> {
+    pub fn records_near(&self, ranges: &[(usize, usize)]) -> Result<Vec<Record>, Problem> {
         let starts = &self.starts;
         let end_of_rows = self.chunks.last().map_or(0, |c| c.1);
         // Rows to read: from the row containing the start of a range to the last row
@@ -586,7 +691,6 @@ impl CsvStream {
                 _ => spans.push((first, last)),
             }
         }
-        let rows = self.rows();
         let mut out = Vec::new();
         for (first, last) in spans {
             let (Some(&from), to) = (
@@ -595,12 +699,14 @@ impl CsvStream {
             ) else {
                 continue;
             };
+            let (base, text) = self.text(from, to)?;
+            let rows = self.rows(&text, base);
             out.extend(rows.read(from, to).into_iter().filter_map(|o| match o {
                 RowOutcome::Read { record, .. } => Some(record),
                 _ => None,
             }));
         }
-        out
+        Ok(out)
     }
 }
 
@@ -618,10 +724,14 @@ fn row_cells(raw: &str, start: usize, delimiter: u8, fields: usize, row_span: Sp
     }
 }
 
-/// What every row of one file is read with.
+/// What every row of one file is read with: the file's text, or a part of it that starts at
+/// byte `base` (rows are converted again from a window read from disk). Spans are offsets into
+/// the whole text; line numbers in problems count from the start of `text`, which is the whole
+/// text wherever problems are kept (the first pass).
 struct Rows<'a> {
     file: FileId,
     text: &'a str,
+    base: usize,
     kind: RecordKind,
     options: &'a CsvOptions,
     delimiter: u8,
@@ -635,10 +745,14 @@ impl Rows<'_> {
         window.par_iter().map(|&(a, b)| self.read(a, b)).collect()
     }
 
-    /// Converts the rows between the record boundaries `a` and `b` (byte offsets into `text`).
+    /// Converts the rows between the record boundaries `a` and `b` (byte offsets into the
+    /// file's text, inside the part held).
     fn read(&self, a: usize, b: usize) -> Vec<RowOutcome> {
         let (text, delimiter) = (self.text, self.delimiter);
         let mut out = Vec::new();
+        let (Some(a), Some(b)) = (a.checked_sub(self.base), b.checked_sub(self.base)) else {
+            return out;
+        };
         // A boundary follows a line break: starting the fresh reader on that break (an empty
         // line, which it skips) keeps it from taking a byte-order mark opening the next row for
         // the start of a file and stripping it.
@@ -664,7 +778,7 @@ impl Rows<'_> {
         out
     }
 
-    /// Converts the row between `start` and `end`, whose fields are `row`.
+    /// Converts the row between `start` and `end` (offsets into `text`), whose fields are `row`.
     fn row(&self, start: usize, end: usize, row: &csv::StringRecord) -> RowOutcome {
         let (file, text, kind, options, delimiter, header) = (
             self.file,
@@ -675,14 +789,15 @@ impl Rows<'_> {
             self.header,
         );
         let raw = text.get(start..end).unwrap_or("");
-        let row_span = Span::new(start, raw.trim_end_matches(['\r', '\n']).len());
+        let base = self.base;
+        let row_span = Span::new(base + start, raw.trim_end_matches(['\r', '\n']).len());
         if row.iter().all(|f| f.trim().is_empty()) {
             return RowOutcome::Blank;
         }
         let columns = &header.columns;
         if row.len() != columns.len() {
             let (line, _) = line_of(text, start);
-            if let Some(problem) = unclosed_quote(file, text, raw, start, line) {
+            if let Some(problem) = unclosed_quote(file, text, raw, (base, start), line) {
                 return RowOutcome::Broken(problem);
             }
             return RowOutcome::Broken(
@@ -702,7 +817,7 @@ impl Rows<'_> {
             )),
         );
         }
-        let cells = row_cells(raw, start, delimiter, row.len(), row_span);
+        let cells = row_cells(raw, base + start, delimiter, row.len(), row_span);
         let mut record = Record::new(kind, file, row_span);
         record.attrs = crate::record::Attrs::with_capacity(header.canonical);
         let mut cell_errors = Vec::new();
@@ -768,7 +883,7 @@ fn unclosed_quote(
     file: FileId,
     text: &str,
     raw: &str,
-    start: usize,
+    (base, start): (usize, usize),
     line: usize,
 ) -> Option<Problem> {
     let body = raw.trim_end_matches(['\r', '\n']);
@@ -784,7 +899,7 @@ fn unclosed_quote(
         )
         .at(
             file,
-            Span::new(start + quote, 1),
+            Span::new(base + start + quote, 1),
             format!("this quote runs on to line {end_line}"),
         )
         .with_help("close the quote, or double it (\"\") if it is part of the value"),
@@ -1011,14 +1126,47 @@ mod tests {
         }
     }
 
+    /// The file `text` is read from again, with a byte-order mark before it (its offsets are
+    /// still those of the text).
+    fn on_disk(text: &str) -> (tempfile::TempDir, StreamSource) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("a.csv");
+        let bytes: Vec<u8> = b"\xEF\xBB\xBF"
+            .iter()
+            .chain(text.as_bytes())
+            .copied()
+            .collect();
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+        let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{e}"));
+        let disk = DiskText::of(&path, "a.csv", 3, &meta).unwrap_or_else(|| panic!("no mtime"));
+        (dir, StreamSource::Disk(disk))
+    }
+
     /// Streaming hands on the records and problems of reading whole; converting again gives
-    /// the same records, all of them or those near a row.
+    /// the same records, all of them or those near a row, from the text held or from disk.
     fn same_when_streamed(text: &str, options: &CsvOptions, rows: usize) {
+        same_when_streamed_from(
+            text,
+            options,
+            rows,
+            StreamSource::Held(std::sync::Arc::from(text)),
+        );
+        let (_dir, disk) = on_disk(text);
+        same_when_streamed_from(text, options, rows, disk);
+    }
+
+    fn same_when_streamed_from(
+        text: &str,
+        options: &CsvOptions,
+        rows: usize,
+        source: StreamSource,
+    ) {
         let whole = read_with(FileId(0), text, RecordKind::Account, options, rows);
         let mut handed = Vec::new();
         let (problems, stream) = open(
             FileId(0),
-            std::sync::Arc::from(text),
+            text,
+            source,
             RecordKind::Account,
             options.clone(),
             Some(rows),
@@ -1042,16 +1190,62 @@ mod tests {
         assert_eq!(stream.len(), whole.records.len());
         if !whole.problems.iter().any(Problem::is_error) {
             let mut again = Vec::new();
-            stream.for_each_window(&mut |window| again.extend(window));
+            let read = stream.for_each_window(&mut |window| again.extend(window));
+            assert!(read.is_ok(), "{read:?}");
             assert_eq!(format!("{again:#?}"), format!("{:#?}", whole.records));
         }
         for r in &whole.records {
-            let near = stream.records_near(&[(r.span.offset, r.span.end())]);
+            let near = stream
+                .records_near(&[(r.span.offset, r.span.end())])
+                .unwrap_or_default();
+            assert_eq!(
+                stream
+                    .read_text(r.span.offset, r.span.end())
+                    .ok()
+                    .as_deref(),
+                text.get(r.span.offset..r.span.end())
+            );
             assert!(
                 near.iter().any(|n| format!("{n:?}") == format!("{r:?}")),
                 "{r:?} not found near itself in {text:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_file_changed_between_passes_is_reported_not_read() {
+        let text = "Kennung;Benutzername\n1;anna\n2;ben\n";
+        let (dir, source) = on_disk(text);
+        let (problems, stream) = open(
+            FileId(0),
+            text,
+            source,
+            RecordKind::Account,
+            CsvOptions::default(),
+            None,
+            &mut |_| {},
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let Some(stream) = stream else {
+            panic!("no stream");
+        };
+        // Rewritten by the next export (other length), then removed.
+        let path = dir.path().join("a.csv");
+        std::fs::write(&path, "Kennung;Benutzername\n1;anna\n2;ben\n3;cem\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut seen = 0;
+        let read = stream.for_each_window(&mut |w| seen += w.len());
+        let problem = read.err().unwrap_or_else(|| panic!("read a changed file"));
+        assert_eq!(problem.code, "konform::input::changed");
+        assert!(
+            problem.message.contains("changed after it was first read"),
+            "{}",
+            problem.message
+        );
+        assert_eq!(seen, 0, "no record of a changed file is checked");
+        assert!(stream.records_near(&[(25, 27)]).is_err());
+        std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(stream.read_text(0, 5).is_err());
     }
 
     #[test]

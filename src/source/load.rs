@@ -7,7 +7,7 @@ use encoding_rs::Encoding;
 
 use crate::problem::Problem;
 use crate::record::{Record, RecordKind};
-use crate::source::csv::{self, CsvOptions};
+use crate::source::csv::{self, CsvOptions, StreamSource};
 use crate::source::detect::{self, Format};
 use crate::source::text::{DecodeError, decode};
 use crate::source::yaml::{self, YamlLimits};
@@ -148,11 +148,14 @@ fn load_with(
         problems: Vec::new(),
         stream: None,
     };
-    let (file, text) = match read_source(spec, &name, sources, limits) {
-        Ok((file, text, problems)) => {
+    // A CSV file that may be streamed is read as bytes; the source map then holds none of its
+    // text unless it is not streamed after all (see below).
+    let lazy = stream.is_some() && spec.member.is_none() && out.format == Some(Format::Csv);
+    let (file, read) = match read_source(spec, &name, sources, limits, lazy) {
+        Ok((file, read, problems)) => {
             out.file = Some(file);
             out.problems.extend(problems);
-            (file, text)
+            (file, read)
         }
         Err((file, problems)) => {
             out.file = file;
@@ -160,6 +163,17 @@ fn load_with(
             return out;
         }
     };
+    let text = read.as_str();
+    // Streamed from its bytes, or else held after all (diagnostics of a file held show it).
+    if let ReadText::Bytes { .. } = &read {
+        let kind = out.kind.unwrap_or_else(|| detect::kind_of_csv(text));
+        let streamed = !text.trim().is_empty()
+            && overlong_line(text, MAX_LINE_BYTES).is_none()
+            && stream.as_ref().is_some_and(|r| r.kinds.contains(&kind));
+        if !streamed {
+            sources.hold(file, std::sync::Arc::from(text));
+        }
+    }
     if text.trim().is_empty() {
         out.problems.push(
             Problem::error("input::empty", format!("`{name}` is empty"))
@@ -185,7 +199,7 @@ fn load_with(
         return out;
     };
     if matches!(format, Format::Csv | Format::Ldif)
-        && let Some((line, offset, len)) = overlong_line(&text, MAX_LINE_BYTES)
+        && let Some((line, offset, len)) = overlong_line(text, MAX_LINE_BYTES)
     {
         out.problems.push(
             Problem::error(
@@ -201,7 +215,7 @@ fn load_with(
     }
     let result = match format {
         Format::Csv => {
-            let kind = *out.kind.get_or_insert_with(|| detect::kind_of_csv(&text));
+            let kind = *out.kind.get_or_insert_with(|| detect::kind_of_csv(text));
             let options = CsvOptions {
                 delimiter: spec.delimiter,
                 columns: spec.columns.clone(),
@@ -209,30 +223,39 @@ fn load_with(
                 max_records: limits.max_records,
             };
             if let Some(request) = stream.filter(|r| r.kinds.contains(&kind)) {
+                let source = match &read {
+                    ReadText::Shared(t) => StreamSource::Held(std::sync::Arc::clone(t)),
+                    ReadText::Bytes { disk, .. } => StreamSource::Disk(disk.clone()),
+                };
                 let (problems, stream) = csv::open(
                     file,
-                    std::sync::Arc::clone(&text),
+                    text,
+                    source,
                     kind,
                     options,
                     request.chunk_rows,
                     request.sink,
                 );
                 out.problems.extend(problems);
+                // An unreadable header leaves no stream to read the lines of its problems.
+                if stream.is_none() && matches!(read, ReadText::Bytes { .. }) {
+                    sources.hold(file, std::sync::Arc::from(text));
+                }
                 out.stream = stream;
                 return out;
             }
-            csv::read(file, &text, kind, &options)
+            csv::read(file, text, kind, &options)
         }
         Format::Ldif => {
             out.kind = Some(RecordKind::Account);
-            crate::source::ldif::read(file, &text, &spec.columns)
+            crate::source::ldif::read(file, text, &spec.columns)
         }
         Format::Yaml | Format::Json | Format::Scim | Format::Ss12000 => {
             let yaml_limits = YamlLimits {
                 max_depth: limits.max_depth,
                 ..YamlLimits::default()
             };
-            let root = match yaml::parse(&text, yaml_limits) {
+            let root = match yaml::parse(text, yaml_limits) {
                 Ok(root) => root,
                 Err(e) => {
                     let what = if format == Format::Json {
@@ -353,8 +376,35 @@ fn limit_records(out: &mut LoadedInput, file: FileId, max: usize) {
     );
 }
 
+/// The text of an input as read.
+pub(crate) enum ReadText {
+    /// Decoded, and shared with the source map.
+    Shared(std::sync::Arc<str>),
+    /// A UTF-8 file's bytes (its text from byte `skip` on), which the source map does not hold:
+    /// a streamed first pass reads them once, later passes read the file again (`disk`).
+    Bytes {
+        bytes: Vec<u8>,
+        skip: usize,
+        disk: csv::DiskText,
+    },
+}
+
+impl ReadText {
+    /// The decoded text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Shared(text) => text,
+            // Checked to be UTF-8 when read.
+            Self::Bytes { bytes, skip, .. } => {
+                std::str::from_utf8(bytes.get(*skip..).unwrap_or_default()).unwrap_or_default()
+            }
+        }
+    }
+}
+
 /// Reads and decodes a file into the source map. Returns its id, text and notes, or the file
-/// (when it could be added) and the problems that stop reading it.
+/// (when it could be added) and the problems that stop reading it. With `lazy`, a UTF-8 file
+/// on disk is returned as its bytes and its text is not held (see [`ReadText::Bytes`]).
 #[expect(
     clippy::type_complexity,
     reason = "a private pair of outcomes, named by its doc"
@@ -364,7 +414,8 @@ pub(crate) fn read_source(
     name: &str,
     sources: &mut SourceMap,
     limits: InputLimits,
-) -> Result<(FileId, std::sync::Arc<str>, Vec<Problem>), (Option<FileId>, Vec<Problem>)> {
+    lazy: bool,
+) -> Result<(FileId, ReadText, Vec<Problem>), (Option<FileId>, Vec<Problem>)> {
     let name = name.to_owned();
     let mut out = LoadedInput {
         file: None,
@@ -375,6 +426,7 @@ pub(crate) fn read_source(
         problems: Vec::new(),
         stream: None,
     };
+    let mut meta = None;
     let bytes: std::borrow::Cow<'_, [u8]> = if let Some((_, bytes)) = &spec.member {
         std::borrow::Cow::Borrowed(bytes)
     } else {
@@ -392,7 +444,7 @@ pub(crate) fn read_source(
                 );
                 return Err((out.file, out.problems));
             }
-            Ok(_) => {}
+            Ok(m) => meta = Some(m),
             Err(e) => {
                 out.problems.push(io_problem(&name, &e));
                 return Err((out.file, out.problems));
@@ -440,23 +492,41 @@ pub(crate) fn read_source(
             return Err((out.file, out.problems));
         }
     };
-    // The bytes go before the text is shared: at most two copies of a file at a time.
-    drop(bytes);
-    let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), decoded.text);
+    // A UTF-8 file on disk, unchanged while it was read, can be read again by offset.
+    let skip = bytes.len().saturating_sub(decoded.text.len());
+    let disk = match (&decoded.text, &meta) {
+        (std::borrow::Cow::Borrowed(_), Some(m)) if lazy && m.len() == bytes.len() as u64 => {
+            csv::DiskText::of(&spec.path, &name, skip, m)
+        }
+        _ => None,
+    };
+    let mut source = match &disk {
+        Some(_) => SourceFile::unheld(name.clone(), Some(spec.path.clone()), &decoded.text),
+        None => SourceFile::new(name.clone(), Some(spec.path.clone()), &*decoded.text),
+    };
     source.role = crate::source::FileRole::Input;
     source.sha256 = Some(digest);
     source.encoding = decoded.encoding;
+    let (guessed, encoding) = (decoded.guessed, decoded.encoding);
+    drop(decoded);
     let file = sources.add(source);
     out.file = Some(file);
-    let text = sources.get(file).shared_text();
-    if decoded.guessed {
+    let read = match disk {
+        Some(disk) => ReadText::Bytes {
+            bytes: bytes.into_owned(),
+            skip,
+            disk,
+        },
+        None => ReadText::Shared(sources.get(file).shared_text()),
+    };
+    if guessed {
         out.problems.push(
-            Problem::note("input::encoding-guessed", format!("`{name}` is not UTF-8; read it as {}", decoded.encoding))
+            Problem::note("input::encoding-guessed", format!("`{name}` is not UTF-8; read it as {encoding}"))
                 .in_file(file)
                 .with_help("declare the encoding in konform.yaml (encoding: windows-1252) to make this explicit"),
         );
     }
-    Ok((file, text, out.problems))
+    Ok((file, read, out.problems))
 }
 
 fn io_problem(name: &str, e: &std::io::Error) -> Problem {

@@ -244,6 +244,14 @@ impl miette::SourceCode for FileSource {
     }
 }
 
+/// The offsets at which the lines of `text` after the first start.
+fn memchr_lines(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+}
+
 /// The index of the line that holds `offset`.
 fn line_index(line_starts: &[usize], offset: usize) -> usize {
     match line_starts.binary_search(&offset) {
@@ -257,15 +265,25 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: impl Into<Arc<str>>) -> Self {
         let name = name.into();
         let text: Arc<str> = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|&(_, b)| b == b'\n')
-                    .map(|(i, _)| i + 1),
-            )
-            .collect();
+        let line_starts = std::iter::once(0).chain(memchr_lines(&text)).collect();
         Self::with_parts(name, path, Text::Whole(text), line_starts)
+    }
+
+    /// A file whose text is not held (yet): its length and lines are those of `text`. Its
+    /// text is held later ([`SourceMap::hold`]) or the lines outputs show are read from disk
+    /// ([`SourceMap::sparsify_with`]); until then it reads like a sparse file without pieces.
+    pub fn unheld(name: impl Into<String>, path: Option<PathBuf>, text: &str) -> Self {
+        let line_starts = std::iter::once(0).chain(memchr_lines(text)).collect();
+        let pieces = Pieces {
+            len: text.len(),
+            pieces: Vec::new(),
+        };
+        Self::with_parts(
+            name.into(),
+            path,
+            Text::Sparse(Arc::new(pieces)),
+            line_starts,
+        )
     }
 
     fn with_parts(
@@ -357,6 +375,17 @@ impl SourceFile {
     /// the pieces reads as absent ([`SourceFile::get`] is `None`, snippets are not drawn).
     #[must_use]
     pub fn sparse(&self, ranges: &[(usize, usize)]) -> Self {
+        self.sparse_with(ranges, |_, _| None)
+    }
+
+    /// Like [`SourceFile::sparse`], with `read` giving the text of a range of whole lines that
+    /// the file does not hold (read again from disk).
+    #[must_use]
+    pub fn sparse_with(
+        &self,
+        ranges: &[(usize, usize)],
+        mut read: impl FnMut(usize, usize) -> Option<String>,
+    ) -> Self {
         let len = self.len();
         let mut lines: Vec<(usize, usize)> = std::iter::once((0, 0))
             .chain(ranges.iter().copied())
@@ -380,7 +409,10 @@ impl SourceFile {
         }
         let pieces = merged
             .into_iter()
-            .filter_map(|(a, b)| Some((a, self.text.get(a, b)?.into())))
+            .filter_map(|(a, b)| match self.text.get(a, b) {
+                Some(text) => Some((a, text.into())),
+                None => Some((a, read(a, b).filter(|t| t.len() == b - a)?.into_boxed_str())),
+            })
             .collect();
         self.with_text_of(Text::Sparse(Arc::new(Pieces { len, pieces })))
     }
@@ -595,10 +627,25 @@ impl SourceMap {
             .unwrap_or_else(|| EMPTY.get_or_init(|| SourceFile::new("<unknown>", None, "")))
     }
 
-    /// Keeps only the lines of file `id` that `ranges` touch (see [`SourceFile::sparse`]).
-    pub fn sparsify(&mut self, id: FileId, ranges: &[(usize, usize)]) {
+    /// Keeps only the lines of file `id` that `ranges` touch (see [`SourceFile::sparse`]),
+    /// reading those it does not hold with `read`.
+    pub fn sparsify_with(
+        &mut self,
+        id: FileId,
+        ranges: &[(usize, usize)],
+        read: impl FnMut(usize, usize) -> Option<String>,
+    ) {
         if let Some(file) = self.files.get_mut(id.0 as usize) {
-            *file = file.sparse(ranges);
+            *file = file.sparse_with(ranges, read);
+        }
+    }
+
+    /// Holds `text` as the whole text of file `id` (read unheld, see [`SourceFile::unheld`]).
+    pub fn hold(&mut self, id: FileId, text: Arc<str>) {
+        if let Some(file) = self.files.get_mut(id.0 as usize)
+            && file.len() == text.len()
+        {
+            *file = file.with_text_of(Text::Whole(text));
         }
     }
 

@@ -178,16 +178,17 @@ fn read_table(
         Some((shown, _)) => shown.clone(),
         None => sources.display(&spec.path),
     };
-    let (file, text) = match load::read_source(spec, &name, sources, limits) {
-        Ok((file, text, notes)) => {
+    let (file, read) = match load::read_source(spec, &name, sources, limits, false) {
+        Ok((file, read, notes)) => {
             problems.extend(notes);
-            (file, text)
+            (file, read)
         }
         Err((_, p)) => {
             problems.extend(p);
             return None;
         }
     };
+    let text = read.as_str();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());

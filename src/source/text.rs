@@ -7,9 +7,9 @@ use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
 /// The result of decoding a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decoded {
-    /// The text, without a byte-order mark.
-    pub text: String,
+pub struct Decoded<'a> {
+    /// The text, without a byte-order mark: the bytes themselves when they are UTF-8.
+    pub text: std::borrow::Cow<'a, str>,
     /// The name of the encoding it was decoded from.
     pub encoding: &'static str,
     /// Whether the encoding was guessed (no BOM, no declaration, not valid UTF-8).
@@ -53,7 +53,10 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
 /// Decodes `bytes`. With `declared`, the file must be valid in that encoding (a BOM still
 /// wins, as browsers do). Without, a BOM decides; otherwise UTF-8 if valid, else Windows-1252
 /// (what German, Danish and Swedish Excel writes), marked as guessed.
-pub fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> Result<Decoded, DecodeError> {
+pub fn decode<'a>(
+    bytes: &'a [u8],
+    declared: Option<&'static Encoding>,
+) -> Result<Decoded<'a>, DecodeError> {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         let body = bytes.get(bom_len..).unwrap_or_default();
         return decode_strict(body, enc, bom_len, false);
@@ -66,7 +69,7 @@ pub fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> Result<Decod
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(Decoded {
-            text: s.to_owned(),
+            text: s.into(),
             encoding: "UTF-8",
             guessed: false,
         }),
@@ -128,12 +131,12 @@ fn memchr_nul(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == 0)
 }
 
-fn decode_strict(
-    bytes: &[u8],
+fn decode_strict<'a>(
+    bytes: &'a [u8],
     enc: &'static Encoding,
     base: usize,
     guessed: bool,
-) -> Result<Decoded, DecodeError> {
+) -> Result<Decoded<'a>, DecodeError> {
     if enc == UTF_8 {
         return match std::str::from_utf8(bytes) {
             Ok(s) => {
@@ -141,7 +144,7 @@ fn decode_strict(
                     return Err(DecodeError::Binary(base + pos));
                 }
                 Ok(Decoded {
-                    text: s.to_owned(),
+                    text: s.into(),
                     encoding: "UTF-8",
                     guessed,
                 })
@@ -165,7 +168,7 @@ fn decode_strict(
         return Err(DecodeError::Binary(pos));
     }
     Ok(Decoded {
-        text: text.into_owned(),
+        text: text.into_owned().into(),
         encoding: enc.name(),
         guessed,
     })
@@ -178,10 +181,13 @@ mod tests {
     #[test]
     fn utf8_with_and_without_bom() {
         let d = decode(b"\xEF\xBB\xBFid;Vorname\n", None);
-        assert_eq!(d.map(|d| d.text), Ok("id;Vorname\n".to_owned()));
+        assert_eq!(
+            d.map(|d| d.text.into_owned()),
+            Ok("id;Vorname\n".to_owned())
+        );
         let d = decode("a;ä\n".as_bytes(), None);
         assert_eq!(
-            d.map(|d| (d.text, d.guessed)),
+            d.map(|d| (d.text.into_owned(), d.guessed)),
             Ok(("a;ä\n".to_owned(), false))
         );
     }
@@ -190,7 +196,7 @@ mod tests {
     fn windows_1252_is_guessed_when_not_utf8() {
         let d = decode(b"Sch\xfcler;M\xfcller\n", None);
         assert_eq!(
-            d.map(|d| (d.text, d.encoding, d.guessed)),
+            d.map(|d| (d.text.into_owned(), d.encoding, d.guessed)),
             Ok(("Schüler;Müller\n".to_owned(), "windows-1252", true))
         );
     }
@@ -201,13 +207,16 @@ mod tests {
             .into_iter()
             .chain("a\tä\n".encode_utf16().flat_map(u16::to_le_bytes))
             .collect();
-        assert_eq!(decode(&le, None).map(|d| d.text), Ok("a\tä\n".to_owned()));
+        assert_eq!(
+            decode(&le, None).map(|d| d.text.into_owned()),
+            Ok("a\tä\n".to_owned())
+        );
         let be: Vec<u8> = [0xFE, 0xFF]
             .into_iter()
             .chain("a;ü\n".encode_utf16().flat_map(u16::to_be_bytes))
             .collect();
         assert_eq!(
-            decode(&be, None).map(|d| (d.text, d.encoding)),
+            decode(&be, None).map(|d| (d.text.into_owned(), d.encoding)),
             Ok(("a;ü\n".to_owned(), "UTF-16BE"))
         );
     }
