@@ -172,6 +172,19 @@ fn read_with(
     options: &CsvOptions,
     chunk_rows: usize,
 ) -> ReadResult {
+    read_hashing_keys(file, text, kind, options, chunk_rows, hash64)
+}
+
+/// [`read_with`], with the hash of record keys for the duplicate-key check (a test makes every
+/// key share one).
+fn read_hashing_keys(
+    file: FileId,
+    text: &str,
+    kind: RecordKind,
+    options: &CsvOptions,
+    chunk_rows: usize,
+    key_hash: fn(&str) -> u64,
+) -> ReadResult {
     let mut out = ReadResult::default();
     let Some(plan) = plan(file, text, kind, options, chunk_rows, &mut out) else {
         return out;
@@ -184,6 +197,7 @@ fn read_with(
         options,
         delimiter: plan.delimiter,
         header: &plan.header,
+        key_hash,
     };
     let mut records = Vec::new();
     let merged = merge(
@@ -331,8 +345,11 @@ fn merge(
     sink: &mut (dyn FnMut(Vec<Record>) + Send),
 ) -> Option<Vec<usize>> {
     let (file, kind, options) = (rows.file, rows.kind, rows.options);
-    // Keys by their 128-bit hash: a million keys need no copies of their text.
-    let mut seen_keys: HashMap<u128, Span> = HashMap::new();
+    // Keys by a 64-bit hash, with the index of their record in `starts`: a million keys need
+    // no copies of their text (36 MB). A hit is checked against the earlier row, read again:
+    // two keys that share a hash go to `other_keys` instead of being taken for a duplicate.
+    let mut seen_keys: HashMap<u64, u32> = HashMap::new();
+    let mut other_keys: HashMap<String, Span> = HashMap::new();
     let mut cell_errors = 0usize;
     let mut starts: Vec<usize> = Vec::new();
     let mut over_limit = false;
@@ -363,19 +380,39 @@ fn merge(
                 continue;
             }
             if matches!(kind, RecordKind::Account | RecordKind::Person) {
-                let hash = crate::record::hash128(&record.key);
-                if let Some(first) = seen_keys.get(&hash) {
+                let hash = (rows.key_hash)(&record.key);
+                let first = match (seen_keys.get(&hash), u32::try_from(starts.len())) {
+                    (None, Ok(index)) => {
+                        seen_keys.insert(hash, index);
+                        None
+                    }
+                    (hit, _) => {
+                        let earlier = hit
+                            .and_then(|&i| earlier_record(rows, &starts, i, record.span.offset))
+                            .filter(|e| e.key == record.key);
+                        match earlier {
+                            Some(e) => Some(e.span),
+                            None => match other_keys.get(&record.key) {
+                                Some(span) => Some(*span),
+                                None => {
+                                    other_keys.insert(record.key.clone(), record.span);
+                                    None
+                                }
+                            },
+                        }
+                    }
+                };
+                if let Some(first) = first {
                     problems.push(crate::source::duplicate_key(
                         file,
                         "account",
                         &record.key,
                         (record.span, "second row with this key"),
-                        (*first, "first row with this key"),
+                        (first, "first row with this key"),
                         "an account key (id or username) must be unique within an export; remove or merge the duplicate row",
                     ));
                     continue;
                 }
-                seen_keys.insert(hash, record.span);
             }
             if starts.len() >= options.max_records {
                 problems.push(
@@ -443,6 +480,26 @@ fn merge(
         );
     }
     Some(starts)
+}
+
+/// A 64-bit hash of a record key (SipHash-1-3).
+fn hash64(key: &str) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// The record handed on as number `index` (of the record `starts`), read again from its row;
+/// `until` is the start of a later record (where reading may stop).
+fn earlier_record(rows: &Rows<'_>, starts: &[usize], index: u32, until: usize) -> Option<Record> {
+    let index = usize::try_from(index).ok()?;
+    let from = *starts.get(index)?;
+    let to = starts.get(index + 1).copied().unwrap_or(until);
+    rows.read(from, to).into_iter().find_map(|o| match o {
+        RowOutcome::Read { record, .. } => Some(record),
+        _ => None,
+    })
 }
 
 /// Chunks converted at a time when streaming: small windows keep memory flat.
@@ -578,6 +635,7 @@ impl CsvStream {
             options: &self.options,
             delimiter: self.delimiter,
             header: &self.header,
+            key_hash: hash64,
         }
     }
 
@@ -736,6 +794,8 @@ struct Rows<'a> {
     options: &'a CsvOptions,
     delimiter: u8,
     header: &'a Header,
+    /// The hash of record keys in the duplicate-key check.
+    key_hash: fn(&str) -> u64,
 }
 
 impl Rows<'_> {
@@ -1209,6 +1269,39 @@ mod tests {
                 near.iter().any(|n| format!("{n:?}") == format!("{r:?}")),
                 "{r:?} not found near itself in {text:?}"
             );
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_point_at_the_first_row_even_when_all_keys_share_a_hash() {
+        let text = "Kennung;Benutzername\n1;anna\n;leer\n2;ben\n\n3;cem;zu viel\n1;anna2\n3;cem2\n4;dan\n2;ben2\n";
+        let span_of = |row: &str| Span::new(text.find(row).unwrap_or(0), row.len());
+        let expected = [("1;anna2", "1;anna"), ("2;ben2", "2;ben")];
+        for key_hash in [hash64 as fn(&str) -> u64, |_: &str| 0] {
+            for rows in [1, 2, 3, 100] {
+                let read = read_hashing_keys(
+                    FileId(0),
+                    text,
+                    RecordKind::Account,
+                    &CsvOptions::default(),
+                    rows,
+                    key_hash,
+                );
+                let duplicates: Vec<(Span, Span)> = read
+                    .problems
+                    .iter()
+                    .filter(|p| p.code == "konform::input::duplicate-key")
+                    .filter_map(|p| Some((p.labels.first()?.span, p.labels.get(1)?.span)))
+                    .collect();
+                let want: Vec<(Span, Span)> = expected
+                    .iter()
+                    .map(|(second, first)| (span_of(second), span_of(first)))
+                    .collect();
+                assert_eq!(duplicates, want, "chunks of {rows}");
+                // `3;cem2` is no duplicate: `3;cem;zu viel` is a broken row, not a record.
+                let keys: Vec<&str> = read.records.iter().map(|r| r.key.as_str()).collect();
+                assert_eq!(keys, ["1", "leer", "2", "3", "4"], "chunks of {rows}");
+            }
         }
     }
 
