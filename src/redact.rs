@@ -260,15 +260,7 @@ impl Shown {
             }
         }
         for list in ranges.values_mut() {
-            list.sort_unstable();
-            let mut merged: Vec<(usize, usize)> = Vec::with_capacity(list.len());
-            for &(a, b) in list.iter() {
-                match merged.last_mut() {
-                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                    _ => merged.push((a, b)),
-                }
-            }
-            *list = merged;
+            *list = crate::source::merge_ranges(std::mem::take(list));
         }
         Self { ranges, named }
     }

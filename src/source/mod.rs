@@ -244,6 +244,19 @@ impl miette::SourceCode for FileSource {
     }
 }
 
+/// Byte ranges sorted, with those that overlap or touch merged into one.
+pub fn merge_ranges(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (a, b) in ranges {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
 /// The offsets at which the lines of `text` after the first start.
 fn memchr_lines(text: &str) -> impl Iterator<Item = usize> + '_ {
     text.bytes()
@@ -387,7 +400,7 @@ impl SourceFile {
         mut read: impl FnMut(usize, usize) -> Option<String>,
     ) -> Self {
         let len = self.len();
-        let mut lines: Vec<(usize, usize)> = std::iter::once((0, 0))
+        let lines: Vec<(usize, usize)> = std::iter::once((0, 0))
             .chain(ranges.iter().copied())
             .map(|(a, b)| {
                 let a = a.min(len);
@@ -399,15 +412,7 @@ impl SourceFile {
                 (start, end.max(start))
             })
             .collect();
-        lines.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(lines.len());
-        for (a, b) in lines {
-            match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
-            }
-        }
-        let pieces = merged
+        let pieces = merge_ranges(lines)
             .into_iter()
             .filter_map(|(a, b)| match self.text.get(a, b) {
                 Some(text) => Some((a, text.into())),
