@@ -783,6 +783,15 @@ pub fn suggest(kind: RecordKind, column: &str) -> Option<(&'static Canonical, &'
 
 /// Folds umlauts and other letters to ASCII, lowercases and joins words with `_`.
 pub fn ascii_word(value: &str) -> String {
+    // Most cells of a large list are already words (`teacher`, `sync`): copied as they are.
+    let t = value.trim();
+    if !t.starts_with('_')
+        && !t.ends_with('_')
+        && t.bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && !matches!(b, b' ' | b'-' | b'/'))
+    {
+        return t.to_owned();
+    }
     let mut out = String::with_capacity(value.len() + 2);
     let push = |out: &mut String, c: char| match c {
         'ä' | 'æ' => out.push_str("ae"),

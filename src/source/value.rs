@@ -153,7 +153,7 @@ pub fn parse_cell_with(
         AttrType::Set => Ok(Some(Value::Set(parse_set([t], canon)))),
         AttrType::Bool => parse_bool(t)
             .map(|b| Some(Value::Bool(b)))
-            .ok_or(ValueError {
+            .ok_or_else(|| ValueError {
                 label: format!("`{t}` is not a yes/no value"),
                 help: format!(
                     "write `{}` as true or false (also yes/no, ja/nein, 1/0)",
@@ -171,7 +171,7 @@ pub fn parse_cell_with(
             }),
         AttrType::Date => parse_date(t)
             .map(|d| Some(Value::Date(d)))
-            .ok_or(ValueError {
+            .ok_or_else(|| ValueError {
                 label: format!("`{t}` is not a date"),
                 help: format!(
                     "write `{}` as YYYY-MM-DD (ISO 8601) or DD.MM.YYYY, e.g. 2026-08-01",
