@@ -4,6 +4,7 @@
 //! unless configured. The `csv` crate gives byte positions per record but not per field, so
 //! cell spans come from re-scanning the raw row with a small quote-aware scanner.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::problem::Problem;
@@ -148,21 +149,97 @@ pub fn read(file: FileId, text: &str, kind: RecordKind, options: &CsvOptions) ->
 }
 
 fn reader_for(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes())
+    builder(delimiter).from_reader(text.as_bytes())
 }
 
-fn malformed(file: FileId, text: &str, e: &csv::Error, start: usize) -> Problem {
+fn builder(delimiter: u8) -> csv::ReaderBuilder {
+    let mut b = csv::ReaderBuilder::new();
+    b.has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .buffer_capacity(1 << 16);
+    b
+}
+
+/// The problem of a row the `csv` crate could not read (`start`: where the row starts), or
+/// of a file on disk that could not be read again.
+fn malformed(file: FileId, input: &Input<'_>, e: &csv::Error, start: usize) -> Problem {
+    if let (csv::ErrorKind::Io(io), Input::Disk(disk)) = (e.kind(), input) {
+        return changed(file, disk.name(), &io.to_string());
+    }
     let at = e
         .position()
         .map_or(start, |p| pos_usize(p.byte()))
-        .min(text.len());
+        .min(input.len());
     Problem::error("input::malformed-csv", format!("malformed CSV: {e}"))
         .at(file, Span::new(at, 1), "the CSV parser stopped here")
         .with_help("check the quoting of this row: a field with the delimiter or a quote must be quoted, quotes inside doubled")
+}
+
+/// The error for a file on disk that could not be read again (`why`).
+pub fn changed(file: FileId, name: &str, why: &str) -> Problem {
+    Problem::error(
+        "input::changed",
+        format!("`{name}` could not be read again: {why}"),
+    )
+    .in_file(file)
+    .with_help("a big list is read twice: check it again once the export is complete and the file stays as it is")
+}
+
+/// The text a first pass reads: held, or on disk (read sequentially, and by range where a
+/// header or a problem needs the text).
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    Text(&'a str),
+    Disk(&'a DiskText),
+}
+
+impl<'a> Input<'a> {
+    fn of(source: &'a StreamSource) -> Self {
+        match source {
+            StreamSource::Held(text) => Self::Text(text),
+            StreamSource::Disk(disk) => Self::Disk(disk),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Text(text) => text.len(),
+            Self::Disk(disk) => disk.len(),
+        }
+    }
+
+    /// The start of the text, up to the end of its first non-blank line at least.
+    fn head(&self) -> &'a str {
+        match self {
+            Self::Text(text) => text,
+            Self::Disk(disk) => disk.head(),
+        }
+    }
+
+    /// The text of `start..end`.
+    fn get(&self, file: FileId, start: usize, end: usize) -> Result<Cow<'a, str>, Problem> {
+        let head = self.head();
+        match self {
+            Self::Disk(disk) if end > head.len() => disk
+                .read(start, end)
+                .map(Cow::Owned)
+                .map_err(|why| changed(file, disk.name(), &why)),
+            _ => Ok(Cow::Borrowed(head.get(start..end).unwrap_or(""))),
+        }
+    }
+
+    /// `at`, moved past line breaks (see [`skip_newlines`]).
+    fn skip_newlines(&self, at: usize) -> usize {
+        match self {
+            Self::Text(text) => skip_newlines(text, at),
+            Self::Disk(disk) => {
+                let to = at.saturating_add(1 << 16).min(disk.len());
+                disk.read(at, to)
+                    .map_or(at, |text| at + skip_newlines(&text, 0))
+            }
+        }
+    }
 }
 
 fn read_with(
@@ -186,21 +263,29 @@ fn read_hashing_keys(
     key_hash: fn(&str) -> u64,
 ) -> ReadResult {
     let mut out = ReadResult::default();
-    let Some(plan) = plan(file, text, kind, options, chunk_rows, &mut out) else {
+    let Some(plan) = plan(file, Input::Text(text), kind, options, chunk_rows, &mut out) else {
         return out;
     };
     let rows = Rows {
         file,
         text,
         base: 0,
+        first_line: 1,
         kind,
         options,
         delimiter: plan.delimiter,
         header: &plan.header,
+    };
+    let meta = Meta {
+        file,
+        kind,
+        options,
+        header_span: plan.header.span,
         key_hash,
     };
     let mut records = Vec::new();
     let merged = merge(
+        &meta,
         &rows,
         &plan.chunks,
         plan.failure,
@@ -230,17 +315,55 @@ struct Plan {
 /// cheap). `None` when the header already makes the file unreadable (problems in `out`).
 fn plan(
     file: FileId,
-    text: &str,
+    input: Input<'_>,
     kind: RecordKind,
     options: &CsvOptions,
     chunk_rows: usize,
     out: &mut ReadResult,
 ) -> Option<Plan> {
-    let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
-    let mut reader = reader_for(text, delimiter);
+    let delimiter = options
+        .delimiter
+        .unwrap_or_else(|| sniff_delimiter(input.head()));
+    let todo = (kind, options, chunk_rows);
+    match input {
+        Input::Text(text) => plan_with(
+            file,
+            input,
+            delimiter,
+            reader_for(text, delimiter),
+            todo,
+            out,
+        ),
+        // Read sequentially from disk: the file's text is never held.
+        Input::Disk(disk) => match disk.reader() {
+            Ok(f) => plan_with(
+                file,
+                input,
+                delimiter,
+                builder(delimiter).from_reader(f),
+                todo,
+                out,
+            ),
+            Err(why) => {
+                out.problems.push(changed(file, disk.name(), &why));
+                None
+            }
+        },
+    }
+}
+
+/// [`plan`], reading the text with `reader`.
+fn plan_with<R: std::io::Read>(
+    file: FileId,
+    input: Input<'_>,
+    delimiter: u8,
+    mut reader: csv::Reader<R>,
+    (kind, options, chunk_rows): (RecordKind, &CsvOptions, usize),
+    out: &mut ReadResult,
+) -> Option<Plan> {
     let mut row = csv::StringRecord::new();
     // The header: the first record.
-    let start = skip_newlines(text, pos_usize(reader.position().byte()));
+    let start = input.skip_newlines(pos_usize(reader.position().byte()));
     match reader.read_record(&mut row) {
         Ok(false) => {
             out.problems.push(
@@ -254,12 +377,18 @@ fn plan(
         }
         Ok(true) => {}
         Err(e) => {
-            out.problems.push(malformed(file, text, &e, start));
+            out.problems.push(malformed(file, &input, &e, start));
             return None;
         }
     }
-    let end = pos_usize(reader.position().byte()).min(text.len());
-    let raw = text.get(start..end).unwrap_or("");
+    let end = pos_usize(reader.position().byte()).min(input.len());
+    let raw = match input.get(file, start, end) {
+        Ok(raw) => raw,
+        Err(p) => {
+            out.problems.push(p);
+            return None;
+        }
+    };
     let row_span = Span::new(start, raw.trim_end_matches(['\r', '\n']).len());
     if row.len() > MAX_COLUMNS {
         out.problems.push(
@@ -275,7 +404,7 @@ fn plan(
         );
         return None;
     }
-    let cells = row_cells(raw, start, delimiter, row.len(), row_span);
+    let cells = row_cells(&raw, start, delimiter, row.len(), row_span);
     let (columns, header_cells, header_span) =
         read_header(file, &row, &cells, row_span, kind, options, out);
     if out.problems.iter().any(Problem::is_error) {
@@ -295,16 +424,16 @@ fn plan(
     // (before a malformed one).
     let mut bounds = vec![end];
     let mut rows_in_chunk = 0usize;
-    let mut stop = text.len();
+    let mut stop = input.len();
     let mut failure: Option<Problem> = None;
     let mut brow = csv::ByteRecord::new();
     loop {
-        let before = pos_usize(reader.position().byte()).min(text.len());
+        let before = pos_usize(reader.position().byte()).min(input.len());
         match reader.read_byte_record(&mut brow) {
             Ok(false) => break,
             Ok(true) => {
                 rows_in_chunk += 1;
-                let after = pos_usize(reader.position().byte()).min(text.len());
+                let after = pos_usize(reader.position().byte()).min(input.len());
                 if rows_in_chunk >= chunk_rows.max(1) {
                     bounds.push(after);
                     rows_in_chunk = 0;
@@ -312,7 +441,7 @@ fn plan(
             }
             Err(e) => {
                 stop = before;
-                failure = Some(malformed(file, text, &e, skip_newlines(text, before)));
+                failure = Some(malformed(file, &input, &e, input.skip_newlines(before)));
                 break;
             }
         }
@@ -337,14 +466,15 @@ fn plan(
 /// start of every record handed on, or `None` when the file is over the record limit (reading
 /// stops there).
 fn merge(
-    rows: &Rows<'_>,
+    meta: &Meta<'_>,
+    source: &dyn Convert,
     chunks: &[(usize, usize)],
     failure: Option<Problem>,
     window_chunks: usize,
     problems: &mut Vec<Problem>,
     sink: &mut (dyn FnMut(Vec<Record>) + Send),
 ) -> Option<Vec<usize>> {
-    let (file, kind, options) = (rows.file, rows.kind, rows.options);
+    let (file, kind, options) = (meta.file, meta.kind, meta.options);
     // Keys by a 64-bit hash, with the index of their record in `starts`: a million keys need
     // no copies of their text (36 MB). A hit is checked against the earlier row, read again:
     // two keys that share a hash go to `other_keys` instead of being taken for a duplicate.
@@ -353,8 +483,9 @@ fn merge(
     let mut cell_errors = 0usize;
     let mut starts: Vec<usize> = Vec::new();
     let mut over_limit = false;
-    // Merges one converted window; `false` once the record limit is passed.
-    let mut process = |converted: Vec<Vec<RowOutcome>>| -> bool {
+    // Merges one converted window; `false` once the record limit is passed, an error when
+    // the file could not be read again.
+    let mut process = |converted: Vec<Vec<RowOutcome>>| -> Result<bool, Problem> {
         let mut accepted = Vec::with_capacity(converted.iter().map(Vec::len).sum());
         for outcome in converted.into_iter().flatten() {
             let (record, errors, missing_key) = match outcome {
@@ -380,16 +511,18 @@ fn merge(
                 continue;
             }
             if matches!(kind, RecordKind::Account | RecordKind::Person) {
-                let hash = (rows.key_hash)(&record.key);
+                let hash = (meta.key_hash)(&record.key);
                 let first = match (seen_keys.get(&hash), u32::try_from(starts.len())) {
                     (None, Ok(index)) => {
                         seen_keys.insert(hash, index);
                         None
                     }
                     (hit, _) => {
-                        let earlier = hit
-                            .and_then(|&i| earlier_record(rows, &starts, i, record.span.offset))
-                            .filter(|e| e.key == record.key);
+                        let earlier = match hit {
+                            Some(&i) => earlier_record(source, &starts, i, record.span.offset)?,
+                            None => None,
+                        }
+                        .filter(|e| e.key == record.key);
                         match earlier {
                             Some(e) => Some(e.span),
                             None => match other_keys.get(&record.key) {
@@ -431,27 +564,48 @@ fn merge(
                     .with_help("split the export, or raise the limit with --max-records"),
                 );
                 over_limit = true;
-                return false;
+                return Ok(false);
             }
             starts.push(record.span.offset);
             accepted.push(record);
         }
         sink(accepted);
-        true
+        Ok(true)
     };
     // The next window is converted while the current one is merged and handed on.
     let mut windows = chunks.chunks(window_chunks.max(1));
-    let mut pending = windows.next().map(|w| rows.convert(w));
+    let mut pending = windows.next().map(|w| source.convert_window(w));
+    let mut unread = None;
     while let Some(current) = pending.take() {
         let next = windows.next();
-        let (converted, go_on) = rayon::join(|| next.map(|w| rows.convert(w)), || process(current));
-        if !go_on {
-            break;
+        let current = match current {
+            Ok(current) => current,
+            Err(p) => {
+                unread = Some(p);
+                break;
+            }
+        };
+        let (converted, go_on) = rayon::join(
+            || next.map(|w| source.convert_window(w)),
+            || process(current),
+        );
+        match go_on {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(p) => {
+                unread = Some(p);
+                break;
+            }
         }
         pending = converted;
     }
     if over_limit {
         return None;
+    }
+    // A file that changed while it was read: nothing after the change is read.
+    if let Some(p) = unread {
+        problems.push(p);
+        return Some(starts);
     }
     if let Some(p) = failure {
         problems.push(p);
@@ -475,7 +629,7 @@ fn merge(
                 "input::empty",
                 format!("the file has a header but no {}", kind.name()),
             )
-            .at(file, rows.header.span, "only this header line")
+            .at(file, meta.header_span, "only this header line")
             .with_help("export the list again; an empty list is never treated as a clean result"),
         );
     }
@@ -492,14 +646,69 @@ fn hash64(key: &str) -> u64 {
 
 /// The record handed on as number `index` (of the record `starts`), read again from its row;
 /// `until` is the start of a later record (where reading may stop).
-fn earlier_record(rows: &Rows<'_>, starts: &[usize], index: u32, until: usize) -> Option<Record> {
-    let index = usize::try_from(index).ok()?;
-    let from = *starts.get(index)?;
-    let to = starts.get(index + 1).copied().unwrap_or(until);
-    rows.read(from, to).into_iter().find_map(|o| match o {
-        RowOutcome::Read { record, .. } => Some(record),
-        _ => None,
-    })
+fn earlier_record(
+    source: &dyn Convert,
+    starts: &[usize],
+    index: u32,
+    until: usize,
+) -> Result<Option<Record>, Problem> {
+    let Some(from) = usize::try_from(index)
+        .ok()
+        .and_then(|i| Some((*starts.get(i)?, starts.get(i + 1).copied().unwrap_or(until))))
+    else {
+        return Ok(None);
+    };
+    let (from, to) = from;
+    Ok(source
+        .convert_rows(from, to)?
+        .into_iter()
+        .find_map(|o| match o {
+            RowOutcome::Read { record, .. } => Some(record),
+            _ => None,
+        }))
+}
+
+/// What the merge of a first pass needs besides the rows.
+struct Meta<'a> {
+    file: FileId,
+    kind: RecordKind,
+    options: &'a CsvOptions,
+    header_span: Span,
+    /// The hash of record keys in the duplicate-key check.
+    key_hash: fn(&str) -> u64,
+}
+
+/// Converts rows of a file's text, held or read again from disk.
+trait Convert: Sync {
+    /// Converts the chunks of a window, in parallel.
+    fn convert_window(&self, window: &[(usize, usize)]) -> Result<Vec<Vec<RowOutcome>>, Problem>;
+    /// Converts the rows between the record boundaries `a` and `b`.
+    fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem>;
+}
+
+impl Convert for Rows<'_> {
+    fn convert_window(&self, window: &[(usize, usize)]) -> Result<Vec<Vec<RowOutcome>>, Problem> {
+        Ok(self.convert(window))
+    }
+
+    fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem> {
+        Ok(self.read(a, b))
+    }
+}
+
+impl Convert for CsvStream {
+    fn convert_window(&self, window: &[(usize, usize)]) -> Result<Vec<Vec<RowOutcome>>, Problem> {
+        let (Some(first), Some(last)) = (window.first(), window.last()) else {
+            return Ok(Vec::new());
+        };
+        let (base, text) = self.text(first.0, last.1)?;
+        Ok(self.rows(&text, base).convert(window))
+    }
+
+    fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem> {
+        let (base, text) = self.text(a, b)?;
+        Ok(self.rows(&text, base).read(a, b))
+    }
 }
 
 /// Chunks converted at a time when streaming: small windows keep memory flat.
@@ -530,62 +739,15 @@ pub enum StreamSource {
     Disk(DiskText),
 }
 
-/// A UTF-8 file whose text is read again from disk by byte offset. Its length and modification
-/// time at the first reading are checked at every later one: a file replaced in between (a
-/// nightly export being rewritten) is reported, never checked half old, half new.
-#[derive(Debug, Clone)]
-pub struct DiskText {
-    path: std::path::PathBuf,
-    /// The name shown in diagnostics.
-    name: String,
-    /// Bytes before the text (a byte-order mark).
-    skip: u64,
-    file_len: u64,
-    modified: Option<std::time::SystemTime>,
-}
-
-impl DiskText {
-    /// The file at `path` (shown as `name`) as `meta` found it before it was read, whose text
-    /// starts `skip` bytes in. `None` where the file system keeps no modification time.
-    pub fn of(
-        path: &std::path::Path,
-        name: &str,
-        skip: usize,
-        meta: &std::fs::Metadata,
-    ) -> Option<Self> {
-        Some(Self {
-            path: path.to_owned(),
-            name: name.to_owned(),
-            skip: skip as u64,
-            file_len: meta.len(),
-            modified: Some(meta.modified().ok()?),
-        })
-    }
-
-    /// The text of the byte range `start..end` (offsets into the text).
-    fn read(&self, start: usize, end: usize) -> Result<String, String> {
-        use std::io::{Read as _, Seek as _};
-        let mut f = std::fs::File::open(&self.path).map_err(|e| e.to_string())?;
-        let meta = f.metadata().map_err(|e| e.to_string())?;
-        if meta.len() != self.file_len || meta.modified().ok() != self.modified {
-            return Err("it was changed after it was first read".into());
-        }
-        f.seek(std::io::SeekFrom::Start(self.skip + start as u64))
-            .map_err(|e| e.to_string())?;
-        let mut buf = vec![0; end.saturating_sub(start)];
-        f.read_exact(&mut buf).map_err(|e| e.to_string())?;
-        String::from_utf8(buf).map_err(|_| "it was changed after it was first read".into())
-    }
-}
+pub use crate::source::disk::DiskText;
 
 /// Reads a CSV file of `kind` records like [`read`], but hands the records to `sink` window by
 /// window instead of returning them; the returned stream converts them again on demand, from
-/// `source` (`text` itself, or the file it was read from). `None` when the header or the
-/// record limit made the file unreadable. `chunk_rows` rows are converted together (4096 when
-/// `None`).
+/// `source` (the text held, or the file on disk, which is then read block by block and never
+/// held whole). `None` when the header or the record limit made the file unreadable.
+/// `chunk_rows` rows are converted together (4096 when `None`).
 pub fn open(
     file: FileId,
-    text: &str,
     source: StreamSource,
     kind: RecordKind,
     options: CsvOptions,
@@ -594,7 +756,14 @@ pub fn open(
 ) -> (Vec<Problem>, Option<CsvStream>) {
     let mut out = ReadResult::default();
     let chunk_rows = chunk_rows.unwrap_or(CHUNK_ROWS);
-    let Some(plan) = plan(file, text, kind, &options, chunk_rows, &mut out) else {
+    let Some(plan) = plan(
+        file,
+        Input::of(&source),
+        kind,
+        &options,
+        chunk_rows,
+        &mut out,
+    ) else {
         return (out.problems, None);
     };
     let mut stream = CsvStream {
@@ -607,8 +776,16 @@ pub fn open(
         chunks: plan.chunks,
         starts: Vec::new(),
     };
+    let meta = Meta {
+        file,
+        kind,
+        options: &stream.options,
+        header_span: stream.header.span,
+        key_hash: hash64,
+    };
     let merged = merge(
-        &stream.rows(text, 0),
+        &meta,
+        &stream,
         &stream.chunks,
         plan.failure,
         STREAM_WINDOW_CHUNKS,
@@ -627,15 +804,22 @@ pub fn open(
 impl CsvStream {
     /// The rows of `text`, which starts at byte `base` of the file's text.
     fn rows<'a>(&'a self, text: &'a str, base: usize) -> Rows<'a> {
+        let first_line = match &self.source {
+            StreamSource::Held(held) => {
+                1 + memchr::memchr_iter(b'\n', held.as_bytes().get(..base).unwrap_or_default())
+                    .count()
+            }
+            StreamSource::Disk(disk) => disk.line_of(base),
+        };
         Rows {
             file: self.file,
             text,
             base,
+            first_line,
             kind: self.kind,
             options: &self.options,
             delimiter: self.delimiter,
             header: &self.header,
-            key_hash: hash64,
         }
     }
 
@@ -672,12 +856,7 @@ impl CsvStream {
             // `Rows::read`), and a record boundary follows a line break (ASCII).
             StreamSource::Disk(disk) => match disk.read(start.saturating_sub(1), end) {
                 Ok(text) => Ok((start.saturating_sub(1), std::borrow::Cow::Owned(text))),
-                Err(why) => Err(Problem::error(
-                    "input::changed",
-                    format!("`{}` could not be read again: {why}", disk.name),
-                )
-                .in_file(self.file)
-                .with_help("a big list is read twice: check it again once the export is complete and the file stays as it is")),
+                Err(why) => Err(changed(self.file, disk.name(), &why)),
             },
         }
     }
@@ -699,13 +878,8 @@ impl CsvStream {
         sink: &mut (dyn FnMut(Vec<Record>) + Send),
     ) -> Result<(), Problem> {
         let records = |window: &[(usize, usize)]| -> Result<Vec<Record>, Problem> {
-            let (Some(first), Some(last)) = (window.first(), window.last()) else {
-                return Ok(Vec::new());
-            };
-            let (base, text) = self.text(first.0, last.1)?;
             Ok(self
-                .rows(&text, base)
-                .convert(window)
+                .convert_window(window)?
                 .into_iter()
                 .flatten()
                 .filter_map(|o| match o {
@@ -783,19 +957,17 @@ fn row_cells(raw: &str, start: usize, delimiter: u8, fields: usize, row_span: Sp
 }
 
 /// What every row of one file is read with: the file's text, or a part of it that starts at
-/// byte `base` (rows are converted again from a window read from disk). Spans are offsets into
-/// the whole text; line numbers in problems count from the start of `text`, which is the whole
-/// text wherever problems are kept (the first pass).
+/// byte `base` (a window read from disk), on line `first_line`. Spans are offsets into the
+/// whole text, and line numbers in problems those of the whole text.
 struct Rows<'a> {
     file: FileId,
     text: &'a str,
     base: usize,
+    first_line: usize,
     kind: RecordKind,
     options: &'a CsvOptions,
     delimiter: u8,
     header: &'a Header,
-    /// The hash of record keys in the duplicate-key check.
-    key_hash: fn(&str) -> u64,
 }
 
 impl Rows<'_> {
@@ -856,8 +1028,8 @@ impl Rows<'_> {
         }
         let columns = &header.columns;
         if row.len() != columns.len() {
-            let (line, _) = line_of(text, start);
-            if let Some(problem) = unclosed_quote(file, text, raw, (base, start), line) {
+            let line = self.line_at(start);
+            if let Some(problem) = self.unclosed_quote(raw, start, line) {
                 return RowOutcome::Broken(problem);
             }
             return RowOutcome::Broken(
@@ -921,7 +1093,7 @@ impl Rows<'_> {
                 None
             }
             None => {
-                let (line, _) = line_of(text, start);
+                let line = self.line_at(start);
                 Some(
                     Problem::error("input::missing-key", format!("row {line} has no key"))
                         .at(file, row_span, "this row has an empty key column")
@@ -937,33 +1109,36 @@ impl Rows<'_> {
     }
 }
 
-/// A row whose fields disagree with the header because a quote was never closed: the csv
-/// parser then swallows the following lines into one field. Points at the opening quote.
-fn unclosed_quote(
-    file: FileId,
-    text: &str,
-    raw: &str,
-    (base, start): (usize, usize),
-    line: usize,
-) -> Option<Problem> {
-    let body = raw.trim_end_matches(['\r', '\n']);
-    if !body.contains('\n') || body.matches('"').count().is_multiple_of(2) {
-        return None;
+impl Rows<'_> {
+    /// The line of offset `at` of `text`.
+    fn line_at(&self, at: usize) -> usize {
+        let before = self.text.as_bytes().get(..at).unwrap_or_default();
+        self.first_line + memchr::memchr_iter(b'\n', before).count()
     }
-    let quote = body.find('"')?;
-    let (end_line, _) = line_of(text, start + body.len());
-    Some(
-        Problem::error(
-            "input::unclosed-quote",
-            format!("row {line} has a quote that is never closed"),
+
+    /// A row whose fields disagree with the header because a quote was never closed: the csv
+    /// parser then swallows the following lines into one field. Points at the opening quote.
+    fn unclosed_quote(&self, raw: &str, start: usize, line: usize) -> Option<Problem> {
+        let (file, base) = (self.file, self.base);
+        let body = raw.trim_end_matches(['\r', '\n']);
+        if !body.contains('\n') || body.matches('"').count().is_multiple_of(2) {
+            return None;
+        }
+        let quote = body.find('"')?;
+        let end_line = self.line_at(start + body.len());
+        Some(
+            Problem::error(
+                "input::unclosed-quote",
+                format!("row {line} has a quote that is never closed"),
+            )
+            .at(
+                file,
+                Span::new(base + start + quote, 1),
+                format!("this quote runs on to line {end_line}"),
+            )
+            .with_help("close the quote, or double it (\"\") if it is part of the value"),
         )
-        .at(
-            file,
-            Span::new(base + start + quote, 1),
-            format!("this quote runs on to line {end_line}"),
-        )
-        .with_help("close the quote, or double it (\"\") if it is part of the value"),
-    )
+    }
 }
 
 fn pos_usize(p: u64) -> usize {
@@ -978,11 +1153,6 @@ fn skip_newlines(text: &str, mut at: usize) -> usize {
         at += 1;
     }
     at.min(text.len())
-}
-
-fn line_of(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset).unwrap_or("");
-    (1 + before.matches('\n').count(), 0)
 }
 
 /// A word for a value type, for messages.
@@ -1197,9 +1367,9 @@ mod tests {
             .copied()
             .collect();
         std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
-        let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{e}"));
-        let disk = DiskText::of(&path, "a.csv", 3, &meta).unwrap_or_else(|| panic!("no mtime"));
-        (dir, StreamSource::Disk(disk))
+        let scanned = DiskText::scan(&path, "a.csv", None, 1 << 20, &|_| true)
+            .unwrap_or_else(|| panic!("not scanned: {text:?}"));
+        (dir, StreamSource::Disk(scanned.disk))
     }
 
     /// Streaming hands on the records and problems of reading whole; converting again gives
@@ -1225,7 +1395,6 @@ mod tests {
         let mut handed = Vec::new();
         let (problems, stream) = open(
             FileId(0),
-            text,
             source,
             RecordKind::Account,
             options.clone(),
@@ -1311,7 +1480,6 @@ mod tests {
         let (dir, source) = on_disk(text);
         let (problems, stream) = open(
             FileId(0),
-            text,
             source,
             RecordKind::Account,
             CsvOptions::default(),

@@ -9,6 +9,7 @@ use crate::problem::Problem;
 use crate::record::{Record, RecordKind};
 use crate::source::csv::{self, CsvOptions, StreamSource};
 use crate::source::detect::{self, Format};
+use crate::source::disk::{DiskText, Scanned};
 use crate::source::text::{DecodeError, decode};
 use crate::source::yaml::{self, YamlLimits};
 use crate::source::{FileId, SourceFile, SourceMap, Span, tree};
@@ -133,7 +134,7 @@ fn load_with(
     spec: &InputSpec,
     sources: &mut SourceMap,
     limits: InputLimits,
-    stream: Option<StreamRequest<'_>>,
+    mut stream: Option<StreamRequest<'_>>,
 ) -> LoadedInput {
     let name = match &spec.member {
         Some((name, _)) => name.clone(),
@@ -148,10 +149,31 @@ fn load_with(
         problems: Vec::new(),
         stream: None,
     };
-    // A CSV file that may be streamed is read as bytes; the source map then holds none of its
-    // text unless it is not streamed after all (see below).
-    let lazy = stream.is_some() && spec.member.is_none() && out.format == Some(Format::Csv);
-    let (file, read) = match read_source(spec, &name, sources, limits, lazy) {
+    // A CSV file of a kind that is streamed is scanned block by block and read again by range:
+    // its text is never held whole (see `source::disk`). A file that cannot be read like that
+    // is read whole below, which reports why.
+    if spec.member.is_none()
+        && out.format == Some(Format::Csv)
+        && let Some(request) = stream.take()
+    {
+        let kind_of = |head: &str| out.kind.unwrap_or_else(|| detect::kind_of_csv(head));
+        let scanned = (std::fs::metadata(&spec.path)
+            .is_ok_and(|m| m.len() <= limits.max_file_bytes))
+        .then(|| {
+            DiskText::scan(&spec.path, &name, spec.encoding, MAX_LINE_BYTES, &|head| {
+                request.kinds.contains(&kind_of(head))
+            })
+        })
+        .flatten();
+        match scanned {
+            Some(scanned) => {
+                let kind = kind_of(scanned.disk.head());
+                return stream_from_disk(spec, out, scanned, kind, request, sources, limits);
+            }
+            None => stream = Some(request),
+        }
+    }
+    let (file, read) = match read_source(spec, &name, sources, limits) {
         Ok((file, read, problems)) => {
             out.file = Some(file);
             out.problems.extend(problems);
@@ -163,17 +185,7 @@ fn load_with(
             return out;
         }
     };
-    let text = read.as_str();
-    // Streamed from its bytes, or else held after all (diagnostics of a file held show it).
-    if let ReadText::Bytes { .. } = &read {
-        let kind = out.kind.unwrap_or_else(|| detect::kind_of_csv(text));
-        let streamed = !text.trim().is_empty()
-            && overlong_line(text, MAX_LINE_BYTES).is_none()
-            && stream.as_ref().is_some_and(|r| r.kinds.contains(&kind));
-        if !streamed {
-            sources.hold(file, std::sync::Arc::from(text));
-        }
-    }
+    let text: &str = &read;
     if text.trim().is_empty() {
         out.problems.push(
             Problem::error("input::empty", format!("`{name}` is empty"))
@@ -223,24 +235,15 @@ fn load_with(
                 max_records: limits.max_records,
             };
             if let Some(request) = stream.filter(|r| r.kinds.contains(&kind)) {
-                let source = match &read {
-                    ReadText::Shared(t) => StreamSource::Held(std::sync::Arc::clone(t)),
-                    ReadText::Bytes { disk, .. } => StreamSource::Disk(disk.clone()),
-                };
                 let (problems, stream) = csv::open(
                     file,
-                    text,
-                    source,
+                    StreamSource::Held(std::sync::Arc::clone(&read)),
                     kind,
                     options,
                     request.chunk_rows,
                     request.sink,
                 );
                 out.problems.extend(problems);
-                // An unreadable header leaves no stream to read the lines of its problems.
-                if stream.is_none() && matches!(read, ReadText::Bytes { .. }) {
-                    sources.hold(file, std::sync::Arc::from(text));
-                }
                 out.stream = stream;
                 return out;
             }
@@ -376,35 +379,60 @@ fn limit_records(out: &mut LoadedInput, file: FileId, max: usize) {
     );
 }
 
-/// The text of an input as read.
-pub(crate) enum ReadText {
-    /// Decoded, and shared with the source map.
-    Shared(std::sync::Arc<str>),
-    /// A UTF-8 file's bytes (its text from byte `skip` on), which the source map does not hold:
-    /// a streamed first pass reads them once, later passes read the file again (`disk`).
-    Bytes {
-        bytes: Vec<u8>,
-        skip: usize,
-        disk: csv::DiskText,
-    },
-}
-
-impl ReadText {
-    /// The decoded text.
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            Self::Shared(text) => text,
-            // Checked to be UTF-8 when read.
-            Self::Bytes { bytes, skip, .. } => {
-                std::str::from_utf8(bytes.get(*skip..).unwrap_or_default()).unwrap_or_default()
-            }
+/// A CSV file streamed from disk (scanned by [`DiskText::scan`]): the first pass reads it
+/// block by block, and the source map holds only its line starts until the lines outputs show
+/// are read again.
+fn stream_from_disk(
+    spec: &InputSpec,
+    mut out: LoadedInput,
+    scanned: Scanned,
+    kind: RecordKind,
+    request: StreamRequest<'_>,
+    sources: &mut SourceMap,
+    limits: InputLimits,
+) -> LoadedInput {
+    let Scanned { disk, sha256 } = scanned;
+    let mut source = SourceFile::unheld(
+        out.name.clone(),
+        Some(spec.path.clone()),
+        disk.len(),
+        std::sync::Arc::clone(disk.line_starts()),
+    );
+    source.role = crate::source::FileRole::Input;
+    source.sha256 = Some(sha256);
+    source.encoding = "UTF-8";
+    let file = sources.add(source);
+    out.file = Some(file);
+    out.kind = Some(kind);
+    let options = CsvOptions {
+        delimiter: spec.delimiter,
+        columns: spec.columns.clone(),
+        us_dates: spec.us_dates,
+        max_records: limits.max_records,
+    };
+    let (problems, stream) = csv::open(
+        file,
+        StreamSource::Disk(disk.clone()),
+        kind,
+        options,
+        request.chunk_rows,
+        request.sink,
+    );
+    out.problems.extend(problems);
+    // An unreadable header or a file over the record limit leaves no stream to read the lines
+    // of its problems: its text is held.
+    if stream.is_none() {
+        match disk.read(0, disk.len()) {
+            Ok(text) => sources.hold(file, std::sync::Arc::from(text)),
+            Err(why) => out.problems.push(csv::changed(file, disk.name(), &why)),
         }
     }
+    out.stream = stream;
+    out
 }
 
 /// Reads and decodes a file into the source map. Returns its id, text and notes, or the file
-/// (when it could be added) and the problems that stop reading it. With `lazy`, a UTF-8 file
-/// on disk is returned as its bytes and its text is not held (see [`ReadText::Bytes`]).
+/// (when it could be added) and the problems that stop reading it.
 #[expect(
     clippy::type_complexity,
     reason = "a private pair of outcomes, named by its doc"
@@ -414,8 +442,7 @@ pub(crate) fn read_source(
     name: &str,
     sources: &mut SourceMap,
     limits: InputLimits,
-    lazy: bool,
-) -> Result<(FileId, ReadText, Vec<Problem>), (Option<FileId>, Vec<Problem>)> {
+) -> Result<(FileId, std::sync::Arc<str>, Vec<Problem>), (Option<FileId>, Vec<Problem>)> {
     let name = name.to_owned();
     let mut out = LoadedInput {
         file: None,
@@ -426,7 +453,6 @@ pub(crate) fn read_source(
         problems: Vec::new(),
         stream: None,
     };
-    let mut meta = None;
     let bytes: std::borrow::Cow<'_, [u8]> = if let Some((_, bytes)) = &spec.member {
         std::borrow::Cow::Borrowed(bytes)
     } else {
@@ -444,7 +470,7 @@ pub(crate) fn read_source(
                 );
                 return Err((out.file, out.problems));
             }
-            Ok(m) => meta = Some(m),
+            Ok(_) => {}
             Err(e) => {
                 out.problems.push(io_problem(&name, &e));
                 return Err((out.file, out.problems));
@@ -492,18 +518,7 @@ pub(crate) fn read_source(
             return Err((out.file, out.problems));
         }
     };
-    // A UTF-8 file on disk, unchanged while it was read, can be read again by offset.
-    let skip = bytes.len().saturating_sub(decoded.text.len());
-    let disk = match (&decoded.text, &meta) {
-        (std::borrow::Cow::Borrowed(_), Some(m)) if lazy && m.len() == bytes.len() as u64 => {
-            csv::DiskText::of(&spec.path, &name, skip, m)
-        }
-        _ => None,
-    };
-    let mut source = match &disk {
-        Some(_) => SourceFile::unheld(name.clone(), Some(spec.path.clone()), &decoded.text),
-        None => SourceFile::new(name.clone(), Some(spec.path.clone()), &*decoded.text),
-    };
+    let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), &*decoded.text);
     source.role = crate::source::FileRole::Input;
     source.sha256 = Some(digest);
     source.encoding = decoded.encoding;
@@ -511,14 +526,7 @@ pub(crate) fn read_source(
     drop(decoded);
     let file = sources.add(source);
     out.file = Some(file);
-    let read = match disk {
-        Some(disk) => ReadText::Bytes {
-            bytes: bytes.into_owned(),
-            skip,
-            disk,
-        },
-        None => ReadText::Shared(sources.get(file).shared_text()),
-    };
+    let read = sources.get(file).shared_text();
     if guessed {
         out.problems.push(
             Problem::note("input::encoding-guessed", format!("`{name}` is not UTF-8; read it as {encoding}"))
@@ -562,6 +570,80 @@ mod tests {
         };
         let loaded = load(&spec, &mut sources, InputLimits::default());
         (loaded, sources)
+    }
+
+    /// Streaming an input (scanned from disk where it can be) finds what loading it whole
+    /// finds: the same records, problems, digest, encoding and length.
+    #[test]
+    fn streamed_loads_read_like_whole_loads() {
+        let long = format!("id;Nachname\n1;{}\n", "x".repeat(MAX_LINE_BYTES + 1));
+        let inputs: [&[u8]; 10] = [
+            b"id;Nachname\n1;Meyer\n2;M\xc3\xbcller\n\n3;Ohr;zu viel\n",
+            b"\xEF\xBB\xBFid;Nachname\r\n1;Meyer\r\n1;Meyer\r\n",
+            b"id;Nachname\n1;M\xfcller\n",
+            b"\xFF\xFEi\0d\0;\0x\0\n\x001\0;\0y\0\n\0",
+            b" \n \n",
+            b"id;Nachname\n",
+            b"id;Nachname\n1;\"Meyer\n2;Ohr\n",
+            b"id;Nachname\n1;Me\0yer\n",
+            b"\n\nid;Vorname;Geburtsdatum\n1;Kai;gestern\n",
+            long.as_bytes(),
+        ];
+        for (i, bytes) in inputs.into_iter().enumerate() {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let path = dir.path().join("a.csv");
+            std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+            let spec = InputSpec {
+                path,
+                ..InputSpec::default()
+            };
+            let mut whole_sources = SourceMap::new();
+            let whole = load(&spec, &mut whole_sources, InputLimits::default());
+            let mut sources = SourceMap::new();
+            let mut handed = Vec::new();
+            let streamed = load_streaming(
+                &spec,
+                &mut sources,
+                InputLimits::default(),
+                StreamRequest {
+                    kinds: &[RecordKind::Account],
+                    chunk_rows: Some(1),
+                    sink: &mut |window| handed.extend(window),
+                },
+            );
+            let what = String::from_utf8_lossy(bytes);
+            assert_eq!(
+                format!("{:#?}", streamed.problems),
+                format!("{:#?}", whole.problems),
+                "{what:?}"
+            );
+            if !whole.problems.iter().any(Problem::is_error) {
+                assert_eq!(format!("{handed:#?}"), format!("{:#?}", whole.records));
+            }
+            let (Some(a), Some(b)) = (streamed.file, whole.file) else {
+                assert_eq!(streamed.file, whole.file, "{what:?}");
+                continue;
+            };
+            let (a, b) = (sources.get(a), whole_sources.get(b));
+            // UTF-8 lists are read from disk, not held; the others are decoded whole.
+            let from_disk = matches!(i, 0 | 1 | 5 | 6 | 8);
+            assert_eq!(a.text().is_empty(), from_disk, "{what:?}");
+            assert_eq!(
+                streamed.stream.is_some(),
+                from_disk || matches!(i, 2 | 3),
+                "{what:?}"
+            );
+            assert_eq!(a.sha256, b.sha256, "{what:?}");
+            assert_eq!(a.encoding, b.encoding, "{what:?}");
+            assert_eq!(a.len(), b.len(), "{what:?}");
+            for line in 1..=b.text().lines().count() {
+                assert_eq!(
+                    a.line_col(b.text().lines().take(line - 1).map(|l| l.len() + 1).sum()),
+                    b.line_col(b.text().lines().take(line - 1).map(|l| l.len() + 1).sum()),
+                    "{what:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod columns;
 pub mod csv;
 pub mod detect;
 pub mod discover;
+pub mod disk;
 pub mod fields;
 pub mod ldif;
 pub mod load;
@@ -282,13 +283,18 @@ impl SourceFile {
         Self::with_parts(name, path, Text::Whole(text), line_starts)
     }
 
-    /// A file whose text is not held (yet): its length and lines are those of `text`. Its
-    /// text is held later ([`SourceMap::hold`]) or the lines outputs show are read from disk
-    /// ([`SourceMap::sparsify_with`]); until then it reads like a sparse file without pieces.
-    pub fn unheld(name: impl Into<String>, path: Option<PathBuf>, text: &str) -> Self {
-        let line_starts = std::iter::once(0).chain(memchr_lines(text)).collect();
+    /// A file whose text is not held (yet), `len` bytes long with lines starting at
+    /// `line_starts` (0 first). Its text is held later ([`SourceMap::hold`]) or the lines
+    /// outputs show are read from disk ([`SourceMap::sparsify_with`]); until then it reads like
+    /// a sparse file without pieces.
+    pub fn unheld(
+        name: impl Into<String>,
+        path: Option<PathBuf>,
+        len: usize,
+        line_starts: Arc<[usize]>,
+    ) -> Self {
         let pieces = Pieces {
-            len: text.len(),
+            len,
             pieces: Vec::new(),
         };
         Self::with_parts(

@@ -178,7 +178,7 @@ fn read_table(
         Some((shown, _)) => shown.clone(),
         None => sources.display(&spec.path),
     };
-    let (file, read) = match load::read_source(spec, &name, sources, limits, false) {
+    let (file, read) = match load::read_source(spec, &name, sources, limits) {
         Ok((file, read, notes)) => {
             problems.extend(notes);
             (file, read)
@@ -188,7 +188,7 @@ fn read_table(
             return None;
         }
     };
-    let text = read.as_str();
+    let text: &str = &read;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());

@@ -1,0 +1,396 @@
+//! Large UTF-8 inputs read from disk block by block, never held whole.
+//!
+//! A state-wide account list is a hundred megabytes or more. [`DiskText::scan`] reads it once
+//! in blocks of a megabyte and keeps what every later step needs: the SHA-256 of its bytes,
+//! the offset of every line start, its length, and its first lines (for the delimiter, the
+//! kind of records and the header). Later passes read byte ranges again ([`DiskText::read`],
+//! [`DiskText::reader`]); each checks that the file still has the length and modification time
+//! it had when it was scanned, so a file being rewritten is never checked half old, half new.
+//!
+//! Only files that decode to the same text as reading them whole would are scanned: UTF-8
+//! (with or without a byte-order mark), no NUL byte, not blank, no line longer than the limit.
+//! Everything else is read whole, where decoding reports what is wrong with it.
+
+use std::fs::File;
+use std::io::{Read as _, Seek as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use encoding_rs::{Encoding, UTF_8};
+use sha2::Digest as _;
+
+/// The size of the blocks a file is scanned in.
+const BLOCK: usize = 1 << 20;
+
+/// The most text kept from the start of a file while looking for its first non-blank line.
+const HEAD_LIMIT: usize = 4 << 20;
+
+/// A UTF-8 file whose text is read from disk by byte offset (offsets into the text, which
+/// starts after a byte-order mark).
+#[derive(Debug, Clone)]
+pub struct DiskText {
+    path: PathBuf,
+    /// The name shown in diagnostics.
+    name: String,
+    /// Bytes before the text (a byte-order mark).
+    skip: u64,
+    file_len: u64,
+    modified: SystemTime,
+    /// The length of the text.
+    len: usize,
+    /// The text up to the end of its first non-blank line (at least).
+    head: Arc<str>,
+    /// The offset of every line start, 0 first.
+    line_starts: Arc<[usize]>,
+}
+
+/// What scanning a file found.
+#[derive(Debug)]
+pub struct Scanned {
+    /// The file, to read again.
+    pub disk: DiskText,
+    /// The SHA-256 of its bytes, as 64 lowercase hex digits.
+    pub sha256: String,
+}
+
+/// Why a read of the file failed; shown after "could not be read again: ".
+pub type Changed = String;
+
+impl DiskText {
+    /// Scans the file at `path` (shown as `name`). `None` when it is not a file that reads the
+    /// same in blocks as whole (see the module documentation), could not be read, or changed
+    /// while it was read: the caller then reads it whole, which reports why. Also `None`, as
+    /// soon as its first non-blank line has been read, when `wanted` rejects the text up to it.
+    pub fn scan(
+        path: &Path,
+        name: &str,
+        declared: Option<&'static Encoding>,
+        max_line: usize,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Option<Scanned> {
+        let mut f = File::open(path).ok()?;
+        let meta = f.metadata().ok()?;
+        let modified = meta.modified().ok()?;
+        let mut scan = Scan {
+            max_line,
+            ..Scan::default()
+        };
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; BLOCK];
+        let mut read = 0usize;
+        let mut asked = false;
+        loop {
+            let n = fill(&mut f, &mut buf)?;
+            let block = buf.get(..n)?;
+            if n == 0 {
+                break;
+            }
+            let mut body = block;
+            if read == 0 {
+                match Encoding::for_bom(block) {
+                    Some((enc, bom)) if enc == UTF_8 => {
+                        scan.skip = bom;
+                        body = block.get(bom..)?;
+                    }
+                    // UTF-16: decoded whole.
+                    Some(_) => return None,
+                    None if declared.is_some_and(|d| d != UTF_8) => return None,
+                    None => {}
+                }
+            }
+            // The digest and the text checks of a block at the same time.
+            let ((), ok) = rayon::join(|| hasher.update(block), || scan.text(body));
+            if !ok {
+                return None;
+            }
+            read += n;
+            if scan.head_done && !asked {
+                asked = true;
+                if !wanted(&scan.head) {
+                    return None;
+                }
+            }
+        }
+        let text_len = read.checked_sub(scan.skip)?;
+        if !scan.finish(text_len) || (!asked && !wanted(&scan.head)) {
+            return None;
+        }
+        // Unchanged while it was read.
+        let after = f.metadata().ok()?;
+        if after.len() != read as u64 || meta.len() != read as u64 {
+            return None;
+        }
+        if after.modified().ok()? != modified {
+            return None;
+        }
+        let mut sha256 = String::with_capacity(64);
+        for b in hasher.finalize() {
+            use std::fmt::Write as _;
+            let _ = write!(sha256, "{b:02x}");
+        }
+        Some(Scanned {
+            disk: Self {
+                path: path.to_owned(),
+                name: name.to_owned(),
+                skip: scan.skip as u64,
+                file_len: read as u64,
+                modified,
+                len: text_len,
+                head: Arc::from(scan.head),
+                line_starts: Arc::from(scan.line_starts),
+            },
+            sha256,
+        })
+    }
+
+    /// The name shown in diagnostics.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The length of the text, in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the text is empty (never, for a scanned file).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The start of the text, up to the end of its first non-blank line at least.
+    pub fn head(&self) -> &str {
+        &self.head
+    }
+
+    /// The offset of every line start, 0 first.
+    pub fn line_starts(&self) -> &Arc<[usize]> {
+        &self.line_starts
+    }
+
+    /// The 1-based line that holds byte `offset` of the text.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= offset)
+    }
+
+    /// Opens the file, checks that it is as scanned, and moves to byte `start` of the text.
+    fn open_at(&self, start: usize) -> Result<File, Changed> {
+        let mut f = File::open(&self.path).map_err(|e| e.to_string())?;
+        let meta = f.metadata().map_err(|e| e.to_string())?;
+        if meta.len() != self.file_len || meta.modified().ok() != Some(self.modified) {
+            return Err("it was changed after it was first read".into());
+        }
+        f.seek(std::io::SeekFrom::Start(self.skip + start as u64))
+            .map_err(|e| e.to_string())?;
+        Ok(f)
+    }
+
+    /// The text of the byte range `start..end`.
+    pub fn read(&self, start: usize, end: usize) -> Result<String, Changed> {
+        let end = end.min(self.len);
+        let mut f = self.open_at(start.min(end))?;
+        let mut buf = vec![0; end.saturating_sub(start)];
+        f.read_exact(&mut buf).map_err(|e| e.to_string())?;
+        String::from_utf8(buf).map_err(|_| "it was changed after it was first read".into())
+    }
+
+    /// The whole text, read sequentially from its start (a reader of bytes, checked to be the
+    /// file that was scanned when it is opened).
+    pub fn reader(&self) -> Result<File, Changed> {
+        self.open_at(0)
+    }
+}
+
+/// Reads until `buf` is full or the file ends; the number of bytes read.
+fn fill(f: &mut File, buf: &mut [u8]) -> Option<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(buf.get_mut(n..)?) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(n)
+}
+
+/// The state of the text checks, block by block.
+#[derive(Default)]
+struct Scan {
+    max_line: usize,
+    /// The length of the byte-order mark.
+    skip: usize,
+    /// Text bytes seen.
+    seen: usize,
+    /// The start of an UTF-8 sequence cut at the end of the last block.
+    carry: Vec<u8>,
+    line_starts: Vec<usize>,
+    /// A character other than whitespace was seen.
+    nonblank: bool,
+    /// The start of the text, until it holds a whole non-blank line.
+    head: String,
+    head_done: bool,
+}
+
+impl Scan {
+    /// Checks the text bytes of one block; `false` when the file must be read whole.
+    fn text(&mut self, body: &[u8]) -> bool {
+        if self.line_starts.is_empty() {
+            self.line_starts.push(0);
+        }
+        let mut rest = body;
+        // Complete a sequence cut at the end of the last block.
+        if let Some(&lead) = self.carry.first() {
+            let need = match lead {
+                0xC2..=0xDF => 2_usize,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            }
+            .saturating_sub(self.carry.len());
+            let Some(tail) = rest.get(..need) else {
+                return false;
+            };
+            let mut seq = std::mem::take(&mut self.carry);
+            seq.extend_from_slice(tail);
+            let Ok(s) = std::str::from_utf8(&seq) else {
+                return false;
+            };
+            if !self.note(s) {
+                return false;
+            }
+            rest = rest.get(need..).unwrap_or_default();
+        }
+        let valid = match std::str::from_utf8(rest) {
+            Ok(s) => s,
+            // Cut in the middle of a sequence: the rest comes with the next block.
+            Err(e) if e.error_len().is_none() => {
+                let (valid, cut) = rest.split_at(e.valid_up_to());
+                self.carry = cut.to_vec();
+                std::str::from_utf8(valid).unwrap_or_default()
+            }
+            Err(_) => return false,
+        };
+        self.note(valid)
+    }
+
+    /// Notes valid text that follows the text seen so far; `false` when the file must be
+    /// read whole.
+    fn note(&mut self, s: &str) -> bool {
+        let bytes = s.as_bytes();
+        if memchr::memchr(0, bytes).is_some() {
+            return false;
+        }
+        for i in memchr::memchr_iter(b'\n', bytes) {
+            let start = self.line_starts.last().copied().unwrap_or(0);
+            let at = self.seen + i;
+            if at - start > self.max_line {
+                return false;
+            }
+            self.line_starts.push(at + 1);
+        }
+        if !self.nonblank {
+            self.nonblank = s.chars().any(|c| !c.is_whitespace());
+        }
+        if !self.head_done {
+            self.head.push_str(s);
+            // Done once the first line with a character other than whitespace has ended.
+            self.head_done = self
+                .head
+                .find(|c: char| !c.is_whitespace())
+                .is_some_and(|i| self.head.get(i..).is_some_and(|r| r.contains('\n')));
+            if !self.head_done && self.head.len() > HEAD_LIMIT {
+                return false;
+            }
+        }
+        self.seen += bytes.len();
+        true
+    }
+
+    /// The checks at the end of the text (`len` bytes).
+    fn finish(&self, len: usize) -> bool {
+        let last = self.line_starts.last().copied().unwrap_or(0);
+        self.carry.is_empty()
+            && self.nonblank
+            && len == self.seen
+            && len.saturating_sub(last) <= self.max_line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scanned(bytes: &[u8], max_line: usize) -> (tempfile::TempDir, Option<Scanned>) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("a.csv");
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+        let scan = DiskText::scan(&path, "a.csv", None, max_line, &|_| true);
+        (dir, scan)
+    }
+
+    #[test]
+    fn a_scan_finds_what_reading_whole_finds() {
+        // Cut sequences at every block edge: ü is two bytes, € three, 🙂 four.
+        let mut text = String::from("\n\nKennung;Name\r\n");
+        while text.len() < 3 * BLOCK {
+            text.push_str("1;Jürgen € 🙂\n");
+        }
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend_from_slice(text.as_bytes());
+        let (_dir, scan) = scanned(&bytes, 1 << 20);
+        let Some(Scanned { disk, sha256 }) = scan else {
+            panic!("not scanned");
+        };
+        assert_eq!(sha256, crate::source::sha256_hex(&bytes));
+        assert_eq!(disk.len(), text.len());
+        assert_eq!(disk.skip, 3);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        assert_eq!(&*disk.line_starts, starts.as_slice());
+        assert!(disk.head().starts_with("\n\nKennung;Name\r\n"));
+        assert_eq!(disk.line_of(0), 1);
+        assert_eq!(disk.line_of(2), 3);
+        assert_eq!(disk.line_of(text.len()), starts.len());
+        assert_eq!(disk.read(2, 15).as_deref(), Ok("Kennung;Name\r"));
+        let mut all = String::new();
+        let read = disk.reader().map(|mut f| f.read_to_string(&mut all));
+        assert!(matches!(read, Ok(Ok(_))), "{read:?}");
+        assert_eq!(all, text);
+    }
+
+    #[test]
+    fn files_that_decode_otherwise_are_left_to_reading_whole() {
+        for bytes in [
+            &b""[..],
+            b" \n\t\n",
+            b"a;b\n\xFF\n",
+            b"a;b\n\xC3",
+            b"a;b\n1;\x00\n",
+            b"\xFF\xFEa\x00",
+            b"a;b\n1;0123456789\n",
+        ] {
+            let (_dir, scan) = scanned(bytes, 8);
+            assert!(scan.is_none(), "{bytes:?}");
+        }
+        let (_dir, scan) = scanned(b"a;b\n1;01234567", 8);
+        assert!(scan.is_none(), "a last line over the limit");
+        let (_dir, scan) = scanned(b"a;b\n1;0123\n", 8);
+        assert!(scan.is_some());
+    }
+
+    #[test]
+    fn reads_of_a_changed_file_fail() {
+        let (dir, scan) = scanned(b"a;b\n1;2\n", 64);
+        let Some(Scanned { disk, .. }) = scan else {
+            panic!("not scanned");
+        };
+        assert_eq!(disk.read(4, 7).as_deref(), Ok("1;2"));
+        std::fs::write(dir.path().join("a.csv"), b"a;b\n1;2\n3;4\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(disk.read(4, 7).is_err());
+        assert!(disk.reader().is_err());
+    }
+}
