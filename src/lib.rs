@@ -129,6 +129,10 @@ pub fn check(options: &CheckOptions) -> Report {
     check_outcome(options).report
 }
 
+/// Byte ranges of a streamed file whose rows are converted again together to note the
+/// personal data an output shows (each range a finding's lines and their context).
+const SHOWN_RANGES_AT_ONCE: usize = 1024;
+
 /// Like [`check`], also returning settings from konform.yaml that the caller applies.
 pub fn check_outcome(options: &CheckOptions) -> Outcome {
     let mut report = Report {
@@ -629,9 +633,16 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                     personal.collect_shown(&window, &report.sources, &keep, &shown);
                 })
             } else {
-                stream
-                    .records_near(shown.ranges(stream.file()))
-                    .map(|near| personal.collect_shown(&near, &report.sources, &keep, &shown))
+                // A few thousand rows at a time: a list with many findings is not converted
+                // again all at once.
+                shown
+                    .ranges(stream.file())
+                    .chunks(SHOWN_RANGES_AT_ONCE)
+                    .try_for_each(|ranges| {
+                        stream.records_near(ranges).map(|near| {
+                            personal.collect_shown(&near, &report.sources, &keep, &shown);
+                        })
+                    })
             };
             failed.extend(read.err());
         }

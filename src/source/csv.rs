@@ -282,6 +282,7 @@ fn read_hashing_keys(
         options,
         header_span: plan.header.span,
         key_hash,
+        rows: plan.rows,
     };
     let mut records = Vec::new();
     let merged = merge(
@@ -309,6 +310,8 @@ struct Plan {
     chunks: Vec<(usize, usize)>,
     /// The malformed row the rows end before, if any.
     failure: Option<Problem>,
+    /// How many rows the chunks hold (blank and broken ones too).
+    rows: usize,
 }
 
 /// Reads the header and finds the record boundaries (one sequential pass of the `csv` crate,
@@ -446,6 +449,9 @@ fn plan_with<R: std::io::Read>(
             }
         }
     }
+    let rows = (bounds.len() - 1)
+        .saturating_mul(chunk_rows.max(1))
+        .saturating_add(rows_in_chunk);
     bounds.push(stop);
     bounds.dedup();
     let chunks = bounds
@@ -457,6 +463,7 @@ fn plan_with<R: std::io::Read>(
         header,
         chunks,
         failure,
+        rows,
     })
 }
 
@@ -478,10 +485,13 @@ fn merge(
     // Keys by a 64-bit hash, with the index of their record in `starts`: a million keys need
     // no copies of their text (36 MB). A hit is checked against the earlier row, read again:
     // two keys that share a hash go to `other_keys` instead of being taken for a duplicate.
-    let mut seen_keys: HashMap<u64, u32> = HashMap::new();
+    // Sized once for every row: growing them would hold the old and the new table at once.
+    let rows = meta.rows.min(options.max_records.saturating_add(1));
+    let keyed = matches!(kind, RecordKind::Account | RecordKind::Person);
+    let mut seen_keys: HashMap<u64, u32> = HashMap::with_capacity(if keyed { rows } else { 0 });
     let mut other_keys: HashMap<String, Span> = HashMap::new();
     let mut cell_errors = 0usize;
-    let mut starts: Vec<usize> = Vec::new();
+    let mut starts: Vec<usize> = Vec::with_capacity(rows);
     let mut over_limit = false;
     // Merges one converted window; `false` once the record limit is passed, an error when
     // the file could not be read again.
@@ -510,7 +520,7 @@ fn merge(
                 problems.push(p);
                 continue;
             }
-            if matches!(kind, RecordKind::Account | RecordKind::Person) {
+            if keyed {
                 let hash = (meta.key_hash)(&record.key);
                 let first = match (seen_keys.get(&hash), u32::try_from(starts.len())) {
                     (None, Ok(index)) => {
@@ -676,6 +686,8 @@ struct Meta<'a> {
     header_span: Span,
     /// The hash of record keys in the duplicate-key check.
     key_hash: fn(&str) -> u64,
+    /// How many rows there are (see [`Plan::rows`]).
+    rows: usize,
 }
 
 /// Converts rows of a file's text, held or read again from disk.
@@ -713,6 +725,8 @@ impl Convert for CsvStream {
 
 /// Chunks converted at a time when streaming: small windows keep memory flat.
 const STREAM_WINDOW_CHUNKS: usize = 4;
+/// Rows converted together when streaming: a window of four chunks is about 8 MB of records.
+const STREAM_CHUNK_ROWS: usize = 2048;
 
 /// A CSV input read in a first pass for its problems (and whatever the caller's sink gathers),
 /// whose records can be converted again window by window, or only the rows in given byte
@@ -755,7 +769,7 @@ pub fn open(
     sink: &mut (dyn FnMut(Vec<Record>) + Send),
 ) -> (Vec<Problem>, Option<CsvStream>) {
     let mut out = ReadResult::default();
-    let chunk_rows = chunk_rows.unwrap_or(CHUNK_ROWS);
+    let chunk_rows = chunk_rows.unwrap_or(STREAM_CHUNK_ROWS);
     let Some(plan) = plan(
         file,
         Input::of(&source),
@@ -782,6 +796,7 @@ pub fn open(
         options: &stream.options,
         header_span: stream.header.span,
         key_hash: hash64,
+        rows: plan.rows,
     };
     let merged = merge(
         &meta,

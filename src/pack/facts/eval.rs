@@ -241,18 +241,21 @@ impl Identities {
 /// Sorted hashed values (see [`Streamed`]).
 type HashedValues = HashMap<(RecordKind, String), Vec<u128>>;
 
-/// A consent-register entry as facts read it (texts interned in [`Consents`]).
+/// A consent-register entry as facts read it (texts interned in [`Consents`]): 16 bytes.
 #[derive(Debug, Clone, Copy)]
 struct ConsentEntry {
-    purpose: Option<u32>,
-    granted_by: Option<u32>,
+    purpose: Option<TextId>,
+    granted_by: Option<TextId>,
     granted: Option<NaiveDate>,
     withdrawn: Option<NaiveDate>,
 }
 
+/// An interned text of [`Consents`] (its index plus one: `None` takes no room).
+type TextId = std::num::NonZeroU32;
+
 /// Consent-register entries by the hash of their person ([`hash128`]), sorted for look-up,
-/// with their few distinct texts interned: a million entries take about 32 MB, and the
-/// consent records themselves need not be held.
+/// with their few distinct texts interned: a million entries take 32 MB, and the consent
+/// records themselves need not be held.
 #[derive(Debug, Default)]
 pub struct Consents {
     entries: Vec<(u128, ConsentEntry)>,
@@ -261,15 +264,15 @@ pub struct Consents {
 }
 
 impl Consents {
-    fn intern(&mut self, text: Option<&str>) -> Option<u32> {
+    fn intern(&mut self, text: Option<&str>) -> Option<TextId> {
         let text = text?;
         if let Some(id) = self.ids.get(text) {
-            return Some(*id);
+            return TextId::new(id.checked_add(1)?);
         }
         let id = u32::try_from(self.texts.len()).ok()?;
         self.texts.push(text.to_owned());
         self.ids.insert(text.to_owned(), id);
-        Some(id)
+        TextId::new(id.checked_add(1)?)
     }
 
     /// Notes the consent records among `records` (those naming a person).
@@ -295,8 +298,8 @@ impl Consents {
             std::mem::swap(self, &mut other);
         }
         self.entries.reserve(other.entries.len());
-        for (hash, mut entry) in other.entries {
-            let text = |id: Option<u32>| id.and_then(|i| other.texts.get(i as usize)).cloned();
+        for (hash, mut entry) in std::mem::take(&mut other.entries) {
+            let text = |id: Option<TextId>| other.text(id).map(str::to_owned);
             entry.purpose = self.intern(text(entry.purpose).as_deref());
             entry.granted_by = self.intern(text(entry.granted_by).as_deref());
             self.entries.push((hash, entry));
@@ -320,9 +323,9 @@ impl Consents {
             .map(|(_, e)| e)
     }
 
-    fn text(&self, id: Option<u32>) -> Option<&str> {
-        id.and_then(|i| self.texts.get(i as usize))
-            .map(String::as_str)
+    fn text(&self, id: Option<TextId>) -> Option<&str> {
+        let index = usize::try_from(id?.get()).ok()?.checked_sub(1)?;
+        self.texts.get(index).map(String::as_str)
     }
 }
 
@@ -1216,5 +1219,10 @@ mod tests {
             matched_attribute(&col, &r, &inputs).as_deref(),
             Some("Ethnicity")
         );
+    }
+
+    #[test]
+    fn a_consent_entry_takes_32_bytes_with_its_person() {
+        assert_eq!(size_of::<(u128, ConsentEntry)>(), 32);
     }
 }
