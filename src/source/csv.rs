@@ -11,7 +11,7 @@ use crate::problem::Problem;
 use crate::record::{Attr, Record, RecordKind, Value};
 use crate::source::columns::{self, Canonical};
 use crate::source::value::parse_cell_with;
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Offsets, Span};
 
 /// How to read one CSV file.
 #[derive(Debug, Clone)]
@@ -480,7 +480,7 @@ fn merge(
     window_chunks: usize,
     problems: &mut Vec<Problem>,
     sink: &mut (dyn FnMut(Vec<Record>) + Send),
-) -> Option<Vec<usize>> {
+) -> Option<Offsets> {
     let (file, kind, options) = (meta.file, meta.kind, meta.options);
     // Keys by a 64-bit hash, with the index of their record in `starts`: a million keys need
     // no copies of their text (36 MB). A hit is checked against the earlier row, read again:
@@ -491,7 +491,7 @@ fn merge(
     let mut seen_keys: HashMap<u64, u32> = HashMap::with_capacity(if keyed { rows } else { 0 });
     let mut other_keys: HashMap<String, Span> = HashMap::new();
     let mut cell_errors = 0usize;
-    let mut starts: Vec<usize> = Vec::with_capacity(rows);
+    let mut starts = Offsets::with_capacity(rows);
     let mut over_limit = false;
     // Merges one converted window; `false` once the record limit is passed, an error when
     // the file could not be read again.
@@ -658,13 +658,13 @@ fn hash64(key: &str) -> u64 {
 /// `until` is the start of a later record (where reading may stop).
 fn earlier_record(
     source: &dyn Convert,
-    starts: &[usize],
+    starts: &Offsets,
     index: u32,
     until: usize,
 ) -> Result<Option<Record>, Problem> {
     let Some(from) = usize::try_from(index)
         .ok()
-        .and_then(|i| Some((*starts.get(i)?, starts.get(i + 1).copied().unwrap_or(until))))
+        .and_then(|i| Some((starts.get(i)?, starts.get(i + 1).unwrap_or(until))))
     else {
         return Ok(None);
     };
@@ -741,7 +741,7 @@ pub struct CsvStream {
     header: Header,
     chunks: Vec<(usize, usize)>,
     /// The start of every record, in order.
-    starts: Vec<usize>,
+    starts: Offsets,
 }
 
 /// Where a stream reads its text again after the first pass.
@@ -788,7 +788,7 @@ pub fn open(
         delimiter: plan.delimiter,
         header: plan.header,
         chunks: plan.chunks,
-        starts: Vec::new(),
+        starts: Offsets::default(),
     };
     let meta = Meta {
         file,
@@ -928,8 +928,8 @@ impl CsvStream {
         // starting before its end, merged where they meet.
         let mut spans: Vec<(usize, usize)> = Vec::new();
         for &(a, b) in ranges {
-            let first = starts.partition_point(|&s| s <= a).saturating_sub(1);
-            let last = starts.partition_point(|&s| s <= b);
+            let first = starts.partition_point(|s| s <= a).saturating_sub(1);
+            let last = starts.partition_point(|s| s <= b);
             if first >= last {
                 continue;
             }
@@ -940,10 +940,8 @@ impl CsvStream {
         }
         let mut out = Vec::new();
         for (first, last) in spans {
-            let (Some(&from), to) = (
-                starts.get(first),
-                starts.get(last).copied().unwrap_or(end_of_rows),
-            ) else {
+            let (Some(from), to) = (starts.get(first), starts.get(last).unwrap_or(end_of_rows))
+            else {
                 continue;
             };
             let (base, text) = self.text(from, to)?;

@@ -20,6 +20,8 @@ use std::time::SystemTime;
 use encoding_rs::{Encoding, UTF_8};
 use sha2::Digest as _;
 
+use crate::source::Offsets;
+
 /// The size of the blocks a file is scanned in.
 const BLOCK: usize = 1 << 20;
 
@@ -42,7 +44,7 @@ pub struct DiskText {
     /// The text up to the end of its first non-blank line (at least).
     head: Arc<str>,
     /// The offset of every line start, 0 first.
-    line_starts: Arc<[usize]>,
+    line_starts: Arc<Offsets>,
 }
 
 /// What scanning a file found.
@@ -138,7 +140,7 @@ impl DiskText {
                 modified,
                 len: text_len,
                 head: Arc::from(scan.head),
-                line_starts: Arc::from(scan.line_starts),
+                line_starts: Arc::new(scan.line_starts),
             },
             sha256,
         })
@@ -165,13 +167,13 @@ impl DiskText {
     }
 
     /// The offset of every line start, 0 first.
-    pub fn line_starts(&self) -> &Arc<[usize]> {
+    pub fn line_starts(&self) -> &Arc<Offsets> {
         &self.line_starts
     }
 
     /// The 1-based line that holds byte `offset` of the text.
     pub fn line_of(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|&s| s <= offset)
+        self.line_starts.partition_point(|s| s <= offset)
     }
 
     /// Opens the file, checks that it is as scanned, and moves to byte `start` of the text.
@@ -226,7 +228,7 @@ struct Scan {
     seen: usize,
     /// The start of an UTF-8 sequence cut at the end of the last block.
     carry: Vec<u8>,
-    line_starts: Vec<usize>,
+    line_starts: Offsets,
     /// A character other than whitespace was seen.
     nonblank: bool,
     /// The start of the text, until it holds a whole non-blank line.
@@ -283,7 +285,7 @@ impl Scan {
             return false;
         }
         for i in memchr::memchr_iter(b'\n', bytes) {
-            let start = self.line_starts.last().copied().unwrap_or(0);
+            let start = self.last_line_start();
             let at = self.seen + i;
             if at - start > self.max_line {
                 return false;
@@ -308,9 +310,17 @@ impl Scan {
         true
     }
 
+    fn last_line_start(&self) -> usize {
+        self.line_starts
+            .len()
+            .checked_sub(1)
+            .and_then(|i| self.line_starts.get(i))
+            .unwrap_or(0)
+    }
+
     /// The checks at the end of the text (`len` bytes).
     fn finish(&self, len: usize) -> bool {
-        let last = self.line_starts.last().copied().unwrap_or(0);
+        let last = self.last_line_start();
         self.carry.is_empty()
             && self.nonblank
             && len == self.seen
@@ -349,7 +359,12 @@ mod tests {
         let starts: Vec<usize> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        assert_eq!(&*disk.line_starts, starts.as_slice());
+        assert_eq!(
+            (0..disk.line_starts.len())
+                .filter_map(|i| disk.line_starts.get(i))
+                .collect::<Vec<_>>(),
+            starts
+        );
         assert!(disk.head().starts_with("\n\nKennung;Name\r\n"));
         assert_eq!(disk.line_of(0), 1);
         assert_eq!(disk.line_of(2), 3);

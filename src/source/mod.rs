@@ -111,6 +111,74 @@ impl FileRole {
     }
 }
 
+/// Sorted byte offsets into a file (record or line starts): four bytes each while they fit,
+/// so a million of them take 4 MB instead of 8.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offsets {
+    /// Every offset below 4 GiB.
+    Narrow(Vec<u32>),
+    /// Offsets of a larger file.
+    Wide(Vec<usize>),
+}
+
+impl Default for Offsets {
+    fn default() -> Self {
+        Self::Narrow(Vec::new())
+    }
+}
+
+impl Offsets {
+    /// Room for `n` offsets.
+    pub fn with_capacity(n: usize) -> Self {
+        Self::Narrow(Vec::with_capacity(n))
+    }
+
+    /// Adds `offset` (not below the last one).
+    pub fn push(&mut self, offset: usize) {
+        match self {
+            Self::Narrow(v) => match u32::try_from(offset) {
+                Ok(o) => v.push(o),
+                Err(_) => {
+                    let mut wide: Vec<usize> = v.iter().map(|&o| o as usize).collect();
+                    wide.push(offset);
+                    *self = Self::Wide(wide);
+                }
+            },
+            Self::Wide(v) => v.push(offset),
+        }
+    }
+
+    /// The offset number `i`.
+    pub fn get(&self, i: usize) -> Option<usize> {
+        match self {
+            Self::Narrow(v) => v.get(i).map(|&o| o as usize),
+            Self::Wide(v) => v.get(i).copied(),
+        }
+    }
+
+    /// How many offsets there are.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Narrow(v) => v.len(),
+            Self::Wide(v) => v.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of offsets, from the first, for which `pred` holds (it must hold for a
+    /// prefix of them: see [`slice::partition_point`]).
+    pub fn partition_point(&self, pred: impl Fn(usize) -> bool) -> usize {
+        match self {
+            Self::Narrow(v) => v.partition_point(|&o| pred(o as usize)),
+            Self::Wide(v) => v.partition_point(|&o| pred(o)),
+        }
+    }
+}
+
 /// The SHA-256 of `bytes` as 64 lowercase hex digits.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
@@ -148,7 +216,7 @@ pub struct SourceFile {
     pub sha256: Option<String>,
     /// Byte offsets at which lines start, for line/column look-ups (of every line, also of
     /// those a sparse file does not hold).
-    line_starts: Arc<[usize]>,
+    line_starts: Arc<Offsets>,
     /// The same text as a miette source, shared by all diagnostics of this file.
     named: Arc<FileSource>,
 }
@@ -213,7 +281,7 @@ pub struct FileSource {
     name: String,
     language: &'static str,
     text: Text,
-    line_starts: Arc<[usize]>,
+    line_starts: Arc<Offsets>,
 }
 
 impl miette::SourceCode for FileSource {
@@ -267,11 +335,10 @@ fn memchr_lines(text: &str) -> impl Iterator<Item = usize> + '_ {
 }
 
 /// The index of the line that holds `offset`.
-fn line_index(line_starts: &[usize], offset: usize) -> usize {
-    match line_starts.binary_search(&offset) {
-        Ok(i) => i,
-        Err(i) => i.saturating_sub(1),
-    }
+fn line_index(line_starts: &Offsets, offset: usize) -> usize {
+    line_starts
+        .partition_point(|s| s <= offset)
+        .saturating_sub(1)
 }
 
 impl SourceFile {
@@ -279,8 +346,11 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: impl Into<Arc<str>>) -> Self {
         let name = name.into();
         let text: Arc<str> = text.into();
-        let line_starts = std::iter::once(0).chain(memchr_lines(&text)).collect();
-        Self::with_parts(name, path, Text::Whole(text), line_starts)
+        let mut line_starts = Offsets::with_capacity(1);
+        for start in std::iter::once(0).chain(memchr_lines(&text)) {
+            line_starts.push(start);
+        }
+        Self::with_parts(name, path, Text::Whole(text), Arc::new(line_starts))
     }
 
     /// A file whose text is not held (yet), `len` bytes long with lines starting at
@@ -291,7 +361,7 @@ impl SourceFile {
         name: impl Into<String>,
         path: Option<PathBuf>,
         len: usize,
-        line_starts: Arc<[usize]>,
+        line_starts: Arc<Offsets>,
     ) -> Self {
         let pieces = Pieces {
             len,
@@ -309,7 +379,7 @@ impl SourceFile {
         name: String,
         path: Option<PathBuf>,
         text: Text,
-        line_starts: Arc<[usize]>,
+        line_starts: Arc<Offsets>,
     ) -> Self {
         let language = match Path::new(&name).extension().and_then(|e| e.to_str()) {
             Some("yaml" | "yml") => "yaml",
@@ -413,8 +483,8 @@ impl SourceFile {
                 let b = b.clamp(a, len);
                 let first = line_index(&self.line_starts, a);
                 let last = line_index(&self.line_starts, b.saturating_sub(1).max(a));
-                let start = self.line_starts.get(first).copied().unwrap_or(0);
-                let end = self.line_starts.get(last + 1).copied().unwrap_or(len);
+                let start = self.line_starts.get(first).unwrap_or(0);
+                let end = self.line_starts.get(last + 1).unwrap_or(len);
                 (start, end.max(start))
             })
             .collect();
@@ -481,10 +551,10 @@ impl SourceFile {
     pub fn line_bounds(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.len());
         let line = line_index(&self.line_starts, offset);
-        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let start = self.line_starts.get(line).unwrap_or(0);
         let end = match self.line_starts.get(line + 1) {
             // The next line starts after this one's `\n`.
-            Some(&next) => next.saturating_sub(1).max(start),
+            Some(next) => next.saturating_sub(1).max(start),
             None => self.len().max(start),
         };
         (start, end)
@@ -500,7 +570,7 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp_offset(offset);
         let line = line_index(&self.line_starts, offset);
-        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let start = self.line_starts.get(line).unwrap_or(0);
         let col = self
             .get(start, offset)
             .map_or(offset.saturating_sub(start), |s| s.chars().count());
@@ -512,8 +582,8 @@ impl SourceFile {
         let line_of = |offset: usize| line_index(&self.line_starts, offset);
         let first = line_of(self.clamp_offset(span.offset)).saturating_sub(n);
         let last = line_of(self.clamp_offset(span.end())).saturating_add(n + 1);
-        let start = self.line_starts.get(first).copied().unwrap_or(0);
-        let end = self.line_starts.get(last).copied().unwrap_or(self.len());
+        let start = self.line_starts.get(first).unwrap_or(0);
+        let end = self.line_starts.get(last).unwrap_or(self.len());
         (start, end)
     }
 
@@ -567,8 +637,8 @@ impl SourceFile {
             return false;
         }
         (first..=last).all(|i| {
-            let start = self.line_starts.get(i).copied().unwrap_or(0);
-            let end = self.line_starts.get(i + 1).copied().unwrap_or(self.len());
+            let start = self.line_starts.get(i).unwrap_or(0);
+            let end = self.line_starts.get(i + 1).unwrap_or(self.len());
             end.saturating_sub(start) <= MAX_SNIPPET_LINE
         })
     }
@@ -765,6 +835,29 @@ pub fn relative_display(path: &Path, base: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_widen_past_4_gib_and_search_alike() {
+        let big = u32::MAX as usize;
+        let all = [0, 7, 7, 900, big, big + 1, big + 5000];
+        let mut offsets = Offsets::with_capacity(2);
+        for (i, &o) in all.iter().enumerate() {
+            offsets.push(o);
+            assert_eq!(matches!(offsets, Offsets::Narrow(_)), o <= big, "{o}");
+            assert_eq!(offsets.len(), i + 1);
+        }
+        for (i, &o) in all.iter().enumerate() {
+            assert_eq!(offsets.get(i), Some(o));
+        }
+        assert_eq!(offsets.get(all.len()), None);
+        for probe in [0, 6, 7, 8, big, big + 2, usize::MAX] {
+            assert_eq!(
+                offsets.partition_point(|s| s <= probe),
+                all.partition_point(|&s| s <= probe),
+                "{probe}"
+            );
+        }
+    }
 
     #[test]
     fn spans_snap_to_characters() {
