@@ -552,7 +552,12 @@ pub struct Evaluator<'p> {
     context: Context,
     authorizer: Authorizer,
     wanted_by_kind: HashMap<RecordKind, WantedPaths>,
+    /// Decisions by projection across chunks and batches (see [`Evaluator::outcomes`]).
+    decided: std::sync::RwLock<HashMap<Vec<u8>, Vec<String>>>,
 }
+
+/// The most projections whose decisions are kept across chunks (a few MB).
+const DECIDED_LIMIT: usize = 1 << 16;
 
 impl<'p> Evaluator<'p> {
     /// Sets up the evaluation of `packs` in `ctx`; a problem when the school or the context
@@ -596,6 +601,7 @@ impl<'p> Evaluator<'p> {
             context,
             authorizer: Authorizer::new(),
             wanted_by_kind,
+            decided: std::sync::RwLock::default(),
         })
     }
 
@@ -667,8 +673,10 @@ impl<'p> Evaluator<'p> {
     }
 
     /// The outcome of every record, in order. Records with the same projection (the values
-    /// the policies read) get the same decision: each projection is evaluated once per chunk
-    /// of records. Outcomes with errors are never reused (their messages name the record).
+    /// the policies read) get the same decision: each projection is evaluated once, its
+    /// decision kept for the chunk and, up to [`DECIDED_LIMIT`] projections, for the run (the
+    /// windows of a streamed list share them). Outcomes with errors are never reused (their
+    /// messages name the record).
     fn outcomes(&self, records: &[Record], inputs: &FactInputs<'_>) -> Vec<RecordOutcome> {
         let (packs, ctx) = (self.packs, self.ctx);
         records
@@ -704,8 +712,23 @@ impl<'p> Evaluator<'p> {
                                 errors: Vec::new(),
                             };
                         }
+                        // A poisoned lock only means no reuse.
+                        let known = self.decided.read().ok().and_then(|d| d.get(&key).cloned());
+                        if let Some(violated) = known {
+                            cache.insert(key, violated.clone());
+                            return RecordOutcome {
+                                violated,
+                                age: derived.age,
+                                errors: Vec::new(),
+                            };
+                        }
                         let outcome = self.decide(record, &derived);
                         if outcome.errors.is_empty() {
+                            if let Ok(mut decided) = self.decided.write()
+                                && decided.len() < DECIDED_LIMIT
+                            {
+                                decided.insert(key.clone(), outcome.violated.clone());
+                            }
                             cache.insert(key, outcome.violated.clone());
                         }
                         outcome
