@@ -72,7 +72,7 @@ impl DiskText {
         wanted: &dyn Fn(&str) -> bool,
     ) -> Option<Scanned> {
         let mut f = File::open(path).ok()?;
-        let meta = f.metadata().ok()?;
+        let meta = f.metadata().ok().filter(std::fs::Metadata::is_file)?;
         let modified = meta.modified().ok()?;
         let mut scan = Scan {
             max_line,

@@ -157,8 +157,9 @@ fn load_with(
         && let Some(request) = stream.take()
     {
         let kind_of = |head: &str| out.kind.unwrap_or_else(|| detect::kind_of_csv(head));
+        // Only regular files: a pipe (`<(…)`) can be read only once, whole.
         let scanned = (std::fs::metadata(&spec.path)
-            .is_ok_and(|m| m.len() <= limits.max_file_bytes))
+            .is_ok_and(|m| m.is_file() && m.len() <= limits.max_file_bytes))
         .then(|| {
             DiskText::scan(&spec.path, &name, spec.encoding, MAX_LINE_BYTES, &|head| {
                 request.kinds.contains(&kind_of(head))
@@ -644,6 +645,49 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A list given as a pipe (`konform check <(…)`) can be read once only: it is read whole,
+    /// never scanned first.
+    #[cfg(unix)]
+    #[test]
+    fn a_streamed_pipe_is_read_once() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("accounts.csv");
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo here
+        }
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || std::fs::write(path, "id;Nachname\n1;Meyer\n2;Ohr\n"))
+        };
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let spec = InputSpec {
+                path,
+                ..InputSpec::default()
+            };
+            let mut sources = SourceMap::new();
+            let mut handed = 0;
+            let loaded = load_streaming(
+                &spec,
+                &mut sources,
+                InputLimits::default(),
+                StreamRequest {
+                    kinds: &[RecordKind::Account],
+                    chunk_rows: None,
+                    sink: &mut |window| handed += window.len(),
+                },
+            );
+            let _ = done.send((loaded.problems, handed));
+        });
+        let (problems, handed) = result
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("reading the pipe hangs"));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(handed, 2);
+        assert!(matches!(writer.join(), Ok(Ok(()))));
     }
 
     #[test]
