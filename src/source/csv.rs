@@ -662,13 +662,12 @@ fn earlier_record(
     index: u32,
     until: usize,
 ) -> Result<Option<Record>, Problem> {
-    let Some(from) = usize::try_from(index)
+    let Some((from, to)) = usize::try_from(index)
         .ok()
         .and_then(|i| Some((starts.get(i)?, starts.get(i + 1).unwrap_or(until))))
     else {
         return Ok(None);
     };
-    let (from, to) = from;
     Ok(source
         .convert_rows(from, to)?
         .into_iter()

@@ -229,12 +229,7 @@ fn load_with(
     let result = match format {
         Format::Csv => {
             let kind = *out.kind.get_or_insert_with(|| detect::kind_of_csv(text));
-            let options = CsvOptions {
-                delimiter: spec.delimiter,
-                columns: spec.columns.clone(),
-                us_dates: spec.us_dates,
-                max_records: limits.max_records,
-            };
+            let options = csv_options(spec, limits);
             if let Some(request) = stream.filter(|r| r.kinds.contains(&kind)) {
                 let (problems, stream) = csv::open(
                     file,
@@ -380,6 +375,16 @@ fn limit_records(out: &mut LoadedInput, file: FileId, max: usize) {
     );
 }
 
+/// How to read `spec` as CSV.
+fn csv_options(spec: &InputSpec, limits: InputLimits) -> CsvOptions {
+    CsvOptions {
+        delimiter: spec.delimiter,
+        columns: spec.columns.clone(),
+        us_dates: spec.us_dates,
+        max_records: limits.max_records,
+    }
+}
+
 /// A CSV file streamed from disk (scanned by [`DiskText::scan`]): the first pass reads it
 /// block by block, and the source map holds only its line starts until the lines outputs show
 /// are read again.
@@ -405,12 +410,7 @@ fn stream_from_disk(
     let file = sources.add(source);
     out.file = Some(file);
     out.kind = Some(kind);
-    let options = CsvOptions {
-        delimiter: spec.delimiter,
-        columns: spec.columns.clone(),
-        us_dates: spec.us_dates,
-        max_records: limits.max_records,
-    };
+    let options = csv_options(spec, limits);
     let (problems, stream) = csv::open(
         file,
         StreamSource::Disk(disk.clone()),
