@@ -133,6 +133,10 @@ struct Header {
     columns: Vec<Column>,
     /// How many columns map onto canonical attributes (plus one for `login_tracked`).
     canonical: usize,
+    /// The columns that map onto canonical attributes, in the order of the attributes' names
+    /// (of columns onto the same attribute, the last one last): a record's attributes are
+    /// kept in that order, so each is appended.
+    by_name: Vec<usize>,
     cells: Vec<Span>,
     span: Span,
 }
@@ -413,11 +417,18 @@ fn plan_with<R: std::io::Read>(
     if out.problems.iter().any(Problem::is_error) {
         return None;
     }
+    let mut by_name: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| matches!(c, Column::Canonical(..)).then_some(i))
+        .collect();
+    by_name.sort_by_key(|&i| match columns.get(i) {
+        Some(Column::Canonical(canon, _)) => canon.name,
+        _ => "",
+    });
     let header = Header {
-        canonical: 1 + columns
-            .iter()
-            .filter(|c| matches!(c, Column::Canonical(..)))
-            .count(),
+        canonical: 1 + by_name.len(),
+        by_name,
         columns,
         cells: header_cells,
         span: header_span,
@@ -1064,41 +1075,48 @@ impl Rows<'_> {
         let cells = row_cells(raw, base + start, delimiter, row.len(), row_span);
         let mut record = Record::new(kind, file, row_span);
         record.attrs = crate::record::Attrs::with_capacity(header.canonical);
-        let mut cell_errors = Vec::new();
         for ((column, value), span) in columns.iter().zip(row.iter()).zip(cells.iter()) {
-            match column {
-                Column::Ignored => {}
-                Column::Extra(name) => {
-                    if !value.trim().is_empty() {
-                        record.extra.insert(
-                            name.clone(),
-                            Attr {
-                                value: Value::Str(value.trim().to_owned()),
-                                span: *span,
-                            },
-                        );
-                    }
-                }
-                Column::Canonical(canon, header_name) => {
-                    match parse_cell_with(canon, value, options.us_dates) {
-                        Ok(Some(v)) => record.set(canon.name, v, *span),
-                        Ok(None) => {}
-                        Err(e) => cell_errors.push(
-                            Problem::error(
-                                &format!("input::{}", e.code),
-                                format!(
-                                    "invalid {} in column `{header_name}` ({})",
-                                    type_word(canon.ty),
-                                    canon.name
-                                ),
-                            )
-                            .at(file, *span, e.label)
-                            .with_help(e.help),
-                        ),
-                    }
-                }
+            if let Column::Extra(name) = column
+                && !value.trim().is_empty()
+            {
+                record.extra.insert(
+                    name.clone(),
+                    Attr {
+                        value: Value::Str(value.trim().to_owned()),
+                        span: *span,
+                    },
+                );
             }
         }
+        // Canonical cells in the order of their attributes' names; their errors in the order
+        // of the columns.
+        let mut cell_errors: Vec<(usize, Problem)> = Vec::new();
+        for &i in &header.by_name {
+            let (Some(Column::Canonical(canon, header_name)), Some(value), Some(span)) =
+                (columns.get(i), row.get(i), cells.get(i))
+            else {
+                continue;
+            };
+            match parse_cell_with(canon, value, options.us_dates) {
+                Ok(Some(v)) => record.set(canon.name, v, *span),
+                Ok(None) => {}
+                Err(e) => cell_errors.push((
+                    i,
+                    Problem::error(
+                        &format!("input::{}", e.code),
+                        format!(
+                            "invalid {} in column `{header_name}` ({})",
+                            type_word(canon.ty),
+                            canon.name
+                        ),
+                    )
+                    .at(file, *span, e.label)
+                    .with_help(e.help),
+                )),
+            }
+        }
+        cell_errors.sort_by_key(|(i, _)| *i);
+        let cell_errors = cell_errors.into_iter().map(|(_, p)| p).collect();
         let missing_key = match record_key(&record) {
             Some(key) => {
                 record.key = key;
