@@ -260,6 +260,10 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     } else {
         Vec::new()
     };
+    // What the first pass reads of a streamed record: what facts need of other records, and
+    // below whether logins are recorded and where passwords stand.
+    let mut first_pass_attributes = pack::facts::streamed_attributes(facts);
+    first_pass_attributes.extend(["last_login", "password_present"].map(str::to_owned));
     let mut secrets: std::collections::BTreeMap<source::FileId, Vec<source::Span>> =
         std::collections::BTreeMap::new();
     let bundle_inputs = bundles
@@ -291,6 +295,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                     load::StreamRequest {
                         kinds: &stream_kinds,
                         chunk_rows: options.stream_chunk_rows,
+                        only: Some(&first_pass_attributes),
                         sink: &mut sink,
                     },
                 )

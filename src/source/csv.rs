@@ -5,11 +5,11 @@
 //! cell spans come from re-scanning the raw row with a small quote-aware scanner.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::problem::Problem;
 use crate::record::{Attr, Record, RecordKind, Value};
-use crate::source::columns::{self, Canonical};
+use crate::source::columns::{self, AttrType, Canonical};
 use crate::source::value::parse_cell_with;
 use crate::source::{FileId, Offsets, Span};
 
@@ -279,6 +279,7 @@ fn read_hashing_keys(
         options,
         delimiter: plan.delimiter,
         header: &plan.header,
+        keep: None,
     };
     let meta = Meta {
         file,
@@ -718,19 +719,70 @@ impl Convert for Rows<'_> {
     }
 }
 
-impl Convert for CsvStream {
-    fn convert_window(&self, window: &[(usize, usize)]) -> Result<Vec<Vec<RowOutcome>>, Problem> {
+impl CsvStream {
+    fn convert_window_keeping(
+        &self,
+        window: &[(usize, usize)],
+        keep: Option<&[bool]>,
+    ) -> Result<Vec<Vec<RowOutcome>>, Problem> {
         let (Some(first), Some(last)) = (window.first(), window.last()) else {
             return Ok(Vec::new());
         };
         let (base, text) = self.text(first.0, last.1)?;
-        Ok(self.rows(&text, base).convert(window))
+        Ok(self.rows_keeping(&text, base, keep).convert(window))
+    }
+
+    fn convert_rows_keeping(
+        &self,
+        a: usize,
+        b: usize,
+        keep: Option<&[bool]>,
+    ) -> Result<Vec<RowOutcome>, Problem> {
+        let (base, text) = self.text(a, b)?;
+        Ok(self.rows_keeping(&text, base, keep).read(a, b))
+    }
+}
+
+impl Convert for CsvStream {
+    fn convert_window(&self, window: &[(usize, usize)]) -> Result<Vec<Vec<RowOutcome>>, Problem> {
+        self.convert_window_keeping(window, None)
     }
 
     fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem> {
-        let (base, text) = self.text(a, b)?;
-        Ok(self.rows(&text, base).read(a, b))
+        self.convert_rows_keeping(a, b, None)
     }
+}
+
+/// The first pass over a stream whose caller reads only some attributes (see [`open`]).
+struct Keeping<'a> {
+    stream: &'a CsvStream,
+    /// By column: whether it becomes an attribute.
+    keep: Vec<bool>,
+}
+
+impl Convert for Keeping<'_> {
+    fn convert_window(&self, window: &[(usize, usize)]) -> Result<Vec<Vec<RowOutcome>>, Problem> {
+        self.stream.convert_window_keeping(window, Some(&self.keep))
+    }
+
+    fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem> {
+        self.stream.convert_rows_keeping(a, b, Some(&self.keep))
+    }
+}
+
+/// By column of `header`: whether it becomes an attribute when only `only` (canonical names
+/// or names of other columns) are read; the columns a record's key comes from always do.
+fn columns_kept(header: &Header, kind: RecordKind, only: &HashSet<String>) -> Vec<bool> {
+    let keys = key_candidates(kind);
+    header
+        .columns
+        .iter()
+        .map(|c| match c {
+            Column::Canonical(canon, _) => keys.contains(&canon.name) || only.contains(canon.name),
+            Column::Extra(name) => only.contains(name),
+            Column::Ignored => false,
+        })
+        .collect()
 }
 
 /// Chunks converted at a time when streaming: small windows keep memory flat.
@@ -769,13 +821,17 @@ pub use crate::source::disk::DiskText;
 /// window instead of returning them; the returned stream converts them again on demand, from
 /// `source` (the text held, or the file on disk, which is then read block by block and never
 /// held whole). `None` when the header or the record limit made the file unreadable.
-/// `chunk_rows` rows are converted together (4096 when `None`).
+/// `chunk_rows` rows are converted together (4096 when `None`). With `only`, the records the
+/// sink gets have only those attributes (canonical names, or the names of other columns) and
+/// their key: the first pass then skips converting the rest (the values of every column are
+/// still checked, so its problems are the same).
 pub fn open(
     file: FileId,
     source: StreamSource,
     kind: RecordKind,
     options: CsvOptions,
     chunk_rows: Option<usize>,
+    only: Option<&HashSet<String>>,
     sink: &mut (dyn FnMut(Vec<Record>) + Send),
 ) -> (Vec<Problem>, Option<CsvStream>) {
     let mut out = ReadResult::default();
@@ -808,9 +864,17 @@ pub fn open(
         key_hash: hash64,
         rows: plan.rows,
     };
+    let keeping = only.map(|only| Keeping {
+        stream: &stream,
+        keep: columns_kept(&stream.header, kind, only),
+    });
+    let source: &dyn Convert = match &keeping {
+        Some(k) => k,
+        None => &stream,
+    };
     let merged = merge(
         &meta,
-        &stream,
+        source,
         &stream.chunks,
         plan.failure,
         STREAM_WINDOW_CHUNKS,
@@ -829,6 +893,16 @@ pub fn open(
 impl CsvStream {
     /// The rows of `text`, which starts at byte `base` of the file's text.
     fn rows<'a>(&'a self, text: &'a str, base: usize) -> Rows<'a> {
+        self.rows_keeping(text, base, None)
+    }
+
+    /// Like [`CsvStream::rows`], keeping only the attributes of the columns in `keep`.
+    fn rows_keeping<'a>(
+        &'a self,
+        text: &'a str,
+        base: usize,
+        keep: Option<&'a [bool]>,
+    ) -> Rows<'a> {
         let first_line = match &self.source {
             StreamSource::Held(held) => {
                 1 + memchr::memchr_iter(b'\n', held.as_bytes().get(..base).unwrap_or_default())
@@ -845,6 +919,7 @@ impl CsvStream {
             options: &self.options,
             delimiter: self.delimiter,
             header: &self.header,
+            keep,
         }
     }
 
@@ -991,6 +1066,9 @@ struct Rows<'a> {
     options: &'a CsvOptions,
     delimiter: u8,
     header: &'a Header,
+    /// Which columns become attributes (by column; all when `None`). The values of the others
+    /// are still checked where they can be invalid (dates, numbers, flags).
+    keep: Option<&'a [bool]>,
 }
 
 impl Rows<'_> {
@@ -1075,8 +1153,12 @@ impl Rows<'_> {
         let cells = row_cells(raw, base + start, delimiter, row.len(), row_span);
         let mut record = Record::new(kind, file, row_span);
         record.attrs = crate::record::Attrs::with_capacity(header.canonical);
-        for ((column, value), span) in columns.iter().zip(row.iter()).zip(cells.iter()) {
+        let keep = |i: usize| self.keep.is_none_or(|k| k.get(i).copied().unwrap_or(true));
+        for (i, ((column, value), span)) in
+            columns.iter().zip(row.iter()).zip(cells.iter()).enumerate()
+        {
             if let Column::Extra(name) = column
+                && keep(i)
                 && !value.trim().is_empty()
             {
                 record.extra.insert(
@@ -1097,9 +1179,14 @@ impl Rows<'_> {
             else {
                 continue;
             };
+            let kept = keep(i);
+            if !kept && matches!(canon.ty, AttrType::Str | AttrType::Set) {
+                // Never invalid: nothing to check.
+                continue;
+            }
             match parse_cell_with(canon, value, options.us_dates) {
-                Ok(Some(v)) => record.set(canon.name, v, *span),
-                Ok(None) => {}
+                Ok(Some(v)) if kept => record.set(canon.name, v, *span),
+                Ok(_) => {}
                 Err(e) => cell_errors.push((
                     i,
                     Problem::error(
@@ -1197,16 +1284,20 @@ pub fn type_word(ty: columns::AttrType) -> &'static str {
 
 /// The key of a record: `id`, else `username` for accounts; `id`, else `person` for consents.
 pub fn record_key(record: &Record) -> Option<String> {
-    let candidates: &[&str] = match record.kind {
+    key_candidates(record.kind)
+        .iter()
+        .find_map(|c| record.get(c).map(|a| a.value.display()))
+        .filter(|k| !k.trim().is_empty())
+}
+
+/// The attributes a record's key comes from, the first present.
+fn key_candidates(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
         RecordKind::Account | RecordKind::Person => &["id", "username", "email"],
         RecordKind::Consent => &["id", "person"],
         RecordKind::Service => &["module"],
         RecordKind::System => &["platform"],
-    };
-    candidates
-        .iter()
-        .find_map(|c| record.get(c).map(|a| a.value.display()))
-        .filter(|k| !k.trim().is_empty())
+    }
 }
 
 /// Which canonical attributes a kind needs, as alternatives: one of each inner list.
@@ -1429,6 +1520,7 @@ mod tests {
             RecordKind::Account,
             options.clone(),
             Some(rows),
+            None,
             &mut |window| handed.extend(window),
         );
         let over_limit = whole
@@ -1469,6 +1561,72 @@ mod tests {
                 "{r:?} not found near itself in {text:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_first_pass_reading_some_attributes_finds_every_problem() {
+        // Invalid dates and a flag in columns the first pass does not keep; a
+        // duplicate key; an extra column kept, another not; a row without a key.
+        let text = "Kennung;E-Mail;Rolle;Geburtsdatum;Erstellt;Aktiv;Raum;Notiz\n\
+            1;a@x.example;Lehrkraft;01.02.1980;gestern;ja;R1;n1\n\
+            2;b@x.example;Schüler, Admin;31.02.2010;01.08.2025;vielleicht;R2;n2\n\
+            1;c@x.example;Eltern;;;;R3;\n\
+            ;;Extern;01.01.1990;01.01.2026;nein;;\n";
+        let only: HashSet<String> = ["birth_date", "Raum"].map(str::to_owned).into();
+        let open_with = |only: Option<&HashSet<String>>| {
+            let mut handed = Vec::new();
+            let (problems, stream) = open(
+                FileId(0),
+                StreamSource::Held(text.into()),
+                RecordKind::Account,
+                CsvOptions::default(),
+                Some(1),
+                only,
+                &mut |window| handed.extend(window),
+            );
+            (problems, stream.map(|s| s.len()), handed)
+        };
+        let (all_problems, all_len, all) = open_with(None);
+        let (problems, len, some) = open_with(Some(&only));
+        assert_eq!(format!("{problems:#?}"), format!("{all_problems:#?}"));
+        let codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "konform::input::bad-date",
+                "konform::input::bad-date",
+                "konform::input::bad-flag",
+                "konform::input::duplicate-key",
+                "konform::input::missing-key",
+            ],
+            "{problems:#?}"
+        );
+        assert_eq!((len, all_len), (Some(2), Some(2)));
+        for (mine, whole) in some.iter().zip(&all) {
+            assert_eq!((&mine.key, mine.span), (&whole.key, whole.span));
+            let names: Vec<&str> = mine.attrs.iter().map(|(n, _)| n.as_ref()).collect();
+            let expected: Vec<&str> = ["birth_date", "email", "id"]
+                .into_iter()
+                .filter(|n| whole.attrs.contains_key(n))
+                .collect();
+            assert_eq!(names, expected, "{mine:?}");
+            for name in &names {
+                assert_eq!(mine.get(name), whole.get(name));
+            }
+            let extra: Vec<&String> = mine.extra.keys().collect();
+            assert_eq!(
+                extra,
+                whole
+                    .extra
+                    .keys()
+                    .filter(|k| *k == "Raum")
+                    .collect::<Vec<_>>()
+            );
+        }
+        assert!(
+            all.iter()
+                .all(|r| r.get("roles").is_some() && r.extra.contains_key("Notiz"))
+        );
     }
 
     #[test]
@@ -1513,6 +1671,7 @@ mod tests {
             source,
             RecordKind::Account,
             CsvOptions::default(),
+            None,
             None,
             &mut |_| {},
         );

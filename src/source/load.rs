@@ -114,6 +114,10 @@ pub struct StreamRequest<'s> {
     pub kinds: &'s [RecordKind],
     /// Rows per chunk (the default when `None`).
     pub chunk_rows: Option<usize>,
+    /// The attributes the sink reads (canonical names, or names of other columns), when it
+    /// reads only some: the records it gets have only those and their key (see
+    /// [`csv::open`]).
+    pub only: Option<&'s std::collections::HashSet<String>>,
     /// Receives the records of a streamed input window by window, in order.
     pub sink: &'s mut (dyn FnMut(Vec<Record>) + Send),
 }
@@ -237,6 +241,7 @@ fn load_with(
                     kind,
                     options,
                     request.chunk_rows,
+                    request.only,
                     request.sink,
                 );
                 out.problems.extend(problems);
@@ -417,6 +422,7 @@ fn stream_from_disk(
         kind,
         options,
         request.chunk_rows,
+        request.only,
         request.sink,
     );
     out.problems.extend(problems);
@@ -609,6 +615,7 @@ mod tests {
                 StreamRequest {
                     kinds: &[RecordKind::Account],
                     chunk_rows: Some(1),
+                    only: None,
                     sink: &mut |window| handed.extend(window),
                 },
             );
@@ -677,6 +684,7 @@ mod tests {
                 StreamRequest {
                     kinds: &[RecordKind::Account],
                     chunk_rows: None,
+                    only: None,
                     sink: &mut |window| handed += window.len(),
                 },
             );

@@ -102,6 +102,9 @@ const DATES: &[&str] = &[
     "31.07.2027",
 ];
 const BIRTHS: &[&str] = &["", "01.01.2012", "03.05.2013", "17.09.1980"];
+/// Few names: the same person (name and birth date) has several accounts.
+const GIVEN: &[&str] = &["", "Mira", "Ole"];
+const FAMILY: &[&str] = &["Sandvik", "Ørsted"];
 
 prop_compose! {
     fn row()(
@@ -109,15 +112,17 @@ prop_compose! {
         origin in 0..ORIGINS.len(), state in 0..STATES.len(), created in 0..DATES.len(),
         login in 0..DATES.len(), until in 0..DATES.len(), birth in 0..BIRTHS.len(),
         password in any::<bool>(), reason in any::<bool>(),
+        given in 0..GIVEN.len(), family in 0..FAMILY.len(),
     ) -> String {
         let pick = |list: &[&str], i: usize| list.get(i).copied().unwrap_or_default().to_owned();
         format!(
-            "{};{};{};{};{};{};{};{};{};{};{}",
+            "{};{};{};{};{};{};{};{};{};{};{};{};{}",
             pick(USERNAMES, user), pick(ROLES, role), pick(CATEGORIES, category),
             pick(ORIGINS, origin), pick(STATES, state), pick(DATES, created), pick(DATES, login),
             pick(DATES, until), pick(BIRTHS, birth),
             if password { "Geheim1!" } else { "" },
             if reason { "Vertretung" } else { "" },
+            pick(GIVEN, given), pick(FAMILY, family),
         )
     }
 }
@@ -137,10 +142,10 @@ proptest! {
         in_divis in proptest::collection::vec(any::<bool>(), 120),
     ) {
         let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let mut csv = String::from("Kennung;Benutzername;Rolle;Personalgruppe;Herkunft;Status;Erstellt;Letzte Anmeldung;Gültig bis;Geburtsdatum;Passwort;Anlagegrund");
+        let mut csv = String::from("Kennung;Benutzername;Rolle;Personalgruppe;Herkunft;Status;Erstellt;Letzte Anmeldung;Gültig bis;Geburtsdatum;Passwort;Anlagegrund;Vorname;Nachname");
         csv.push_str(if children { ";Kinder\n" } else { "\n" });
         let mut divis = String::from("Kennung;Vorname;Nachname;Personalgruppe\n");
-        let mut consents = String::from("Person;Zweck;Erteilt von;Datum\n");
+        let mut consents = String::from("Person;Zweck;Erteilt von;Datum;Widerrufen\n");
         for (i, row) in rows.iter().enumerate() {
             // Usernames repeat across rows; keys stay unique.
             csv.push_str(&format!("K{i};{row}"));
@@ -154,8 +159,13 @@ proptest! {
             }
             if i % 2 == 0 {
                 let by = if i % 4 == 0 { "Erziehungsberechtigte" } else { "selbst" };
-                consents.push_str(&format!("K{i};videokonferenz;{by};01.09.2025\n"));
+                let withdrawn = if i % 6 == 0 { "01.10.2026" } else { "" };
+                consents.push_str(&format!("K{i};videokonferenz;{by};01.09.2025;{withdrawn}\n"));
             }
+        }
+        // Two active accounts of one person (a third of the generated rows may be more).
+        for key in ["D1", "D2"] {
+            csv.push_str(&format!("{key};{key};Schüler;;DiViS;aktiv;01.08.2019;01.11.2026;;03.05.2013;;;Ole;Ørsted{}\n", if children { ";" } else { "" }));
         }
         // People DiViS knows without an account.
         divis.push_str("X1;Erika;Muster;Lehrkraft\n");
@@ -172,6 +182,7 @@ proptest! {
             prop_assert!(oracle.iter().any(|f| f.0 == "common.generic-account"), "the oracle found nothing");
         }
         prop_assert!(oracle.iter().any(|f| f.0 == "eduport.missing-account" && f.1 == "X1"), "the DiViS look-up found nothing: {:?}", oracle);
+        prop_assert!(oracle.iter().any(|f| f.0 == "common.duplicate-identity" && f.1 == "D1"), "no duplicate found: {:?}", oracle);
         prop_assert_eq!(fast, oracle);
     }
 }

@@ -411,6 +411,39 @@ impl Streamed {
     }
 }
 
+/// The attributes [`Streamed::add`] reads of a record (canonical names, or names of other
+/// columns; `key` stands for the record's key): a first pass needs to convert only these.
+pub fn streamed_attributes(facts: &[CompiledFact]) -> HashSet<String> {
+    // `is_active` and the consent register.
+    let mut out: HashSet<String> = [
+        "enabled",
+        "state",
+        "person",
+        "purpose",
+        "granted_by",
+        "granted",
+        "withdrawn",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    for f in facts {
+        match &f.how {
+            Compiled::Plain(FactKind::Duplicate { attributes }) => {
+                out.extend(attributes.iter().cloned());
+            }
+            Compiled::Plain(FactKind::MissingIn { match_on, .. }) => {
+                out.extend(match_on.iter().cloned());
+            }
+            Compiled::Plain(FactKind::LinksTo { attribute, .. }) => {
+                out.insert(attribute.clone());
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Whether any of `records` has a value that a `links_to` fact looks up among the accounts.
 pub fn links_present(facts: &[CompiledFact], records: &[Record]) -> bool {
     facts.iter().any(|f| match &f.how {

@@ -19,7 +19,7 @@ mod eval;
 
 pub use eval::{
     CompiledFact, FactInputs, Identities, Streamed, age, compile, evaluate, links_present,
-    matched_attribute, streamable_kinds,
+    matched_attribute, streamable_kinds, streamed_attributes,
 };
 
 use std::collections::BTreeMap;
