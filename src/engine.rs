@@ -113,6 +113,8 @@ struct WantedPaths {
     facts: Vec<bool>,
     consents: bool,
     days: bool,
+    /// The paths they read, in order, as [`projection`] reads them.
+    parts: Vec<Part>,
 }
 
 impl WantedPaths {
@@ -126,6 +128,44 @@ impl WantedPaths {
                 .collect(),
             consents: paths.contains("consents"),
             days: paths.iter().any(|p| p.ends_with("_days")),
+            parts: paths.iter().map(|p| Part::of(packs, p)).collect(),
+        }
+    }
+}
+
+/// One path the policies read, resolved once per kind instead of once per record.
+enum Part {
+    /// `facts.<name>`: the fact at this index of the packs' facts (`None`: no such fact).
+    Fact(Option<usize>),
+    /// `extra.<name>`.
+    Extra(String),
+    /// `facts`: every fact.
+    Facts,
+    /// `extra`: every column the packs name.
+    Extras,
+    Age,
+    Consents,
+    Key,
+    /// An attribute, and for `<base>_days` the base whose days since it are derived.
+    Attr { name: String, days_of: Option<String> },
+}
+
+impl Part {
+    fn of(packs: &PackSet, path: &str) -> Self {
+        match path.split_once('.') {
+            Some(("facts", name)) => Self::Fact(packs.facts.iter().position(|f| f.name() == name)),
+            Some(("extra", name)) => Self::Extra(name.to_owned()),
+            _ => match path {
+                "facts" => Self::Facts,
+                "extra" => Self::Extras,
+                "age" => Self::Age,
+                "consents" => Self::Consents,
+                "key" => Self::Key,
+                name => Self::Attr {
+                    name: name.to_owned(),
+                    days_of: name.strip_suffix("_days").map(str::to_owned),
+                },
+            },
         }
     }
 }
@@ -321,61 +361,47 @@ fn push_opt<T: Copy>(key: &mut Vec<u8>, value: Option<T>, bytes: impl Fn(T) -> [
     }
 }
 
-/// The values of `record` at `paths` (what the policies for its kind read), as a cache key.
+/// The values of `record` at `parts` (what the policies for its kind read), as a cache key.
 /// Two records with the same key build entities that agree on everything the policies read.
-/// Paths come in the same order for every record of a kind, and every value is encoded with
+/// Parts come in the same order for every record of a kind, and every value is encoded with
 /// its type and length, so equal keys mean equal values.
-fn projection(
-    packs: &PackSet,
-    record: &Record,
-    derived: &Derived,
-    paths: &std::collections::BTreeSet<String>,
-) -> Vec<u8> {
+fn projection(packs: &PackSet, record: &Record, derived: &Derived, parts: &[Part]) -> Vec<u8> {
     let mut key = Vec::with_capacity(128);
     key.push(record.kind as u8);
-    let fact = |name: &str| {
-        derived
-            .facts
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, b)| *b)
-    };
-    for path in paths {
-        match path.split_once('.') {
-            Some(("facts", name)) => key.push(match fact(name) {
-                None => 0,
-                Some(false) => 1,
-                Some(true) => 2,
-            }),
-            Some(("extra", name)) => {
-                push_value(&mut key, record.extra.get(name).map(|a| &a.value));
+    for part in parts {
+        match part {
+            Part::Fact(index) => key.push(
+                match index.and_then(|i| derived.facts.get(i)).map(|(_, b)| *b) {
+                    None => 0,
+                    Some(false) => 1,
+                    Some(true) => 2,
+                },
+            ),
+            Part::Extra(name) => push_value(&mut key, record.extra.get(name).map(|a| &a.value)),
+            Part::Facts => {
+                for (_, b) in &derived.facts {
+                    key.push(u8::from(*b));
+                }
             }
-            _ => match path.as_str() {
-                "facts" => {
-                    for (_, b) in &derived.facts {
-                        key.push(u8::from(*b));
-                    }
+            Part::Extras => {
+                for name in &packs.extra_attributes {
+                    push_value(&mut key, record.extra.get(name).map(|a| &a.value));
                 }
-                "extra" => {
-                    for name in &packs.extra_attributes {
-                        push_value(&mut key, record.extra.get(name).map(|a| &a.value));
-                    }
-                }
-                "age" => push_opt(&mut key, derived.age, i64::to_le_bytes),
-                "consents" => push_strings(&mut key, &derived.consents),
-                "key" => {
-                    key.push(1);
-                    push_str(&mut key, &record.key);
-                }
-                name => {
-                    push_value(&mut key, record.attrs.get(name).map(|a| &a.value));
-                    let days = name
-                        .strip_suffix("_days")
-                        .and_then(|base| derived.days.iter().find(|(n, _)| *n == base))
-                        .map(|(_, d)| *d);
-                    push_opt(&mut key, days, i64::to_le_bytes);
-                }
-            },
+            }
+            Part::Age => push_opt(&mut key, derived.age, i64::to_le_bytes),
+            Part::Consents => push_strings(&mut key, &derived.consents),
+            Part::Key => {
+                key.push(1);
+                push_str(&mut key, &record.key);
+            }
+            Part::Attr { name, days_of } => {
+                push_value(&mut key, record.attrs.get(name).map(|a| &a.value));
+                let days = days_of
+                    .as_deref()
+                    .and_then(|base| derived.days.iter().find(|(n, _)| *n == base))
+                    .map(|(_, d)| *d);
+                push_opt(&mut key, days, i64::to_le_bytes);
+            }
         }
     }
     key
@@ -692,19 +718,15 @@ impl<'p> Evaluator<'p> {
                     .map(|record| {
                         // Only what the policies of the record's kind read is derived (the
                         // oracle, without the cache, derives everything).
-                        let paths = match packs.reads.get(&record.kind) {
-                            Some(Reads::Paths(p)) if ctx.cache => p,
+                        let wanted = match self.wanted_by_kind.get(&record.kind) {
+                            Some(wanted) if ctx.cache => wanted,
                             _ => {
                                 let derived = derive(packs, record, inputs, Wanted::All);
                                 return self.decide(record, &derived);
                             }
                         };
-                        let wanted = self
-                            .wanted_by_kind
-                            .get(&record.kind)
-                            .map_or(Wanted::All, Wanted::Some);
-                        let derived = derive(packs, record, inputs, wanted);
-                        let key = projection(packs, record, &derived, paths);
+                        let derived = derive(packs, record, inputs, Wanted::Some(wanted));
+                        let key = projection(packs, record, &derived, &wanted.parts);
                         if let Some(violated) = cache.get(&key) {
                             return RecordOutcome {
                                 violated: violated.clone(),

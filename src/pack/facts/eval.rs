@@ -621,7 +621,19 @@ fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
 /// accounts in 30 MB instead of 150.
 fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
     use std::hash::{Hash as _, Hasher as _};
-    let mut items: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(attributes.len());
+    // Framed as the hash of the tuple (`Vec<String>`): length, then each text; both halves
+    // hashed item by item.
+    let mut halves = [0x4b_u8, 0xa5].map(|salt| {
+        let mut h = std::hash::DefaultHasher::new();
+        h.write_u8(salt);
+        h.write_usize(attributes.len());
+        h
+    });
+    let mut add = |item: &str| {
+        for h in &mut halves {
+            item.hash(h);
+        }
+    };
     for a in attributes {
         let value = (a != "key")
             .then(|| record.attrs.get(a).or_else(|| record.extra.get(a)))
@@ -632,29 +644,41 @@ fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
                 if t.is_empty() {
                     return None;
                 }
-                let lower = t.is_ascii() && !t.bytes().any(|b| b.is_ascii_uppercase());
-                items.push(if lower {
-                    std::borrow::Cow::Borrowed(t)
+                if t.is_ascii() && !t.bytes().any(|b| b.is_ascii_uppercase()) {
+                    add(t);
                 } else {
-                    std::borrow::Cow::Owned(t.to_lowercase())
-                });
+                    add(&t.to_lowercase());
+                }
             }
-            _ => items.push(std::borrow::Cow::Owned(
-                match_value(record, a).into_iter().next()?,
-            )),
+            Some(Value::Date(d)) if let Some(iso) = iso_date_bytes(*d) => {
+                add(std::str::from_utf8(&iso).ok()?);
+            }
+            _ => add(&match_value(record, a).into_iter().next()?),
         }
     }
-    // Framed as the hash of the tuple (`Vec<String>`): length, then each text.
-    let digest = |salt: u8| {
-        let mut h = std::hash::DefaultHasher::new();
-        h.write_u8(salt);
-        h.write_usize(items.len());
-        for item in &items {
-            item.as_ref().hash(&mut h);
-        }
-        h.finish()
-    };
-    Some((u128::from(digest(0x4b)) << 64) | u128::from(digest(0xa5)))
+    let [first, second] = halves.map(|h| h.finish());
+    Some((u128::from(first) << 64) | u128::from(second))
+}
+
+/// `YYYY-MM-DD` of a date of the years 0 to 9999 (as [`Value::display`] writes it), without
+/// an allocation.
+fn iso_date_bytes(d: NaiveDate) -> Option<[u8; 10]> {
+    use chrono::Datelike as _;
+    let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+    let digit = |n: u32| b'0' + u8::try_from(n % 10).unwrap_or(0);
+    let (m, day) = (d.month(), d.day());
+    Some([
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ])
 }
 
 /// Whole years from `birth` to `today`.
@@ -892,6 +916,21 @@ mod tests {
                 identity(&r, &attrs).map(hash128),
                 "{given} {family} {birth:?}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn dates_are_written_as_they_display(days in -4_000_000i32..4_000_000) {
+            let d = NaiveDate::from_num_days_from_ce_opt(days).unwrap_or_default();
+            let shown = Value::Date(d).display();
+            match iso_date_bytes(d) {
+                Some(iso) => proptest::prop_assert_eq!(std::str::from_utf8(&iso).ok(), Some(shown.as_str())),
+                None => {
+                    use chrono::Datelike as _;
+                    proptest::prop_assert!(!(0..=9999).contains(&d.year()), "{shown}");
+                }
+            }
         }
     }
 
