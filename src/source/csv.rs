@@ -83,10 +83,10 @@ pub fn field_spans(row: &str, delimiter: u8) -> Vec<Span> {
     let mut spans = Vec::new();
     let mut start = 0;
     let mut quoted = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'"' {
+    for i in memchr::memchr2_iter(delimiter, b'"', bytes) {
+        if bytes.get(i) == Some(&b'"') {
             quoted = !quoted; // a doubled quote toggles twice: no net change
-        } else if b == delimiter && !quoted {
+        } else if !quoted {
             spans.push(Span::from_range(start, i));
             start = i + 1;
         }
@@ -1043,11 +1043,11 @@ impl CsvStream {
 /// The spans of the cells of one raw row starting at `start`; the whole row for each cell
 /// when the scanner and the csv crate disagree (only on odd quoting).
 fn row_cells(raw: &str, start: usize, delimiter: u8, fields: usize, row_span: Span) -> Vec<Span> {
-    let cells: Vec<Span> = field_spans(raw, delimiter)
-        .into_iter()
-        .map(|s| Span::new(start + s.offset, s.len))
-        .collect();
+    let mut cells = field_spans(raw, delimiter);
     if cells.len() == fields {
+        for cell in &mut cells {
+            cell.offset += start;
+        }
         cells
     } else {
         vec![row_span; fields]
@@ -1751,6 +1751,26 @@ mod tests {
         assert_eq!(sniff_delimiter("id,name\n"), b',');
         assert_eq!(sniff_delimiter("\"a;b\",c\n"), b',');
         assert_eq!(sniff_delimiter("username\n"), b',');
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn field_spans_are_those_of_a_scan_byte_by_byte(row in "[a;,\"\r\n ä]{0,24}", comma in proptest::bool::ANY) {
+            let delimiter = if comma { b',' } else { b';' };
+            let bytes = row.as_bytes();
+            let (mut want, mut start, mut quoted) = (Vec::new(), 0, false);
+            for (i, &b) in bytes.iter().enumerate() {
+                if b == b'"' {
+                    quoted = !quoted;
+                } else if b == delimiter && !quoted {
+                    want.push(Span::from_range(start, i));
+                    start = i + 1;
+                }
+            }
+            let end = row.trim_end_matches(['\r', '\n']).len().max(start);
+            want.push(Span::from_range(start, end));
+            proptest::prop_assert_eq!(field_spans(&row, delimiter), want);
+        }
     }
 
     #[test]
