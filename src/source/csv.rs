@@ -1010,7 +1010,9 @@ impl CsvStream {
         let starts = &self.starts;
         let end_of_rows = self.chunks.last().map_or(0, |c| c.1);
         // Rows to read: from the row containing the start of a range to the last row
-        // starting before its end, merged where they meet.
+        // starting before its end, merged where they meet or nearly (each span read needs a
+        // CSV parser built anew, which costs about as much as converting a dozen rows).
+        const GAP_ROWS: usize = 8;
         let mut spans: Vec<(usize, usize)> = Vec::new();
         for &(a, b) in ranges {
             let first = starts.partition_point(|s| s <= a).saturating_sub(1);
@@ -1019,7 +1021,7 @@ impl CsvStream {
                 continue;
             }
             match spans.last_mut() {
-                Some(prev) if first <= prev.1 => prev.1 = prev.1.max(last),
+                Some(prev) if first <= prev.1 + GAP_ROWS => prev.1 = prev.1.max(last),
                 _ => spans.push((first, last)),
             }
         }
