@@ -147,7 +147,10 @@ enum Part {
     Consents,
     Key,
     /// An attribute, and for `<base>_days` the base whose days since it are derived.
-    Attr { name: String, days_of: Option<String> },
+    Attr {
+        name: String,
+        days_of: Option<String>,
+    },
 }
 
 impl Part {

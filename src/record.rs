@@ -143,14 +143,30 @@ fn iso_date(d: NaiveDate) -> String {
     }
 }
 
-/// The order of attribute names: that of `str`, decided by the first byte where it can (most
-/// names differ there) without a call to `memcmp`. Lookups by name are a large share of a big
-/// run's time.
-fn cmp_names(a: &str, b: &str) -> std::cmp::Ordering {
-    match (a.as_bytes().first(), b.as_bytes().first()) {
-        (Some(x), Some(y)) if x != y => x.cmp(y),
-        _ => a.cmp(b),
+/// A name's first eight bytes as a big-endian number (zero-padded): names in the order of
+/// their prefixes are in the order of the names, except where the prefixes are equal.
+fn prefix(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    match bytes.first_chunk::<8>() {
+        Some(first) => u64::from_be_bytes(*first),
+        None => bytes
+            .iter()
+            .enumerate()
+            .fold(0, |p, (i, b)| p | (u64::from(*b) << (56 - 8 * i))),
     }
+}
+
+/// The order of attribute names, that of `str`: decided by their prefixes (see [`prefix`])
+/// where they differ, and for names of up to eight bytes by their lengths where not. Lookups by
+/// name are a large share of a big run's time: most take no call to `memcmp`.
+fn cmp_names((p, a): (u64, &str), (q, b): (u64, &str)) -> std::cmp::Ordering {
+    p.cmp(&q).then_with(|| {
+        if a.len() <= 8 && b.len() <= 8 {
+            a.len().cmp(&b.len())
+        } else {
+            a.cmp(b)
+        }
+    })
 }
 
 /// An attribute value together with the span of the cell or node it came from.
@@ -162,10 +178,24 @@ pub struct Attr {
     pub span: Span,
 }
 
+/// One attribute of [`Attrs`], with the prefix of its name (read through [`Attrs::iter`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    prefix: u64,
+    name: Name,
+    attr: Attr,
+}
+
+impl Entry {
+    fn pair(&self) -> (&Name, &Attr) {
+        (&self.name, &self.attr)
+    }
+}
+
 /// The canonical attributes of a record, sorted by name: one allocation per record instead of
 /// the nodes of a map (a state-wide list has millions of records of a dozen attributes).
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Attrs(Vec<(Name, Attr)>);
+pub struct Attrs(Vec<Entry>);
 
 impl Attrs {
     /// Room for `n` attributes.
@@ -174,7 +204,9 @@ impl Attrs {
     }
 
     fn find(&self, name: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(n, _)| cmp_names(n, name))
+        let key = (prefix(name), name);
+        self.0
+            .binary_search_by(|e| cmp_names((e.prefix, &e.name), key))
     }
 
     /// The attribute `name`.
@@ -182,13 +214,13 @@ impl Attrs {
         self.find(name)
             .ok()
             .and_then(|i| self.0.get(i))
-            .map(|(_, a)| a)
+            .map(|e| &e.attr)
     }
 
     /// The attribute `name`, to change it.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Attr> {
         let i = self.find(name).ok()?;
-        self.0.get_mut(i).map(|(_, a)| a)
+        self.0.get_mut(i).map(|e| &mut e.attr)
     }
 
     /// Whether there is an attribute `name`.
@@ -198,21 +230,25 @@ impl Attrs {
 
     /// Sets `name`, returning the value it had. Names set in their order are appended.
     pub fn insert(&mut self, name: Name, attr: Attr) -> Option<Attr> {
-        let after_last = self
-            .0
-            .last()
-            .is_none_or(|(last, _)| cmp_names(last, &name).is_lt());
+        let entry = Entry {
+            prefix: prefix(&name),
+            name,
+            attr,
+        };
+        let after_last = self.0.last().is_none_or(|last| {
+            cmp_names((last.prefix, &last.name), (entry.prefix, &entry.name)).is_lt()
+        });
         if after_last {
-            self.0.push((name, attr));
+            self.0.push(entry);
             return None;
         }
-        match self.find(&name) {
+        match self.find(&entry.name) {
             Ok(i) => self
                 .0
                 .get_mut(i)
-                .map(|(_, old)| std::mem::replace(old, attr)),
+                .map(|old| std::mem::replace(&mut old.attr, entry.attr)),
             Err(i) => {
-                self.0.insert(i, (name, attr));
+                self.0.insert(i, entry);
                 None
             }
         }
@@ -221,17 +257,17 @@ impl Attrs {
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Attr> {
         let i = self.find(name).ok()?;
-        Some(self.0.remove(i).1)
+        Some(self.0.remove(i).attr)
     }
 
     /// The attributes in the order of their names.
     pub fn iter(&self) -> impl Iterator<Item = (&Name, &Attr)> {
-        self.0.iter().map(|(n, a)| (n, a))
+        self.0.iter().map(Entry::pair)
     }
 
     /// The values in the order of their names.
     pub fn values(&self) -> impl Iterator<Item = &Attr> {
-        self.0.iter().map(|(_, a)| a)
+        self.0.iter().map(|e| &e.attr)
     }
 
     /// The number of attributes.
@@ -253,13 +289,11 @@ impl fmt::Debug for Attrs {
 
 impl<'a> IntoIterator for &'a Attrs {
     type Item = (&'a Name, &'a Attr);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Name, Attr)>,
-        fn(&'a (Name, Attr)) -> (&'a Name, &'a Attr),
-    >;
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, Entry>, fn(&'a Entry) -> (&'a Name, &'a Attr)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(n, a)| (n, a))
+        self.0.iter().map(Entry::pair)
     }
 }
 
@@ -363,8 +397,8 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn names_compare_as_text(a in "[a-e_]{0,4}|.{0,3}", b in "[a-e_]{0,4}|.{0,3}") {
-            proptest::prop_assert_eq!(cmp_names(&a, &b), a.cmp(&b));
+        fn names_compare_as_text(a in "[a-c_\\x00]{0,11}|.{0,10}", b in "[a-c_\\x00]{0,11}|.{0,10}") {
+            proptest::prop_assert_eq!(cmp_names((prefix(&a), &a), (prefix(&b), &b)), a.cmp(&b));
         }
 
         #[test]
