@@ -412,7 +412,7 @@ fn plan_with<R: std::io::Read>(
         );
         return None;
     }
-    let cells = row_cells(&raw, start, delimiter, row.len(), row_span);
+    let cells = row_cells(&raw, start, delimiter, &row, row_span);
     let (columns, header_cells, header_span) =
         read_header(file, &row, &cells, row_span, kind, options, out);
     if out.problems.iter().any(Problem::is_error) {
@@ -1042,9 +1042,32 @@ impl CsvStream {
     }
 }
 
-/// The spans of the cells of one raw row starting at `start`; the whole row for each cell
-/// when the scanner and the csv crate disagree (only on odd quoting).
-fn row_cells(raw: &str, start: usize, delimiter: u8, fields: usize, row_span: Span) -> Vec<Span> {
+/// The spans of the cells of one raw row starting at `start`, whose fields are `row`; the
+/// whole row for each cell when the scanner and the csv crate disagree (only on odd quoting).
+fn row_cells(
+    raw: &str,
+    start: usize,
+    delimiter: u8,
+    row: &csv::StringRecord,
+    row_span: Span,
+) -> Vec<Span> {
+    let fields = row.len();
+    let text_len = row.as_byte_record().as_slice().len() + fields.saturating_sub(1);
+    if memchr::memchr(b'"', raw.as_bytes()).is_none()
+        && text_len == raw.trim_end_matches(['\r', '\n']).len()
+    {
+        // Without quotes (and with every byte in a field or a delimiter) every field is its
+        // text: the cells follow from their lengths.
+        let mut at = start;
+        return row
+            .iter()
+            .map(|field| {
+                let cell = Span::new(at, field.len());
+                at += field.len() + 1;
+                cell
+            })
+            .collect();
+    }
     let mut cells = field_spans(raw, delimiter);
     if cells.len() == fields {
         for cell in &mut cells {
@@ -1152,7 +1175,7 @@ impl Rows<'_> {
             )),
         );
         }
-        let cells = row_cells(raw, base + start, delimiter, row.len(), row_span);
+        let cells = row_cells(raw, base + start, delimiter, row, row_span);
         let mut record = Record::new(kind, file, row_span);
         record.attrs = crate::record::Attrs::with_capacity(header.canonical);
         let keep = |i: usize| self.keep.is_none_or(|k| k.get(i).copied().unwrap_or(true));
@@ -1772,6 +1795,25 @@ mod tests {
             let end = row.trim_end_matches(['\r', '\n']).len().max(start);
             want.push(Span::from_range(start, end));
             proptest::prop_assert_eq!(field_spans(&row, delimiter), want);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cells_from_field_lengths_are_those_scanned(row in "\u{feff}?[a;ä\u{feff} \"]{0,16}(\r\n|\n|\r)?", start in 0usize..100) {
+            let mut reader = reader_for(&row, b';');
+            let mut record = csv::StringRecord::new();
+            if matches!(reader.read_record(&mut record), Ok(true)) {
+                let scanned = field_spans(&row, b';');
+                let whole = Span::new(start, row.len());
+                let cells = row_cells(&row, start, b';', &record, whole);
+                if scanned.len() == record.len() {
+                    let shifted: Vec<Span> = scanned.iter().map(|s| Span::new(start + s.offset, s.len)).collect();
+                    proptest::prop_assert_eq!(cells, shifted);
+                } else {
+                    proptest::prop_assert_eq!(cells, vec![whole; record.len()]);
+                }
+            }
         }
     }
 
