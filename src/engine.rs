@@ -206,9 +206,11 @@ fn derive<'a>(
         .get("birth_date")
         .and_then(|a| a.value.as_date())
         .map(|b| facts::age(b, inputs.today));
+    // Looked up once for every fact about consents.
+    let known = facts::RecordConsents::default();
     let consents =
         if matches!(record.kind, RecordKind::Account | RecordKind::Person) && wanted.consents() {
-            inputs.consent_purposes(record)
+            inputs.consent_purposes_in(record, &known)
         } else {
             Vec::new()
         };
@@ -217,7 +219,7 @@ fn derive<'a>(
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let value = wanted.fact(i) && facts::evaluate(f, record, inputs, age);
+            let value = wanted.fact(i) && facts::evaluate_in(f, record, inputs, age, &known);
             (f.name(), value)
         })
         .collect();

@@ -542,6 +542,15 @@ impl<'a> FactInputs<'a> {
     }
 
     /// The consents of an account: entries whose person is its key or its username.
+    /// The consent entries of `record`, looked up on first use and kept in `known`.
+    fn consents_in<'k>(
+        &'k self,
+        record: &Record,
+        known: &'k RecordConsents<'k>,
+    ) -> &'k [&'k ConsentEntry] {
+        known.0.get_or_init(|| self.consents_of(record))
+    }
+
     fn consents_of(&self, record: &Record) -> Vec<&ConsentEntry> {
         let mut out: Vec<&ConsentEntry> = self.consents.of(&record.key).collect();
         if let Some(u) = record.str("username").filter(|u| *u != record.key) {
@@ -561,9 +570,18 @@ impl<'a> FactInputs<'a> {
 
     /// The purposes for which an account holds a consent in force (by anyone).
     pub fn consent_purposes(&self, record: &Record) -> Vec<String> {
+        self.consent_purposes_in(record, &RecordConsents::default())
+    }
+
+    /// [`FactInputs::consent_purposes`], with the record's entries kept in `known`.
+    pub fn consent_purposes_in<'k>(
+        &'k self,
+        record: &Record,
+        known: &'k RecordConsents<'k>,
+    ) -> Vec<String> {
         let mut out: Vec<String> = self
-            .consents_of(record)
-            .into_iter()
+            .consents_in(record, known)
+            .iter()
             .filter(|c| self.in_force(c))
             .filter_map(|c| self.consents.text(c.purpose).map(str::to_owned))
             .collect();
@@ -787,12 +805,28 @@ pub fn matched_attribute(
     }
 }
 
+/// The consent entries of one record, looked up once for all the facts about consents.
+#[derive(Debug, Default)]
+pub struct RecordConsents<'a>(std::cell::OnceCell<Vec<&'a ConsentEntry>>);
+
 /// Evaluates one fact for one record. `age` is the record's age, if known.
 pub fn evaluate(
     fact: &CompiledFact,
     record: &Record,
     inputs: &FactInputs<'_>,
     age: Option<i64>,
+) -> bool {
+    evaluate_in(fact, record, inputs, age, &RecordConsents::default())
+}
+
+/// [`evaluate`], with the record's consent entries kept in `known` (shared by the facts of one
+/// record).
+pub fn evaluate_in<'k>(
+    fact: &CompiledFact,
+    record: &Record,
+    inputs: &'k FactInputs<'_>,
+    age: Option<i64>,
+    known: &'k RecordConsents<'k>,
 ) -> bool {
     let Compiled::Plain(kind) = &fact.how else {
         return matched_attribute(fact, record, inputs).is_some();
@@ -827,8 +861,9 @@ pub fn evaluate(
             };
             let text = |id| inputs.consents.text(id);
             let consents: Vec<&ConsentEntry> = inputs
-                .consents_of(record)
-                .into_iter()
+                .consents_in(record, known)
+                .iter()
+                .copied()
                 .filter(|c| purpose == "*" || text(c.purpose) == Some(purpose.as_str()))
                 .collect();
             let valid = consents

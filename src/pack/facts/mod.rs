@@ -18,7 +18,8 @@
 mod eval;
 
 pub use eval::{
-    CompiledFact, FactInputs, Identities, Streamed, age, compile, evaluate, links_present,
+    CompiledFact, FactInputs, Identities, RecordConsents, Streamed, age, compile, evaluate,
+    evaluate_in, links_present,
     matched_attribute, streamable_kinds, streamed_attributes,
 };
 
