@@ -223,6 +223,10 @@ pub fn run(args: &CheckArgs) -> CheckRun {
     if let Some(max) = args.max_depth {
         options.limits.max_depth = usize::from(max);
     }
+    // Only SARIF and HTML reports show the digests of inputs.
+    options.limits.digests = std::iter::once(args.format)
+        .chain(args.outputs.iter().map(|(format, _)| *format))
+        .any(|format| matches!(format, OutputFormat::Sarif | OutputFormat::Html));
     let max_findings = (args.max_findings > 0).then_some(args.max_findings);
     options.cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     if let Some(jobs) = args.jobs {

@@ -1513,7 +1513,7 @@ mod tests {
             .copied()
             .collect();
         std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
-        let scanned = DiskText::scan(&path, "a.csv", None, 1 << 20, &|_| true)
+        let scanned = DiskText::scan(&path, "a.csv", None, 1 << 20, true, &|_| true)
             .unwrap_or_else(|| panic!("not scanned: {text:?}"));
         (dir, StreamSource::Disk(scanned.disk))
     }

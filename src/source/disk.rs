@@ -52,8 +52,8 @@ pub struct DiskText {
 pub struct Scanned {
     /// The file, to read again.
     pub disk: DiskText,
-    /// The SHA-256 of its bytes, as 64 lowercase hex digits.
-    pub sha256: String,
+    /// The SHA-256 of its bytes, as 64 lowercase hex digits (when asked for).
+    pub sha256: Option<String>,
 }
 
 /// Why a read of the file failed; shown after "could not be read again: ".
@@ -64,11 +64,13 @@ impl DiskText {
     /// same in blocks as whole (see the module documentation), could not be read, or changed
     /// while it was read: the caller then reads it whole, which reports why. Also `None`, as
     /// soon as its first non-blank line has been read, when `wanted` rejects the text up to it.
+    /// With `digest`, also computes the file's SHA-256.
     pub fn scan(
         path: &Path,
         name: &str,
         declared: Option<&'static Encoding>,
         max_line: usize,
+        digest: bool,
         wanted: &dyn Fn(&str) -> bool,
     ) -> Option<Scanned> {
         let mut f = File::open(path).ok()?;
@@ -102,7 +104,11 @@ impl DiskText {
                 }
             }
             // The digest and the text checks of a block at the same time.
-            let ((), ok) = rayon::join(|| hasher.update(block), || scan.text(body));
+            let ok = if digest {
+                rayon::join(|| hasher.update(block), || scan.text(body)).1
+            } else {
+                scan.text(body)
+            };
             if !ok {
                 return None;
             }
@@ -126,11 +132,14 @@ impl DiskText {
         if after.modified().ok()? != modified {
             return None;
         }
-        let mut sha256 = String::with_capacity(64);
-        for b in hasher.finalize() {
-            use std::fmt::Write as _;
-            let _ = write!(sha256, "{b:02x}");
-        }
+        let sha256 = digest.then(|| {
+            let mut hex = String::with_capacity(64);
+            for b in hasher.finalize() {
+                use std::fmt::Write as _;
+                let _ = write!(hex, "{b:02x}");
+            }
+            hex
+        });
         Some(Scanned {
             disk: Self {
                 path: path.to_owned(),
@@ -336,7 +345,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("a.csv");
         std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
-        let scan = DiskText::scan(&path, "a.csv", None, max_line, &|_| true);
+        let scan = DiskText::scan(&path, "a.csv", None, max_line, true, &|_| true);
         (dir, scan)
     }
 
@@ -353,7 +362,15 @@ mod tests {
         let Some(Scanned { disk, sha256 }) = scan else {
             panic!("not scanned");
         };
-        assert_eq!(sha256, crate::source::sha256_hex(&bytes));
+        assert_eq!(sha256, Some(crate::source::sha256_hex(&bytes)));
+        // Without the digest, the same scan.
+        let path = _dir.path().join("a.csv");
+        let plain = DiskText::scan(&path, "a.csv", None, 1 << 20, false, &|_| true);
+        assert!(plain.as_ref().is_some_and(|p| p.sha256.is_none()));
+        assert_eq!(
+            plain.map(|p| format!("{:?}", p.disk)),
+            Some(format!("{disk:?}"))
+        );
         assert_eq!(disk.len(), text.len());
         assert_eq!(disk.skip, 3);
         let starts: Vec<usize> = std::iter::once(0)

@@ -40,6 +40,7 @@ pub struct InputSpec {
 }
 
 /// Limits on inputs. Reaching one is an error (exit code 2): an input is never checked partly.
+/// Also whether the digests of inputs are recorded.
 #[derive(Debug, Clone, Copy)]
 pub struct InputLimits {
     /// The largest file read, in bytes (also the most a `.zip` bundle may unpack to).
@@ -48,6 +49,10 @@ pub struct InputLimits {
     pub max_records: usize,
     /// The deepest nesting of YAML and JSON inputs.
     pub max_depth: usize,
+    /// Whether to record the SHA-256 of every input ([`SourceFile::sha256`], shown by SARIF
+    /// and HTML reports as evidence of what was checked). A file of 100 MB takes about a
+    /// second to hash: runs whose outputs show no digest can leave it out.
+    pub digests: bool,
 }
 
 impl Default for InputLimits {
@@ -56,6 +61,7 @@ impl Default for InputLimits {
             max_file_bytes: 1 << 30,
             max_records: 2_000_000,
             max_depth: 64,
+            digests: true,
         }
     }
 }
@@ -165,9 +171,14 @@ fn load_with(
         let scanned = (std::fs::metadata(&spec.path)
             .is_ok_and(|m| m.is_file() && m.len() <= limits.max_file_bytes))
         .then(|| {
-            DiskText::scan(&spec.path, &name, spec.encoding, MAX_LINE_BYTES, &|head| {
-                request.kinds.contains(&kind_of(head))
-            })
+            DiskText::scan(
+                &spec.path,
+                &name,
+                spec.encoding,
+                MAX_LINE_BYTES,
+                limits.digests,
+                &|head| request.kinds.contains(&kind_of(head)),
+            )
         })
         .flatten();
         match scanned {
@@ -410,7 +421,7 @@ fn stream_from_disk(
         std::sync::Arc::clone(disk.line_starts()),
     );
     source.role = crate::source::FileRole::Input;
-    source.sha256 = Some(sha256);
+    source.sha256 = sha256;
     source.encoding = "UTF-8";
     let file = sources.add(source);
     out.file = Some(file);
@@ -494,16 +505,16 @@ pub(crate) fn read_source(
     // The digest of a big file takes as long as decoding it: both at once.
     let (decoded, digest) = rayon::join(
         || decode(&bytes, spec.encoding),
-        || crate::source::sha256_hex(&bytes),
+        || limits.digests.then(|| crate::source::sha256_hex(&bytes)),
     );
     let decoded = match decoded {
         Ok(d) => d,
         Err(e) => {
             let lossy = String::from_utf8_lossy(&bytes).into_owned();
-            let file = sources.add(
-                SourceFile::new(name.clone(), Some(spec.path.clone()), lossy)
-                    .with_origin(crate::source::FileRole::Input, &bytes),
-            );
+            let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), lossy);
+            source.role = crate::source::FileRole::Input;
+            source.sha256 = digest;
+            let file = sources.add(source);
             out.file = Some(file);
             // The offset counts bytes of the file; the text shown is its lossy UTF-8 reading,
             // where an invalid byte became U+FFFD: point at the same place in that text.
@@ -527,7 +538,7 @@ pub(crate) fn read_source(
     };
     let mut source = SourceFile::new(name.clone(), Some(spec.path.clone()), &*decoded.text);
     source.role = crate::source::FileRole::Input;
-    source.sha256 = Some(digest);
+    source.sha256 = digest;
     source.encoding = decoded.encoding;
     let (guessed, encoding) = (decoded.guessed, decoded.encoding);
     drop(decoded);
@@ -642,6 +653,37 @@ mod tests {
                 "{what:?}"
             );
             assert_eq!(a.sha256, b.sha256, "{what:?}");
+            assert_eq!(b.sha256, Some(crate::source::sha256_hex(bytes)), "{what:?}");
+            // Without digests: none recorded, nothing else changed.
+            let plain = InputLimits {
+                digests: false,
+                ..InputLimits::default()
+            };
+            let (mut whole_plain, mut streamed_plain) = (SourceMap::new(), SourceMap::new());
+            let plain_whole = load(&spec, &mut whole_plain, plain);
+            let plain_streamed = load_streaming(
+                &spec,
+                &mut streamed_plain,
+                plain,
+                StreamRequest {
+                    kinds: &[RecordKind::Account],
+                    chunk_rows: Some(1),
+                    only: None,
+                    sink: &mut |_| {},
+                },
+            );
+            for (loaded, plain_sources) in [
+                (&plain_whole, &whole_plain),
+                (&plain_streamed, &streamed_plain),
+            ] {
+                let file = loaded.file.map(|f| plain_sources.get(f));
+                assert!(file.is_some_and(|f| f.sha256.is_none()), "{what:?}");
+                assert_eq!(
+                    format!("{:#?}", loaded.problems),
+                    format!("{:#?}", whole.problems),
+                    "{what:?}"
+                );
+            }
             assert_eq!(a.encoding, b.encoding, "{what:?}");
             assert_eq!(a.len(), b.len(), "{what:?}");
             for line in 1..=b.text().lines().count() {

@@ -681,3 +681,56 @@ fn zip_bundles() {
     }
     snap!("zip_bad", check(&fixtures(), &["zip-bad"]));
 }
+
+/// SARIF and HTML reports show the SHA-256 of every input (whichever way the output is asked
+/// for); other formats show none, and the run leaves the digests out.
+#[test]
+fn sarif_and_html_reports_carry_the_digests_of_inputs() {
+    use sha2::Digest as _;
+    let example = root().join("examples/hamburg-gymnasium");
+    let bytes =
+        std::fs::read(example.join("exports/iserv-konten.csv")).unwrap_or_else(|e| panic!("{e}"));
+    let digest: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let digest_of = |sarif: &serde_json::Value| -> Option<String> {
+        sarif["runs"][0]["artifacts"]
+            .as_array()?
+            .iter()
+            .find(|a| {
+                a["location"]["uri"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("iserv-konten.csv"))
+            })
+            .and_then(|a| a["hashes"]["sha-256"].as_str().map(str::to_owned))
+    };
+    let (_, on_stdout) = json_of(check(&example, &["--format", "sarif"]));
+    assert_eq!(digest_of(&on_stdout), Some(digest.clone()));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let sarif = dir.path().join("r.sarif");
+    let html = dir.path().join("r.html");
+    let outputs = [
+        format!("sarif={}", sarif.display()),
+        format!("html={}", html.display()),
+    ];
+    let (_, json) = run(check(
+        &example,
+        &[
+            "--format",
+            "json",
+            "--output",
+            &outputs[0],
+            "--output",
+            &outputs[1],
+        ],
+    ));
+    assert!(!json.contains(&digest));
+    let written: serde_json::Value = std::fs::read_to_string(&sarif)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    assert_eq!(digest_of(&written), Some(digest.clone()));
+    let page = std::fs::read_to_string(&html).unwrap_or_default();
+    assert!(page.contains(&digest), "the HTML report lacks the digest");
+}

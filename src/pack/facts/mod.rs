@@ -19,8 +19,7 @@ mod eval;
 
 pub use eval::{
     CompiledFact, FactInputs, Identities, RecordConsents, Streamed, age, compile, evaluate,
-    evaluate_in, links_present,
-    matched_attribute, streamable_kinds, streamed_attributes,
+    evaluate_in, links_present, matched_attribute, streamable_kinds, streamed_attributes,
 };
 
 use std::collections::BTreeMap;
