@@ -584,7 +584,7 @@ pub struct Evaluator<'p> {
     authorizer: Authorizer,
     wanted_by_kind: HashMap<RecordKind, WantedPaths>,
     /// Decisions by projection across chunks and batches (see [`Evaluator::outcomes`]).
-    decided: std::sync::RwLock<HashMap<Vec<u8>, Vec<String>>>,
+    decided: std::sync::RwLock<foldhash::HashMap<Vec<u8>, Vec<String>>>,
 }
 
 /// The most projections whose decisions are kept across chunks (a few MB).
@@ -713,7 +713,8 @@ impl<'p> Evaluator<'p> {
         records
             .par_chunks(CHUNK)
             .flat_map_iter(|chunk| {
-                let mut cache: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
+                let mut cache: foldhash::HashMap<Vec<u8>, Vec<String>> =
+                    foldhash::HashMap::default();
                 if let Some(p) = &ctx.progress {
                     p.done
                         .fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);

@@ -500,7 +500,10 @@ fn merge(
     // Sized once for every row: growing them would hold the old and the new table at once.
     let rows = meta.rows.min(options.max_records.saturating_add(1));
     let keyed = matches!(kind, RecordKind::Account | RecordKind::Person);
-    let mut seen_keys: HashMap<u64, u32> = HashMap::with_capacity(if keyed { rows } else { 0 });
+    let mut seen_keys: foldhash::HashMap<u64, u32> = foldhash::HashMap::with_capacity_and_hasher(
+        if keyed { rows } else { 0 },
+        foldhash::fast::RandomState::default(),
+    );
     let mut other_keys: HashMap<String, Span> = HashMap::new();
     let mut cell_errors = 0usize;
     let mut starts = Offsets::with_capacity(rows);

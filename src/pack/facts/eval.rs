@@ -260,7 +260,7 @@ type TextId = std::num::NonZeroU32;
 pub struct Consents {
     entries: Vec<(u128, ConsentEntry)>,
     texts: Vec<String>,
-    ids: HashMap<String, u32>,
+    ids: foldhash::HashMap<String, u32>,
 }
 
 impl Consents {
@@ -369,8 +369,13 @@ impl Streamed {
     /// Notes what facts need of a window of streamed records.
     pub fn add(&mut self, facts: &[CompiledFact], records: &[Record]) {
         self.identities.count(facts, records);
+        // Records of one input share a kind: noted once per run of it.
+        let mut last = None;
         for r in records {
-            self.kinds.insert(r.kind);
+            if last != Some(r.kind) {
+                self.kinds.insert(r.kind);
+                last = Some(r.kind);
+            }
         }
         for f in facts {
             let Compiled::Plain(FactKind::MissingIn { kind, match_on }) = &f.how else {
