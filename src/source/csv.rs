@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::problem::Problem;
 use crate::record::{Attr, Record, RecordKind, Value};
 use crate::source::columns::{self, AttrType, Canonical};
-use crate::source::value::parse_cell_with;
+use crate::source::value::{ValueError, parse_cell_with};
 use crate::source::{FileId, Offsets, Span};
 
 /// How to read one CSV file.
@@ -137,6 +137,9 @@ struct Header {
     /// (of columns onto the same attribute, the last one last): a record's attributes are
     /// kept in that order, so each is appended.
     by_name: Vec<usize>,
+    /// By column: whether its values are few and worth converting once per chunk (see
+    /// [`Memo`]).
+    memoized: Vec<bool>,
     cells: Vec<Span>,
     span: Span,
 }
@@ -427,9 +430,14 @@ fn plan_with<R: std::io::Read>(
         Some(Column::Canonical(canon, _)) => canon.name,
         _ => "",
     });
+    let memoized = columns
+        .iter()
+        .map(|c| matches!(c, Column::Canonical(canon, _) if worth_memoizing(canon)))
+        .collect();
     let header = Header {
         canonical: 1 + by_name.len(),
         by_name,
+        memoized,
         columns,
         cells: header_cells,
         span: header_span,
@@ -1082,6 +1090,55 @@ fn row_cells(
     }
 }
 
+/// Whether the values of `canon` are worth converting once per chunk: texts folded onto a few
+/// words (roles, origins, states …) and sets (roles, classes), whose conversion never fails
+/// and depends on the text alone.
+fn worth_memoizing(canon: &Canonical) -> bool {
+    use columns::Normalize;
+    canon.name != "password_present"
+        && match canon.ty {
+            AttrType::Set => true,
+            AttrType::Str => !matches!(canon.normalize, Normalize::None | Normalize::Lower),
+            AttrType::Bool | AttrType::Long | AttrType::Date => false,
+        }
+}
+
+/// Values of the memoized columns of a chunk (see [`Header::memoized`]) by their text: a
+/// list of a million accounts names a dozen roles.
+#[derive(Default)]
+struct Memo(Vec<foldhash::HashMap<Box<str>, Value>>);
+
+impl Memo {
+    /// The most values kept per column: a column of many distinct values (a class per
+    /// student) does not grow the memo without bound.
+    const MAX_VALUES: usize = 256;
+
+    /// The value of `text` in column `i`, converted by `convert` unless known.
+    fn value(
+        &mut self,
+        i: usize,
+        text: &str,
+        convert: impl FnOnce() -> Result<Option<Value>, ValueError>,
+    ) -> Result<Option<Value>, ValueError> {
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, foldhash::HashMap::default);
+        }
+        let Some(known) = self.0.get_mut(i) else {
+            return convert();
+        };
+        if let Some(v) = known.get(text) {
+            return Ok(Some(v.clone()));
+        }
+        let converted = convert();
+        if let Ok(Some(v)) = &converted
+            && known.len() < Self::MAX_VALUES
+        {
+            known.insert(text.into(), v.clone());
+        }
+        converted
+    }
+}
+
 /// What every row of one file is read with: the file's text, or a part of it that starts at
 /// byte `base` (a window read from disk), on line `first_line`. Spans are offsets into the
 /// whole text, and line numbers in problems those of the whole text.
@@ -1126,6 +1183,7 @@ impl Rows<'_> {
         };
         let mut reader = reader_for(slice, delimiter);
         let mut row = csv::StringRecord::new();
+        let mut memo = Memo::default();
         loop {
             let start = skip_newlines(text, from + pos_usize(reader.position().byte()));
             match reader.read_record(&mut row) {
@@ -1134,13 +1192,19 @@ impl Rows<'_> {
                 Ok(false) | Err(_) => break,
             }
             let end = (from + pos_usize(reader.position().byte())).min(b);
-            out.push(self.row(start, end, &row));
+            out.push(self.row(start, end, &row, &mut memo));
         }
         out
     }
 
     /// Converts the row between `start` and `end` (offsets into `text`), whose fields are `row`.
-    fn row(&self, start: usize, end: usize, row: &csv::StringRecord) -> RowOutcome {
+    fn row(
+        &self,
+        start: usize,
+        end: usize,
+        row: &csv::StringRecord,
+        memo: &mut Memo,
+    ) -> RowOutcome {
         let (file, text, kind, options, delimiter, header) = (
             self.file,
             self.text,
@@ -1212,7 +1276,13 @@ impl Rows<'_> {
                 // Never invalid: nothing to check.
                 continue;
             }
-            match parse_cell_with(canon, value, options.us_dates) {
+            let convert = || parse_cell_with(canon, value, options.us_dates);
+            let parsed = if header.memoized.get(i).copied().unwrap_or(false) {
+                memo.value(i, value, convert)
+            } else {
+                convert()
+            };
+            match parsed {
                 Ok(Some(v)) if kept => record.set(canon.name, v, *span),
                 Ok(_) => {}
                 Err(e) => cell_errors.push((
@@ -1818,6 +1888,59 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn memoized_values_are_those_converted() {
+        let texts = [
+            "Lehrkraft",
+            " Lehrkraft ",
+            "Schüler, Admin",
+            "Admin,Schüler",
+            "",
+            "  ",
+            "DiViS",
+            "manuell",
+            "aktiv",
+            "zur Löschung freigegeben",
+            "5a|5b",
+            "Sozialpädagoge",
+            "selbst",
+            "Videokonferenz",
+            "Lehrkraft",
+            "5a|5b",
+        ];
+        let mut converted = 0;
+        for canon in columns::ACCOUNT
+            .iter()
+            .chain(columns::CONSENT)
+            .chain(columns::SERVICE)
+            .chain(columns::SYSTEM)
+        {
+            let mut memo = Memo::default();
+            // Past the cap on values kept, too.
+            let many = (0..Memo::MAX_VALUES + 10).map(|n| format!("Rolle {n}"));
+            for text in texts
+                .iter()
+                .map(|t| (*t).to_owned())
+                .chain(many)
+                .chain(texts.iter().map(|t| (*t).to_owned()))
+            {
+                let direct = parse_cell_with(canon, &text, false);
+                if worth_memoizing(canon) {
+                    converted += 1;
+                    let memoized = memo.value(3, &text, || parse_cell_with(canon, &text, false));
+                    assert_eq!(
+                        format!("{memoized:?}"),
+                        format!("{direct:?}"),
+                        "{} {text:?}",
+                        canon.name
+                    );
+                }
+            }
+            assert!(memo.0.iter().all(|m| m.len() <= Memo::MAX_VALUES));
+        }
+        assert!(converted > 1000);
     }
 
     #[test]
