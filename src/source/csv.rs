@@ -443,6 +443,36 @@ fn plan_with<R: std::io::Read>(
         span: header_span,
     };
 
+    // A file on disk without quotes: every line break ends a record (blank lines are
+    // skipped), and nothing can be malformed; the boundaries are line starts, found by the
+    // scan. No sequential pass over the rows.
+    if let Input::Disk(disk) = input
+        && !disk.quoted()
+    {
+        let lines = disk.line_starts();
+        let first = lines.partition_point(|s| s < end);
+        let step = chunk_rows.max(1);
+        let mut bounds = vec![end];
+        let mut next = first.saturating_add(step);
+        while let Some(at) = lines.get(next) {
+            bounds.push(at);
+            next = next.saturating_add(step);
+        }
+        bounds.push(input.len());
+        bounds.dedup();
+        let chunks = bounds
+            .windows(2)
+            .filter_map(|w| Some((*w.first()?, *w.get(1)?)))
+            .collect();
+        return Some(Plan {
+            delimiter,
+            header,
+            chunks,
+            failure: None,
+            rows: lines.len().saturating_sub(first),
+        });
+    }
+
     // Record boundaries: the start of every `chunk_rows`-th data row, and where the rows end
     // (before a malformed one).
     let mut bounds = vec![end];

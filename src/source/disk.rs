@@ -45,6 +45,9 @@ pub struct DiskText {
     head: Arc<str>,
     /// The offset of every line start, 0 first.
     line_starts: Arc<Offsets>,
+    /// Whether the text has a double quote anywhere (without, every line break of a CSV
+    /// file ends a record).
+    quoted: bool,
 }
 
 /// What scanning a file found.
@@ -150,6 +153,7 @@ impl DiskText {
                 len: text_len,
                 head: Arc::from(scan.head),
                 line_starts: Arc::new(scan.line_starts),
+                quoted: scan.quoted,
             },
             sha256,
         })
@@ -173,6 +177,11 @@ impl DiskText {
     /// The start of the text, up to the end of its first non-blank line at least.
     pub fn head(&self) -> &str {
         &self.head
+    }
+
+    /// Whether the text has a double quote anywhere.
+    pub fn quoted(&self) -> bool {
+        self.quoted
     }
 
     /// The offset of every line start, 0 first.
@@ -238,6 +247,8 @@ struct Scan {
     /// The start of an UTF-8 sequence cut at the end of the last block.
     carry: Vec<u8>,
     line_starts: Offsets,
+    /// A double quote was seen.
+    quoted: bool,
     /// A character other than whitespace was seen.
     nonblank: bool,
     /// The start of the text, until it holds a whole non-blank line.
@@ -251,6 +262,7 @@ impl Scan {
         if self.line_starts.is_empty() {
             self.line_starts.push(0);
         }
+        self.quoted = self.quoted || memchr::memchr(b'"', body).is_some();
         let mut rest = body;
         // Complete a sequence cut at the end of the last block.
         if let Some(&lead) = self.carry.first() {
@@ -372,6 +384,9 @@ mod tests {
             Some(format!("{disk:?}"))
         );
         assert_eq!(disk.len(), text.len());
+        assert!(!disk.quoted());
+        let (_quoted_dir, quoted) = scanned(b"id;name\n1;\"a;b\"\n", 1 << 20);
+        assert!(quoted.is_some_and(|q| q.disk.quoted()));
         assert_eq!(disk.skip, 3);
         let starts: Vec<usize> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
