@@ -828,8 +828,8 @@ fn columns_kept(header: &Header, kind: RecordKind, only: &HashSet<String>) -> Ve
 
 /// Chunks converted at a time when streaming: small windows keep memory flat.
 const STREAM_WINDOW_CHUNKS: usize = 4;
-/// Rows converted together when streaming: a window of four chunks is about 8 MB of records.
-const STREAM_CHUNK_ROWS: usize = 2048;
+/// Rows converted together when streaming: a window of four chunks is about 5 MB of records.
+const STREAM_CHUNK_ROWS: usize = 1024;
 
 /// A CSV input read in a first pass for its problems (and whatever the caller's sink gathers),
 /// whose records can be converted again window by window, or only the rows in given byte
