@@ -75,7 +75,7 @@ pub struct CheckOptions {
     pub no_cache: bool,
     /// Counters a caller may watch to show progress (records read, records checked).
     pub progress: Option<std::sync::Arc<Progress>>,
-    /// Rows per chunk of streamed CSV inputs (default 4096): tests set a few rows to cross
+    /// Rows per chunk of streamed CSV inputs (default 1,024): tests set a few rows to cross
     /// many windows with small files.
     #[doc(hidden)]
     pub stream_chunk_rows: Option<usize>,

@@ -862,7 +862,7 @@ pub use crate::source::disk::DiskText;
 /// window instead of returning them; the returned stream converts them again on demand, from
 /// `source` (the text held, or the file on disk, which is then read block by block and never
 /// held whole). `None` when the header or the record limit made the file unreadable.
-/// `chunk_rows` rows are converted together (4096 when `None`). With `only`, the records the
+/// `chunk_rows` rows are converted together ([`STREAM_CHUNK_ROWS`] when `None`). With `only`, the records the
 /// sink gets have only those attributes (canonical names, or the names of other columns) and
 /// their key: the first pass then skips converting the rest (the values of every column are
 /// still checked, so its problems are the same).
