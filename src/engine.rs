@@ -315,7 +315,7 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
     Entity::new(id, attrs, Default::default()).map_err(|e| e.to_string())
 }
 
-/// Records evaluated together with one projection cache.
+/// Records evaluated together with one projection cache (at most).
 const CHUNK: usize = 4096;
 
 /// Appends a text with its length to a projection key.
@@ -710,8 +710,12 @@ impl<'p> Evaluator<'p> {
     /// messages name the record).
     fn outcomes(&self, records: &[Record], inputs: &FactInputs<'_>) -> Vec<RecordOutcome> {
         let (packs, ctx) = (self.packs, self.ctx);
+        // A window of a streamed list is smaller than a chunk: split so every core has work.
+        let chunk = CHUNK
+            .min(records.len().div_ceil(rayon::current_num_threads()))
+            .max(1);
         records
-            .par_chunks(CHUNK)
+            .par_chunks(chunk)
             .flat_map_iter(|chunk| {
                 let mut cache: foldhash::HashMap<Vec<u8>, Vec<String>> =
                     foldhash::HashMap::default();
