@@ -2,7 +2,8 @@
 //!
 //! The delimiter is sniffed from the header line (`,`, `;` or TAB: German Excel writes `;`)
 //! unless configured. The `csv` crate gives byte positions per record but not per field, so
-//! cell spans come from re-scanning the raw row with a small quote-aware scanner.
+//! cell spans follow from the field lengths in a row without quotes, and come from re-scanning
+//! the raw row with a small quote-aware scanner otherwise.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -862,10 +863,10 @@ pub use crate::source::disk::DiskText;
 /// window instead of returning them; the returned stream converts them again on demand, from
 /// `source` (the text held, or the file on disk, which is then read block by block and never
 /// held whole). `None` when the header or the record limit made the file unreadable.
-/// `chunk_rows` rows are converted together ([`STREAM_CHUNK_ROWS`] when `None`). With `only`, the records the
-/// sink gets have only those attributes (canonical names, or the names of other columns) and
-/// their key: the first pass then skips converting the rest (the values of every column are
-/// still checked, so its problems are the same).
+/// `chunk_rows` rows are converted together (1,024 when `None`). With `only`, the records
+/// the sink gets have only those attributes (canonical names, or the names of other columns)
+/// and their key: the first pass then skips converting the rest (the values of every column
+/// are still checked, so its problems are the same).
 pub fn open(
     file: FileId,
     source: StreamSource,
