@@ -370,13 +370,13 @@ mod tests {
         }
         let mut bytes = b"\xEF\xBB\xBF".to_vec();
         bytes.extend_from_slice(text.as_bytes());
-        let (_dir, scan) = scanned(&bytes, 1 << 20);
+        let (dir, scan) = scanned(&bytes, 1 << 20);
         let Some(Scanned { disk, sha256 }) = scan else {
             panic!("not scanned");
         };
         assert_eq!(sha256, Some(crate::source::sha256_hex(&bytes)));
         // Without the digest, the same scan.
-        let path = _dir.path().join("a.csv");
+        let path = dir.path().join("a.csv");
         let plain = DiskText::scan(&path, "a.csv", None, 1 << 20, false, &|_| true);
         assert!(plain.as_ref().is_some_and(|p| p.sha256.is_none()));
         assert_eq!(
