@@ -590,6 +590,27 @@ mod tests {
         (loaded, sources)
     }
 
+    /// Streams `spec` as a list of accounts, `chunk_rows` rows at a time, into `sink`.
+    fn stream_accounts(
+        spec: &InputSpec,
+        sources: &mut SourceMap,
+        limits: InputLimits,
+        chunk_rows: Option<usize>,
+        sink: &mut (dyn FnMut(Vec<Record>) + Send),
+    ) -> LoadedInput {
+        load_streaming(
+            spec,
+            sources,
+            limits,
+            StreamRequest {
+                kinds: &[RecordKind::Account],
+                chunk_rows,
+                only: None,
+                sink,
+            },
+        )
+    }
+
     /// Streaming an input (scanned from disk where it can be) finds what loading it whole
     /// finds: the same records, problems, digest, encoding and length.
     #[test]
@@ -619,16 +640,12 @@ mod tests {
             let whole = load(&spec, &mut whole_sources, InputLimits::default());
             let mut sources = SourceMap::new();
             let mut handed = Vec::new();
-            let streamed = load_streaming(
+            let streamed = stream_accounts(
                 &spec,
                 &mut sources,
                 InputLimits::default(),
-                StreamRequest {
-                    kinds: &[RecordKind::Account],
-                    chunk_rows: Some(1),
-                    only: None,
-                    sink: &mut |window| handed.extend(window),
-                },
+                Some(1),
+                &mut |window| handed.extend(window),
             );
             let what = String::from_utf8_lossy(bytes);
             assert_eq!(
@@ -661,17 +678,8 @@ mod tests {
             };
             let (mut whole_plain, mut streamed_plain) = (SourceMap::new(), SourceMap::new());
             let plain_whole = load(&spec, &mut whole_plain, plain);
-            let plain_streamed = load_streaming(
-                &spec,
-                &mut streamed_plain,
-                plain,
-                StreamRequest {
-                    kinds: &[RecordKind::Account],
-                    chunk_rows: Some(1),
-                    only: None,
-                    sink: &mut |_| {},
-                },
-            );
+            let plain_streamed =
+                stream_accounts(&spec, &mut streamed_plain, plain, Some(1), &mut |_| {});
             for (loaded, plain_sources) in [
                 (&plain_whole, &whole_plain),
                 (&plain_streamed, &streamed_plain),
@@ -719,16 +727,12 @@ mod tests {
             };
             let mut sources = SourceMap::new();
             let mut handed = 0;
-            let loaded = load_streaming(
+            let loaded = stream_accounts(
                 &spec,
                 &mut sources,
                 InputLimits::default(),
-                StreamRequest {
-                    kinds: &[RecordKind::Account],
-                    chunk_rows: None,
-                    only: None,
-                    sink: &mut |window| handed += window.len(),
-                },
+                None,
+                &mut |window| handed += window.len(),
             );
             let _ = done.send((loaded.problems, handed));
         });
