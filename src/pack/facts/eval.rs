@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use chrono::{Datelike, NaiveDate};
 use regex::{Regex, RegexBuilder};
 
+use super::hashed::{Hashed, SortedHashes};
 use super::{ConsentStatus, FactKind, Pattern};
 use crate::pack::manifest::ParamValue;
 use crate::pack::national_id;
@@ -194,7 +195,7 @@ pub struct FactInputs<'a> {
 /// noted over every input before any record is evaluated, then sorted, so that a count is a
 /// binary search (a million identities take 16 MB, a third of a hash map of counts).
 #[derive(Debug, Default)]
-pub struct Identities(HashMap<String, Vec<u128>>);
+pub struct Identities(HashMap<String, SortedHashes<u128>>);
 
 impl Identities {
     /// Notes the identities of the active accounts among `records` for the duplicate `facts`
@@ -216,30 +217,20 @@ impl Identities {
 
     /// Sorts the identities for [`Identities::of`].
     fn finish(&mut self) {
-        use rayon::prelude::*;
         for hashes in self.0.values_mut() {
-            hashes.par_sort_unstable();
+            hashes.finish();
         }
     }
 
     /// How many active accounts have the identity `hash` for the duplicate fact `name`;
     /// `None` when the fact was not counted.
     fn of(&self, name: &str, hash: u128) -> Option<usize> {
-        let hashes = self.0.get(name)?;
-        let start = hashes.partition_point(|h| *h < hash);
-        Some(
-            hashes
-                .get(start..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|h| **h == hash)
-                .count(),
-        )
+        Some(self.0.get(name)?.equal(hash).len())
     }
 }
 
 /// Sorted hashed values (see [`Streamed`]).
-type HashedValues = HashMap<(RecordKind, String), Vec<u128>>;
+type HashedValues = HashMap<(RecordKind, String), SortedHashes<u128>>;
 
 /// A consent-register entry as facts read it (texts interned in [`Consents`]): 16 bytes.
 #[derive(Debug, Clone, Copy)]
@@ -250,6 +241,12 @@ struct ConsentEntry {
     withdrawn: Option<NaiveDate>,
 }
 
+impl Hashed for (u128, ConsentEntry) {
+    fn hash(&self) -> u128 {
+        self.0
+    }
+}
+
 /// An interned text of [`Consents`] (its index plus one: `None` takes no room).
 type TextId = std::num::NonZeroU32;
 
@@ -258,7 +255,7 @@ type TextId = std::num::NonZeroU32;
 /// records themselves need not be held.
 #[derive(Debug, Default)]
 pub struct Consents {
-    entries: Vec<(u128, ConsentEntry)>,
+    entries: SortedHashes<(u128, ConsentEntry)>,
     texts: Vec<String>,
     ids: foldhash::HashMap<String, u32>,
 }
@@ -298,7 +295,7 @@ impl Consents {
             std::mem::swap(self, &mut other);
         }
         self.entries.reserve(other.entries.len());
-        for (hash, mut entry) in std::mem::take(&mut other.entries) {
+        for (hash, mut entry) in other.entries.take() {
             let text = |id: Option<TextId>| other.text(id).map(str::to_owned);
             entry.purpose = self.intern(text(entry.purpose).as_deref());
             entry.granted_by = self.intern(text(entry.granted_by).as_deref());
@@ -310,20 +307,12 @@ impl Consents {
     /// again). The entries of one person come in any order: every fact asks whether any of
     /// them holds, and purposes are sorted.
     fn finish(&mut self) {
-        use rayon::prelude::*;
-        self.entries.par_sort_unstable_by_key(|(hash, _)| *hash);
+        self.entries.finish();
     }
 
     /// The entries whose person is `person`.
     fn of(&self, person: &str) -> impl Iterator<Item = &ConsentEntry> {
-        let hash = hash128(person);
-        let start = self.entries.partition_point(|(h, _)| *h < hash);
-        self.entries
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(move |(h, _)| *h == hash)
-            .map(|(_, e)| e)
+        self.entries.equal(hash128(person)).iter().map(|(_, e)| e)
     }
 
     fn text(&self, id: Option<TextId>) -> Option<&str> {
@@ -407,12 +396,16 @@ impl Streamed {
         if self.kinds.is_empty() {
             std::mem::swap(self, &mut other);
         }
-        for (name, hashes) in other.identities.0 {
-            self.identities.0.entry(name).or_default().extend(hashes);
+        for (name, mut hashes) in other.identities.0 {
+            self.identities
+                .0
+                .entry(name)
+                .or_default()
+                .extend(hashes.take());
         }
         self.kinds.extend(other.kinds);
-        for (key, set) in other.values {
-            self.values.entry(key).or_default().extend(set);
+        for (key, mut set) in other.values {
+            self.values.entry(key).or_default().extend(set.take());
         }
         self.links = self.links || other.links;
         self.consents.merge(other.consents);
@@ -520,8 +513,7 @@ impl<'a> FactInputs<'a> {
         out.duplicates.count(facts, records);
         out.duplicates.finish();
         for hashes in out.streamed_values.values_mut() {
-            hashes.sort_unstable();
-            hashes.dedup();
+            hashes.finish_distinct();
         }
         out.consents.add(records);
         out.consents.finish();
@@ -608,7 +600,7 @@ impl<'a> FactInputs<'a> {
                     .is_some_and(|sorted| {
                         match_value(record, attr)
                             .iter()
-                            .any(|v| sorted.binary_search(&hash128(v)).is_ok())
+                            .any(|v| sorted.contains(hash128(v)))
                     })
             })
     }

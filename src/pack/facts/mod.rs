@@ -16,6 +16,7 @@
 //! Definitions are parsed here from pack.yaml; evaluation lives in [`eval`].
 
 mod eval;
+mod hashed;
 
 pub use eval::{
     CompiledFact, FactInputs, Identities, RecordConsents, Streamed, age, compile, evaluate,

@@ -1,0 +1,186 @@
+//! Items keyed by a 128-bit hash, sorted once and then looked up through a bucket index on
+//! the top bits of the hash.
+//!
+//! A binary search over a million sorted hashes (16 MB and more) misses the cache on most of
+//! its twenty steps; the bucket of a hash holds a handful of items, so a look-up touches two
+//! or three cache lines. The index costs a `usize` per four items at most.
+
+/// An item with the hash it is looked up by.
+pub trait Hashed {
+    fn hash(&self) -> u128;
+}
+
+impl Hashed for u128 {
+    fn hash(&self) -> u128 {
+        *self
+    }
+}
+
+/// Items sorted by their hash after [`SortedHashes::finish`]; until then a look-up finds
+/// nothing reliable, so every owner finishes before it looks up.
+#[derive(Debug)]
+pub struct SortedHashes<T> {
+    items: Vec<T>,
+    /// `starts[b]`: the first item whose hash's top `bits` bits are `b` or more (one more
+    /// entry than buckets); empty until finished.
+    starts: Vec<usize>,
+    bits: u32,
+}
+
+impl<T> Default for SortedHashes<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            starts: Vec::new(),
+            bits: 0,
+        }
+    }
+}
+
+/// The most bits a bucket index uses: 2^22 buckets (32 MB of index) hold 16 million items.
+const MAX_BITS: u32 = 22;
+
+impl<T: Hashed + Send> SortedHashes<T> {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn push(&mut self, item: T) {
+        self.starts.clear();
+        self.items.push(item);
+    }
+
+    pub fn reserve(&mut self, n: usize) {
+        self.items.reserve(n);
+    }
+
+    /// Takes the items out (unsorted once more items may come).
+    pub fn take(&mut self) -> Vec<T> {
+        self.starts.clear();
+        std::mem::take(&mut self.items)
+    }
+
+    /// Sorts the items by hash (in place: a stable sort would need half their size again;
+    /// items of one hash come in any order) and builds the bucket index.
+    pub fn finish(&mut self) {
+        use rayon::prelude::*;
+        self.items.par_sort_unstable_by_key(Hashed::hash);
+        self.index();
+    }
+
+    /// Sorts the items and keeps one of each hash.
+    pub fn finish_distinct(&mut self) {
+        use rayon::prelude::*;
+        self.items.par_sort_unstable_by_key(Hashed::hash);
+        self.items.dedup_by_key(|item| item.hash());
+        self.index();
+    }
+
+    fn index(&mut self) {
+        // About four items per bucket: log2(len / 4), at least 0.
+        let n = self.items.len();
+        self.bits = (usize::BITS - (n / 4).leading_zeros()).min(MAX_BITS);
+        let buckets = 1usize << self.bits;
+        self.starts = Vec::with_capacity(buckets + 1);
+        let mut at = 0;
+        for b in 0..buckets {
+            while self
+                .items
+                .get(at)
+                .is_some_and(|item| self.bucket(item.hash()) < b)
+            {
+                at += 1;
+            }
+            self.starts.push(at);
+        }
+        self.starts.push(n);
+    }
+
+    fn bucket(&self, hash: u128) -> usize {
+        match self.bits {
+            0 => 0,
+            bits => usize::try_from(hash >> (128 - bits)).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The items whose hash is `hash`: none before [`SortedHashes::finish`], and none after
+    /// items are added until it is called again.
+    pub fn equal(&self, hash: u128) -> &[T] {
+        let b = self.bucket(hash);
+        let (Some(&lo), Some(&hi)) = (self.starts.get(b), self.starts.get(b + 1)) else {
+            return &[];
+        };
+        let bucket = self.items.get(lo..hi).unwrap_or_default();
+        let start = bucket.partition_point(|item| item.hash() < hash);
+        let rest = bucket.get(start..).unwrap_or_default();
+        let len = rest.iter().take_while(|item| item.hash() == hash).count();
+        rest.get(..len).unwrap_or_default()
+    }
+
+    /// Whether an item has the hash `hash`.
+    pub fn contains(&self, hash: u128) -> bool {
+        !self.equal(hash).is_empty()
+    }
+}
+
+impl<T> Extend<T> for SortedHashes<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        self.starts.clear();
+        self.items.extend(iter);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn nothing_is_found_before_finishing_or_in_an_empty_table() {
+        let mut t = SortedHashes::<u128>::default();
+        assert!(t.equal(7).is_empty());
+        t.push(7);
+        assert!(t.equal(7).is_empty(), "looked up before finish");
+        t.finish();
+        assert_eq!(t.equal(7), &[7]);
+        t.push(8);
+        assert!(t.equal(7).is_empty(), "a pushed item unsorts the table");
+        t.finish();
+        t.extend([7]);
+        assert!(t.equal(7).is_empty(), "more items unsort the table");
+        t.finish();
+        assert_eq!(t.equal(7), &[7, 7]);
+        assert_eq!(t.len(), 3);
+    }
+
+    proptest! {
+        /// Every look-up finds exactly the items a linear scan finds, with hashes spread
+        /// over the whole range and clustered in one bucket.
+        #[test]
+        fn lookups_find_what_a_scan_finds(
+            spread in proptest::collection::vec(any::<u128>(), 0..300),
+            clustered in proptest::collection::vec(0u128..40, 0..300),
+            distinct in proptest::bool::ANY,
+        ) {
+            for items in [spread, clustered] {
+                let mut t = SortedHashes::default();
+                t.extend(items.iter().copied());
+                if distinct { t.finish_distinct() } else { t.finish() }
+                for probe in items.iter().copied().chain([0, 1, 39, u128::MAX, u128::MAX / 3]) {
+                    let expected = match items.iter().filter(|h| **h == probe).count() {
+                        n if distinct => n.min(1),
+                        n => n,
+                    };
+                    let found = t.equal(probe);
+                    prop_assert_eq!(found.len(), expected, "hash {}", probe);
+                    prop_assert!(found.iter().all(|h| *h == probe));
+                    prop_assert_eq!(t.contains(probe), expected > 0);
+                }
+            }
+        }
+    }
+}
