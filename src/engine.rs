@@ -709,67 +709,111 @@ impl<'p> Evaluator<'p> {
     /// windows of a streamed list share them). Outcomes with errors are never reused (their
     /// messages name the record).
     fn outcomes(&self, records: &[Record], inputs: &FactInputs<'_>) -> Vec<RecordOutcome> {
-        let (packs, ctx) = (self.packs, self.ctx);
         // A window of a streamed list is smaller than a chunk: split so every core has work.
         let chunk = CHUNK
             .min(records.len().div_ceil(rayon::current_num_threads()))
             .max(1);
         records
             .par_chunks(chunk)
-            .flat_map_iter(|chunk| {
-                let mut cache: foldhash::HashMap<Vec<u8>, Vec<String>> =
-                    foldhash::HashMap::default();
-                if let Some(p) = &ctx.progress {
-                    p.done
-                        .fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
-                }
-                chunk
-                    .iter()
-                    .map(|record| {
-                        // Only what the policies of the record's kind read is derived (the
-                        // oracle, without the cache, derives everything).
-                        let wanted = match self.wanted_by_kind.get(&record.kind) {
-                            Some(wanted) if ctx.cache => wanted,
-                            _ => {
-                                let derived = derive(packs, record, inputs, Wanted::All);
-                                return self.decide(record, &derived);
-                            }
-                        };
-                        let derived = derive(packs, record, inputs, Wanted::Some(wanted));
-                        let key = projection(packs, record, &derived, &wanted.parts);
-                        if let Some(violated) = cache.get(&key) {
-                            return RecordOutcome {
-                                violated: violated.clone(),
-                                age: derived.age,
-                                errors: Vec::new(),
-                            };
-                        }
-                        // A poisoned lock only means no reuse.
-                        let known = self.decided.read().ok().and_then(|d| d.get(&key).cloned());
-                        if let Some(violated) = known {
-                            cache.insert(key, violated.clone());
-                            return RecordOutcome {
-                                violated,
-                                age: derived.age,
-                                errors: Vec::new(),
-                            };
-                        }
-                        let outcome = self.decide(record, &derived);
-                        if outcome.errors.is_empty() {
-                            if let Ok(mut decided) = self.decided.write()
-                                && decided.len() < DECIDED_LIMIT
-                            {
-                                decided.insert(key.clone(), outcome.violated.clone());
-                            }
-                            cache.insert(key, outcome.violated.clone());
-                        }
-                        outcome
-                    })
-                    .collect::<Vec<_>>()
-            })
+            .flat_map_iter(|chunk| self.chunk_outcomes(chunk, inputs))
             .collect()
     }
+
+    /// The outcomes of one chunk of records, evaluated on one thread with one cache (see
+    /// [`Evaluator::outcomes`]).
+    fn chunk_outcomes(&self, chunk: &[Record], inputs: &FactInputs<'_>) -> Vec<RecordOutcome> {
+        if let Some(p) = &self.ctx.progress {
+            p.done
+                .fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+        }
+        let mut cache = Cache::default();
+        chunk
+            .iter()
+            .map(|record| self.outcome(record, inputs, &mut cache))
+            .collect()
+    }
+
+    /// The outcome of one record: the decision for its projection when `cache` or the run
+    /// has one, else one authorization request.
+    fn outcome(
+        &self,
+        record: &Record,
+        inputs: &FactInputs<'_>,
+        cache: &mut Cache,
+    ) -> RecordOutcome {
+        let (packs, ctx) = (self.packs, self.ctx);
+        // Only what the policies of the record's kind read is derived (the oracle, without
+        // the cache, derives everything).
+        let wanted = match self.wanted_by_kind.get(&record.kind) {
+            Some(wanted) if ctx.cache => wanted,
+            _ => {
+                let derived = derive(packs, record, inputs, Wanted::All);
+                return self.decide(record, &derived);
+            }
+        };
+        let derived = derive(packs, record, inputs, Wanted::Some(wanted));
+        let key = projection(packs, record, &derived, &wanted.parts);
+        if let Some(violated) = cache.get(&key) {
+            return RecordOutcome {
+                violated: violated.clone(),
+                age: derived.age,
+                errors: Vec::new(),
+            };
+        }
+        // A poisoned lock only means no reuse.
+        let known = self.decided.read().ok().and_then(|d| d.get(&key).cloned());
+        if let Some(violated) = known {
+            cache.insert(key, violated.clone());
+            return RecordOutcome {
+                violated,
+                age: derived.age,
+                errors: Vec::new(),
+            };
+        }
+        let outcome = self.decide(record, &derived);
+        if outcome.errors.is_empty() {
+            if let Ok(mut decided) = self.decided.write()
+                && decided.len() < DECIDED_LIMIT
+            {
+                decided.insert(key.clone(), outcome.violated.clone());
+            }
+            cache.insert(key, outcome.violated.clone());
+        }
+        outcome
+    }
+
+    /// Evaluates records one by one as they come, on the calling thread with one cache, and
+    /// keeps only those with a violation or an error, for [`Collector::add_decided`]: the
+    /// others are dropped at once (a streamed chunk is evaluated row by row as its rows are
+    /// converted, while each record is still in the core's cache).
+    pub fn decide_each(
+        &self,
+        records: impl Iterator<Item = Record>,
+        inputs: &FactInputs<'_>,
+    ) -> Decided {
+        let mut cache = Cache::default();
+        let mut kept = Vec::new();
+        let mut seen = 0usize;
+        for record in records {
+            seen += 1;
+            let outcome = self.outcome(&record, inputs, &mut cache);
+            if !outcome.violated.is_empty() || !outcome.errors.is_empty() {
+                kept.push((record, outcome));
+            }
+        }
+        if let Some(p) = &self.ctx.progress {
+            p.done.fetch_add(seen, std::sync::atomic::Ordering::Relaxed);
+        }
+        Decided(kept)
+    }
 }
+
+/// Decisions by projection within a chunk (see [`Evaluator::outcomes`]).
+type Cache = foldhash::HashMap<Vec<u8>, Vec<String>>;
+
+/// The records of a chunk that violate a policy or could not be evaluated, with their
+/// outcomes (see [`Evaluator::decide_each`]).
+pub struct Decided(Vec<(Record, RecordOutcome)>);
 
 /// A record counted by a limit: what its finding needs of it.
 struct Member {
@@ -807,10 +851,24 @@ impl<'e, 'p> Collector<'e, 'p> {
 
     /// Evaluates `records` (the next ones in input order) and keeps their findings.
     pub fn add(&mut self, records: &[Record], inputs: &FactInputs<'_>) {
+        let outcomes = self.evaluator.outcomes(records, inputs);
+        self.keep(records.iter().zip(&outcomes), inputs);
+    }
+
+    /// Keeps the findings of records evaluated by [`Evaluator::decide_each`] (the next ones
+    /// in input order).
+    pub fn add_decided(&mut self, decided: Decided, inputs: &FactInputs<'_>) {
+        self.keep(decided.0.iter().map(|(r, o)| (r, o)), inputs);
+    }
+
+    fn keep<'r>(
+        &mut self,
+        outcomes: impl Iterator<Item = (&'r Record, &'r RecordOutcome)>,
+        inputs: &FactInputs<'_>,
+    ) {
         let packs = self.evaluator.packs;
         let lang = self.evaluator.ctx.lang.as_deref();
-        let outcomes = self.evaluator.outcomes(records, inputs);
-        for (record, outcome) in records.iter().zip(&outcomes) {
+        for (record, outcome) in outcomes {
             for id in &outcome.violated {
                 let Some(meta) = packs.meta.get(id) else {
                     continue;

@@ -433,17 +433,25 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                             let Some(stream) = streams.get(*i) else {
                                 continue;
                             };
-                            let read = stream.for_each_window(&mut |mut window| {
-                                for r in window.iter_mut().filter(|r| {
-                                    matches!(
+                            // Each chunk is evaluated where it was converted; only records
+                            // with findings come back.
+                            let decide = |chunk: &mut dyn Iterator<Item = record::Record>| {
+                                let tracked = chunk.map(|mut r| {
+                                    if matches!(
                                         r.kind,
                                         record::RecordKind::Account | record::RecordKind::Person
-                                    )
-                                }) {
-                                    let span = r.span;
-                                    r.set("login_tracked", record::Value::Bool(*tracked), span);
+                                    ) {
+                                        let span = r.span;
+                                        r.set("login_tracked", record::Value::Bool(*tracked), span);
+                                    }
+                                    r
+                                });
+                                evaluator.decide_each(tracked, &inputs)
+                            };
+                            let read = stream.for_each_window_map(&decide, &mut |window| {
+                                for decided in window {
+                                    collector.add_decided(decided, &inputs);
                                 }
-                                collector.add(&window, &inputs);
                             });
                             // Checked in part: the run fails (exit code 2).
                             stream_problems.extend(read.err());

@@ -1019,28 +1019,47 @@ impl CsvStream {
         &self,
         sink: &mut (dyn FnMut(Vec<Record>) + Send),
     ) -> Result<(), Problem> {
-        let records = |window: &[(usize, usize)]| -> Result<Vec<Record>, Problem> {
-            Ok(self
-                .convert_window(window)?
-                .into_iter()
-                .flatten()
-                .filter_map(|o| match o {
-                    RowOutcome::Read {
-                        record,
-                        missing_key: None,
-                        ..
-                    } => Some(record),
-                    _ => None,
+        self.for_each_window_map(&|records| records.collect::<Vec<_>>(), &mut |chunks| {
+            sink(chunks.into_iter().flatten().collect());
+        })
+    }
+
+    /// Like [`CsvStream::for_each_window`], with `map` applied to the records of each chunk
+    /// in the parallel task that converts them, each record as soon as it is converted (while
+    /// it is still in the core's cache), and `sink` given a window's results in order.
+    pub fn for_each_window_map<T: Send>(
+        &self,
+        map: &(dyn Fn(&mut dyn Iterator<Item = Record>) -> T + Sync),
+        sink: &mut (dyn FnMut(Vec<T>) + Send),
+    ) -> Result<(), Problem> {
+        use rayon::prelude::*;
+        let convert = |window: &[(usize, usize)]| -> Result<Vec<T>, Problem> {
+            let (Some(first), Some(last)) = (window.first(), window.last()) else {
+                return Ok(Vec::new());
+            };
+            let (base, text) = self.text(first.0, last.1)?;
+            let rows = self.rows(&text, base);
+            Ok(window
+                .par_iter()
+                .map(|&(a, b)| {
+                    map(&mut rows.each(a, b).filter_map(|o| match o {
+                        RowOutcome::Read {
+                            record,
+                            missing_key: None,
+                            ..
+                        } => Some(record),
+                        _ => None,
+                    }))
                 })
                 .collect())
         };
         // The next window is converted while the current one is handed on.
         let mut windows = self.chunks.chunks(STREAM_WINDOW_CHUNKS);
-        let mut pending = windows.next().map(records);
+        let mut pending = windows.next().map(convert);
         while let Some(current) = pending.take() {
             let current = current?;
             let next = windows.next();
-            let (converted, ()) = rayon::join(|| next.map(records), || sink(current));
+            let (converted, ()) = rayon::join(|| next.map(convert), || sink(current));
             pending = converted;
         }
         Ok(())
@@ -1187,7 +1206,41 @@ struct Rows<'a> {
     keep: Option<&'a [bool]>,
 }
 
-impl Rows<'_> {
+/// The rows of a part of a file, converted one by one (see [`Rows::each`]).
+struct RowIter<'r, 'a> {
+    rows: &'r Rows<'a>,
+    /// `None` once every row is read (or when there is none).
+    reader: Option<csv::Reader<&'a [u8]>>,
+    row: csv::StringRecord,
+    memo: Memo,
+    /// Where the reader starts and where the part ends (offsets into the rows' text).
+    from: usize,
+    b: usize,
+}
+
+impl Iterator for RowIter<'_, '_> {
+    type Item = RowOutcome;
+
+    fn next(&mut self) -> Option<RowOutcome> {
+        let reader = self.reader.as_mut()?;
+        let start = skip_newlines(
+            self.rows.text,
+            self.from + pos_usize(reader.position().byte()),
+        );
+        match reader.read_record(&mut self.row) {
+            Ok(true) => {}
+            // The sequential pass stopped before any malformed row.
+            Ok(false) | Err(_) => {
+                self.reader = None;
+                return None;
+            }
+        }
+        let end = (self.from + pos_usize(reader.position().byte())).min(self.b);
+        Some(self.rows.row(start, end, &self.row, &mut self.memo))
+    }
+}
+
+impl<'a> Rows<'a> {
     /// Converts the chunks of a window, in parallel.
     fn convert(&self, window: &[(usize, usize)]) -> Vec<Vec<RowOutcome>> {
         use rayon::prelude::*;
@@ -1197,10 +1250,23 @@ impl Rows<'_> {
     /// Converts the rows between the record boundaries `a` and `b` (byte offsets into the
     /// file's text, inside the part held).
     fn read(&self, a: usize, b: usize) -> Vec<RowOutcome> {
-        let (text, delimiter) = (self.text, self.delimiter);
-        let mut out = Vec::new();
+        self.each(a, b).collect()
+    }
+
+    /// The rows between the record boundaries `a` and `b`, converted one by one as they are
+    /// taken (see [`Rows::read`]).
+    fn each<'r>(&'r self, a: usize, b: usize) -> RowIter<'r, 'a> {
+        let text = self.text;
+        let mut rows = RowIter {
+            rows: self,
+            reader: None,
+            row: csv::StringRecord::new(),
+            memo: Memo::default(),
+            from: 0,
+            b: 0,
+        };
         let (Some(a), Some(b)) = (a.checked_sub(self.base), b.checked_sub(self.base)) else {
-            return out;
+            return rows;
         };
         // A boundary follows a line break: starting the fresh reader on that break (an empty
         // line, which it skips) keeps it from taking a byte-order mark opening the next row for
@@ -1209,23 +1275,11 @@ impl Rows<'_> {
             Some(before) if matches!(text.as_bytes().get(before), Some(b'\n' | b'\r')) => before,
             _ => a,
         };
-        let Some(slice) = text.get(from..b) else {
-            return out;
-        };
-        let mut reader = reader_for(slice, delimiter);
-        let mut row = csv::StringRecord::new();
-        let mut memo = Memo::default();
-        loop {
-            let start = skip_newlines(text, from + pos_usize(reader.position().byte()));
-            match reader.read_record(&mut row) {
-                Ok(true) => {}
-                // The sequential pass stopped before any malformed row.
-                Ok(false) | Err(_) => break,
-            }
-            let end = (from + pos_usize(reader.position().byte())).min(b);
-            out.push(self.row(start, end, &row, &mut memo));
+        if let Some(slice) = text.get(from..b) {
+            rows.reader = Some(reader_for(slice, self.delimiter));
+            (rows.from, rows.b) = (from, b);
         }
-        out
+        rows
     }
 
     /// Converts the row between `start` and `end` (offsets into `text`), whose fields are `row`.
@@ -1673,6 +1727,15 @@ mod tests {
             let read = stream.for_each_window(&mut |window| again.extend(window));
             assert!(read.is_ok(), "{read:?}");
             assert_eq!(format!("{again:#?}"), format!("{:#?}", whole.records));
+            // Mapped chunk by chunk, the results come in the order of the rows.
+            let mut keys = Vec::new();
+            let read = stream.for_each_window_map(
+                &|chunk| chunk.map(|r| r.key).collect::<Vec<_>>(),
+                &mut |window| keys.extend(window.into_iter().flatten()),
+            );
+            assert!(read.is_ok(), "{read:?}");
+            let expected: Vec<&str> = whole.records.iter().map(|r| r.key.as_str()).collect();
+            assert_eq!(keys, expected);
         }
         for r in &whole.records {
             let near = stream
