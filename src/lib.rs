@@ -282,11 +282,9 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             let loaded = if stream_kinds.is_empty() || spec.join {
                 load::load(spec, &mut report.sources, options.limits)
             } else {
-                let mut sink = |window: Vec<record::Record>| {
-                    first.tracked =
-                        first.tracked || window.iter().any(|r| r.get("last_login").is_some());
-                    first.streamed.add(facts, &window);
-                    redact::secret_spans(&window, &mut first.secrets);
+                let mut sink = FirstPassSink {
+                    first: &mut first,
+                    facts,
                 };
                 load::load_streaming(
                     spec,
@@ -695,6 +693,25 @@ struct FirstPass {
     streamed: pack::facts::Streamed,
     /// Password cells, masked in every output.
     secrets: std::collections::BTreeMap<source::FileId, Vec<source::Span>>,
+}
+
+/// Notes what the first pass needs of each window of a streamed input.
+struct FirstPassSink<'a> {
+    first: &'a mut FirstPass,
+    facts: &'a [pack::facts::CompiledFact],
+}
+
+impl source::csv::Sink for FirstPassSink<'_> {
+    fn expect(&mut self, kind: record::RecordKind, rows: usize) {
+        self.first.streamed.reserve(self.facts, kind, rows);
+    }
+
+    fn take(&mut self, window: Vec<record::Record>) {
+        let first = &mut *self.first;
+        first.tracked = first.tracked || window.iter().any(|r| r.get("last_login").is_some());
+        first.streamed.add(self.facts, &window);
+        redact::secret_spans(&window, &mut first.secrets);
+    }
 }
 
 /// The inputs in order, as evaluated.

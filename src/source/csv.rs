@@ -518,6 +518,22 @@ fn plan_with<R: std::io::Read>(
     })
 }
 
+/// Where a streamed file's records go, window by window, in order.
+pub trait Sink: Send {
+    /// Told once, before the first window, how many rows the file has at most (to size what
+    /// the sink keeps once instead of growing it).
+    fn expect(&mut self, _kind: RecordKind, _rows: usize) {}
+
+    /// Takes the next window of records.
+    fn take(&mut self, records: Vec<Record>);
+}
+
+impl<F: FnMut(Vec<Record>) + Send> Sink for F {
+    fn take(&mut self, records: Vec<Record>) {
+        self(records);
+    }
+}
+
 /// Converts the chunks in windows of `window_chunks` (in parallel within a window) and merges
 /// them in order, applying everything that depends on earlier rows: duplicate keys, the
 /// cell-error cap, the record limit. Hands the records of each window to `sink`. Returns the
@@ -530,7 +546,7 @@ fn merge(
     failure: Option<Problem>,
     window_chunks: usize,
     problems: &mut Vec<Problem>,
-    sink: &mut (dyn FnMut(Vec<Record>) + Send),
+    sink: &mut dyn Sink,
 ) -> Option<Offsets> {
     let (file, kind, options) = (meta.file, meta.kind, meta.options);
     // Keys by a 64-bit hash, with the index of their record in `starts`: a million keys need
@@ -539,6 +555,7 @@ fn merge(
     // Sized once for every row: growing them would hold the old and the new table at once.
     let rows = meta.rows.min(options.max_records.saturating_add(1));
     let keyed = matches!(kind, RecordKind::Account | RecordKind::Person);
+    sink.expect(kind, rows);
     let mut seen_keys: foldhash::HashMap<u64, u32> = foldhash::HashMap::with_capacity_and_hasher(
         if keyed { rows } else { 0 },
         foldhash::fast::RandomState::default(),
@@ -633,7 +650,7 @@ fn merge(
             starts.push(record.span.offset);
             accepted.push(record);
         }
-        sink(accepted);
+        sink.take(accepted);
         Ok(true)
     };
     // The next window is converted while the current one is merged and handed on.
@@ -874,7 +891,7 @@ pub fn open(
     options: CsvOptions,
     chunk_rows: Option<usize>,
     only: Option<&HashSet<String>>,
-    sink: &mut (dyn FnMut(Vec<Record>) + Send),
+    sink: &mut dyn Sink,
 ) -> (Vec<Problem>, Option<CsvStream>) {
     let mut out = ReadResult::default();
     let chunk_rows = chunk_rows.unwrap_or(STREAM_CHUNK_ROWS);
@@ -1888,6 +1905,52 @@ mod tests {
         assert!(stream.records_near(&[(25, 27)]).is_err());
         std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{e}"));
         assert!(stream.read_text(0, 5).is_err());
+    }
+
+    /// Records what a streamed file's sink was told and given.
+    #[derive(Default)]
+    struct Counting {
+        expected: Vec<(RecordKind, usize)>,
+        taken: usize,
+    }
+
+    impl Sink for Counting {
+        fn expect(&mut self, kind: RecordKind, rows: usize) {
+            self.expected.push((kind, rows));
+        }
+
+        fn take(&mut self, records: Vec<Record>) {
+            assert!(
+                !self.expected.is_empty(),
+                "told the rows before the first window"
+            );
+            self.taken += records.len();
+        }
+    }
+
+    #[test]
+    fn a_sink_is_told_the_rows_before_the_first_window() {
+        // Five rows, one blank and one a duplicate: at most five records, four handed on.
+        let text = "Kennung;Benutzername\n1;anna\n2;ben\n\n3;cem\n3;cem\n4;dora\n";
+        for rows in [1, 2, 100] {
+            let mut sink = Counting::default();
+            let (problems, stream) = open(
+                FileId(0),
+                StreamSource::Held(text.into()),
+                RecordKind::Account,
+                CsvOptions::default(),
+                Some(rows),
+                None,
+                &mut sink,
+            );
+            assert_eq!(problems.len(), 1, "the duplicate: {problems:?}");
+            assert!(stream.is_some());
+            assert_eq!(sink.expected.len(), 1, "told once");
+            let (kind, told) = sink.expected[0];
+            assert_eq!(kind, RecordKind::Account);
+            assert!((4..=6).contains(&told), "{told} rows for 4 records");
+            assert_eq!(sink.taken, 4);
+        }
     }
 
     #[test]

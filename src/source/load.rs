@@ -125,7 +125,7 @@ pub struct StreamRequest<'s> {
     /// [`csv::open`]).
     pub only: Option<&'s std::collections::HashSet<String>>,
     /// Receives the records of a streamed input window by window, in order.
-    pub sink: &'s mut (dyn FnMut(Vec<Record>) + Send),
+    pub sink: &'s mut dyn csv::Sink,
 }
 
 /// Like [`load`], but a CSV input of a kind in `request.kinds` is streamed: its records go to
@@ -596,7 +596,7 @@ mod tests {
         sources: &mut SourceMap,
         limits: InputLimits,
         chunk_rows: Option<usize>,
-        sink: &mut (dyn FnMut(Vec<Record>) + Send),
+        sink: &mut dyn csv::Sink,
     ) -> LoadedInput {
         load_streaming(
             spec,
@@ -732,7 +732,7 @@ mod tests {
                 &mut sources,
                 InputLimits::default(),
                 None,
-                &mut |window| handed += window.len(),
+                &mut |window: Vec<Record>| handed += window.len(),
             );
             let _ = done.send((loaded.problems, handed));
         });

@@ -390,6 +390,35 @@ impl Streamed {
         self.consents.add(records);
     }
 
+    /// Sizes what [`Streamed::add`] keeps for a streamed input of at most `rows` records of
+    /// `kind`, once: grown while it fills, a million entries would at one point be held twice
+    /// over (the old and the new buffer).
+    pub fn reserve(&mut self, facts: &[CompiledFact], kind: RecordKind, rows: usize) {
+        for f in facts {
+            match &f.how {
+                Compiled::Plain(FactKind::Duplicate { .. }) if kind == RecordKind::Account => {
+                    self.identities
+                        .0
+                        .entry(f.name.clone())
+                        .or_default()
+                        .reserve(rows);
+                }
+                Compiled::Plain(FactKind::MissingIn { kind: k, match_on }) if *k == kind => {
+                    for attr in match_on {
+                        self.values
+                            .entry((kind, attr.clone()))
+                            .or_default()
+                            .reserve(rows);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if kind == RecordKind::Consent {
+            self.consents.entries.reserve(rows);
+        }
+    }
+
     /// Adds what another streamed input's first pass found.
     pub fn merge(&mut self, mut other: Self) {
         // Into the bigger collection: the first input merged costs nothing.

@@ -54,8 +54,9 @@ impl<T: Hashed + Send> SortedHashes<T> {
         self.items.push(item);
     }
 
+    /// Makes room for `n` more items, exactly.
     pub fn reserve(&mut self, n: usize) {
-        self.items.reserve(n);
+        self.items.reserve_exact(n);
     }
 
     /// Takes the items out (unsorted once more items may come).
