@@ -1103,19 +1103,28 @@ impl CsvStream {
                 _ => spans.push((first, last)),
             }
         }
-        let mut out = Vec::new();
-        for (first, last) in spans {
-            let (Some(from), to) = (starts.get(first), starts.get(last).unwrap_or(end_of_rows))
-            else {
-                continue;
-            };
-            let (base, text) = self.text(from, to)?;
-            let rows = self.rows(&text, base);
-            out.extend(rows.read(from, to).into_iter().filter_map(|o| match o {
-                RowOutcome::Read { record, .. } => Some(record),
-                _ => None,
-            }));
-        }
+        // Spans are read and converted in parallel, their records kept in order.
+        use rayon::prelude::*;
+        let read = spans
+            .par_iter()
+            .map(|&(first, last)| -> Result<Vec<Record>, Problem> {
+                let (Some(from), to) =
+                    (starts.get(first), starts.get(last).unwrap_or(end_of_rows))
+                else {
+                    return Ok(Vec::new());
+                };
+                let (base, text) = self.text(from, to)?;
+                let rows = self.rows(&text, base);
+                Ok(rows
+                    .each(from, to)
+                    .filter_map(|o| match o {
+                        RowOutcome::Read { record, .. } => Some(record),
+                        _ => None,
+                    })
+                    .collect())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out: Vec<Record> = read.into_iter().flatten().collect();
         Ok(out)
     }
 }
