@@ -1108,8 +1108,7 @@ impl CsvStream {
         let read = spans
             .par_iter()
             .map(|&(first, last)| -> Result<Vec<Record>, Problem> {
-                let (Some(from), to) =
-                    (starts.get(first), starts.get(last).unwrap_or(end_of_rows))
+                let (Some(from), to) = (starts.get(first), starts.get(last).unwrap_or(end_of_rows))
                 else {
                     return Ok(Vec::new());
                 };

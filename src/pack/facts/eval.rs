@@ -183,6 +183,8 @@ pub struct FactInputs<'a> {
     records: &'a [Record],
     /// Record kinds with at least one record.
     kinds: HashSet<RecordKind>,
+    /// Record kinds with at least one record held (in `records`, not streamed).
+    held: HashSet<RecordKind>,
     /// (kind, attribute) -> lower-cased value -> records.
     index: HashMap<(RecordKind, String), Index<'a>>,
     /// Active accounts per identity, per duplicate fact.
@@ -230,7 +232,7 @@ impl Identities {
 }
 
 /// Sorted hashed values (see [`Streamed`]).
-type HashedValues = HashMap<(RecordKind, String), SortedHashes<u128>>;
+type HashedValues = HashMap<RecordKind, HashMap<String, SortedHashes<u128>>>;
 
 /// A consent-register entry as facts read it (texts interned in [`Consents`]): 16 bytes.
 #[derive(Debug, Clone, Copy)]
@@ -381,7 +383,9 @@ impl Streamed {
                     .flat_map_iter(|r| match_value(r, attr).into_iter().map(hash128))
                     .collect();
                 self.values
-                    .entry((*kind, attr.clone()))
+                    .entry(*kind)
+                    .or_default()
+                    .entry(attr.clone())
                     .or_default()
                     .extend(hashes);
             }
@@ -406,7 +410,9 @@ impl Streamed {
                 Compiled::Plain(FactKind::MissingIn { kind: k, match_on }) if *k == kind => {
                     for attr in match_on {
                         self.values
-                            .entry((kind, attr.clone()))
+                            .entry(kind)
+                            .or_default()
+                            .entry(attr.clone())
                             .or_default()
                             .reserve(rows);
                     }
@@ -433,8 +439,11 @@ impl Streamed {
                 .extend(hashes.take());
         }
         self.kinds.extend(other.kinds);
-        for (key, mut set) in other.values {
-            self.values.entry(key).or_default().extend(set.take());
+        for (kind, by_attr) in other.values {
+            let mine = self.values.entry(kind).or_default();
+            for (attr, mut set) in by_attr {
+                mine.entry(attr).or_default().extend(set.take());
+            }
         }
         self.links = self.links || other.links;
         self.consents.merge(other.consents);
@@ -541,13 +550,18 @@ impl<'a> FactInputs<'a> {
         // evaluation could be re-entered by a stolen job).
         out.duplicates.count(facts, records);
         out.duplicates.finish();
-        for hashes in out.streamed_values.values_mut() {
+        for hashes in out
+            .streamed_values
+            .values_mut()
+            .flat_map(HashMap::values_mut)
+        {
             hashes.finish_distinct();
         }
         out.consents.add(records);
         out.consents.finish();
         for r in records {
             out.kinds.insert(r.kind);
+            out.held.insert(r.kind);
             if r.kind == RecordKind::Service {
                 out.services.push(r);
             }
@@ -625,7 +639,8 @@ impl<'a> FactInputs<'a> {
         !self.matches(kind, match_on, record).is_empty()
             || match_on.iter().any(|attr| {
                 self.streamed_values
-                    .get(&(kind, attr.clone()))
+                    .get(&kind)
+                    .and_then(|by_attr| by_attr.get(attr))
                     .is_some_and(|sorted| {
                         match_value(record, attr)
                             .iter()
@@ -637,6 +652,10 @@ impl<'a> FactInputs<'a> {
     /// Records of `kind` matching `record` on any of `match_on`.
     fn matches(&self, kind: RecordKind, match_on: &[String], record: &Record) -> Vec<&'a Record> {
         let mut out: Vec<&'a Record> = Vec::new();
+        // Only held records are indexed (streamed ones are looked up by hash, see `exists`).
+        if !self.held.contains(&kind) {
+            return out;
+        }
         for attr in match_on {
             let Some(index) = self.index(kind, attr) else {
                 continue;
