@@ -160,6 +160,97 @@ fn reader_for(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
     builder(delimiter).from_reader(text.as_bytes())
 }
 
+/// The csv-core parsers of a file (the parser behind [`reader_for`]), kept for the next chunk
+/// once one is read: building one costs about as much as converting two dozen rows. (Reset,
+/// not cloned: csv-core 0.1.13 clones only part of its tables.)
+#[derive(Debug)]
+struct Parsers {
+    delimiter: u8,
+    free: std::sync::Mutex<Vec<csv_core::Reader>>,
+}
+
+impl Parsers {
+    fn new(delimiter: u8) -> Self {
+        Self {
+            delimiter,
+            free: std::sync::Mutex::default(),
+        }
+    }
+
+    /// A parser at the start of a text.
+    fn take(&self) -> csv_core::Reader {
+        // A poisoned lock only means a parser built anew.
+        match self.free.lock().ok().and_then(|mut free| free.pop()) {
+            Some(mut parser) => {
+                parser.reset();
+                parser
+            }
+            None => csv_core::ReaderBuilder::new()
+                .delimiter(self.delimiter)
+                .build(),
+        }
+    }
+
+    fn give_back(&self, parser: csv_core::Reader) {
+        if let Ok(mut free) = self.free.lock() {
+            free.push(parser);
+        }
+    }
+}
+
+/// The fields of one row, as the conversion of a row reads them.
+trait RowFields {
+    /// How many fields there are.
+    fn count(&self) -> usize;
+    /// The field `i`.
+    fn field(&self, i: usize) -> Option<&str>;
+    /// The bytes of all fields together (delimiters, quotes and line breaks not counted).
+    fn bytes(&self) -> usize;
+}
+
+impl RowFields for csv::StringRecord {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn field(&self, i: usize) -> Option<&str> {
+        self.get(i)
+    }
+
+    fn bytes(&self) -> usize {
+        self.as_byte_record().as_slice().len()
+    }
+}
+
+/// Fields parsed by csv-core: field `i` ends at `ends[i]` in `text`, shifted by `gap` bytes
+/// per field before it. `text` is either the raw row, whose fields are separated by one
+/// delimiter byte (`gap` 1: a row without quotes), or the parser's unescaped output, whose
+/// fields follow each other (`gap` 0).
+struct Parsed<'t> {
+    text: &'t str,
+    ends: &'t [usize],
+    gap: usize,
+}
+
+impl RowFields for Parsed<'_> {
+    fn count(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn field(&self, i: usize) -> Option<&str> {
+        let start = match i.checked_sub(1) {
+            Some(before) => self.ends.get(before)? + self.gap * i,
+            None => 0,
+        };
+        let end = self.ends.get(i)? + self.gap * i;
+        self.text.get(start..end)
+    }
+
+    fn bytes(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
+    }
+}
+
 fn builder(delimiter: u8) -> csv::ReaderBuilder {
     let mut b = csv::ReaderBuilder::new();
     b.has_headers(false)
@@ -274,6 +365,7 @@ fn read_hashing_keys(
     let Some(plan) = plan(file, Input::Text(text), kind, options, chunk_rows, &mut out) else {
         return out;
     };
+    let parsers = Parsers::new(plan.delimiter);
     let rows = Rows {
         file,
         text,
@@ -284,6 +376,7 @@ fn read_hashing_keys(
         delimiter: plan.delimiter,
         header: &plan.header,
         keep: None,
+        parsers: &parsers,
     };
     let meta = Meta {
         file,
@@ -863,6 +956,8 @@ pub struct CsvStream {
     chunks: Vec<(usize, usize)>,
     /// The start of every record, in order.
     starts: Offsets,
+    /// The parsers of its rows.
+    parsers: Parsers,
 }
 
 /// Where a stream reads its text again after the first pass.
@@ -914,6 +1009,7 @@ pub fn open(
         header: plan.header,
         chunks: plan.chunks,
         starts: Offsets::default(),
+        parsers: Parsers::new(plan.delimiter),
     };
     let meta = Meta {
         file,
@@ -979,6 +1075,7 @@ impl CsvStream {
             delimiter: self.delimiter,
             header: &self.header,
             keep,
+            parsers: &self.parsers,
         }
     }
 
@@ -1134,22 +1231,22 @@ fn row_cells(
     raw: &str,
     start: usize,
     delimiter: u8,
-    row: &csv::StringRecord,
+    row: &impl RowFields,
     row_span: Span,
 ) -> Vec<Span> {
-    let fields = row.len();
-    let text_len = row.as_byte_record().as_slice().len() + fields.saturating_sub(1);
+    let fields = row.count();
+    let text_len = row.bytes() + fields.saturating_sub(1);
     if memchr::memchr(b'"', raw.as_bytes()).is_none()
         && text_len == raw.trim_end_matches(['\r', '\n']).len()
     {
         // Without quotes (and with every byte in a field or a delimiter) every field is its
         // text: the cells follow from their lengths.
         let mut at = start;
-        return row
-            .iter()
-            .map(|field| {
-                let cell = Span::new(at, field.len());
-                at += field.len() + 1;
+        return (0..fields)
+            .map(|i| {
+                let len = row.field(i).map_or(0, str::len);
+                let cell = Span::new(at, len);
+                at += len + 1;
                 cell
             })
             .collect();
@@ -1229,39 +1326,122 @@ struct Rows<'a> {
     /// Which columns become attributes (by column; all when `None`). The values of the others
     /// are still checked where they can be invalid (dates, numbers, flags).
     keep: Option<&'a [bool]>,
+    /// The file's parsers, one taken for each part read.
+    parsers: &'a Parsers,
+}
+
+/// csv-core over a text in memory, row by row: no copy into a buffer and no second UTF-8
+/// check per record as in the csv crate's reader (the text is UTF-8 already).
+struct Parser<'t> {
+    /// Given back to the file's parsers by the owner.
+    core: Option<csv_core::Reader>,
+    input: &'t str,
+    /// How much of `input` is read.
+    pos: usize,
+    /// The parser's output (unescaped fields) and the ends of the fields in it.
+    out: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl<'t> Parser<'t> {
+    fn new(core: csv_core::Reader, input: &'t str) -> Self {
+        Self {
+            core: Some(core),
+            input,
+            pos: 0,
+            out: vec![0; 1024],
+            ends: vec![0; 32],
+        }
+    }
+
+    /// The next row: where it starts (after the line breaks before it) and ends in the input,
+    /// and its fields; `None` at the end.
+    fn next_row(&mut self) -> Option<(usize, usize, Parsed<'_>)> {
+        use csv_core::ReadRecordResult as Read;
+        let core = self.core.as_mut()?;
+        let text = self.input.as_bytes();
+        let start = self.pos
+            + text
+                .get(self.pos..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let (mut nout, mut nend) = (0, 0);
+        loop {
+            let input = text.get(self.pos..).unwrap_or_default();
+            let (result, nin, n_out, n_ends) = core.read_record(
+                input,
+                self.out.get_mut(nout..).unwrap_or_default(),
+                self.ends.get_mut(nend..).unwrap_or_default(),
+            );
+            self.pos += nin;
+            nout += n_out;
+            nend += n_ends;
+            match result {
+                Read::Record => break,
+                // An empty input is the end: the parser never asks for more after it.
+                Read::InputEmpty if !input.is_empty() => {}
+                Read::OutputFull => self.out.resize(self.out.len().max(256) * 2, 0),
+                Read::OutputEndsFull => self.ends.resize(self.ends.len().max(16) * 2, 0),
+                Read::InputEmpty | Read::End => return None,
+            }
+        }
+        let end = self.pos;
+        let raw = self.input.get(start..end).unwrap_or_default();
+        let ends = self.ends.get(..nend).unwrap_or_default();
+        let bytes = ends.last().copied().unwrap_or(0);
+        // Without quotes (and with every byte of the row in a field or a delimiter), the
+        // fields are the row's own text: no copy to check.
+        let fields = if memchr::memchr(b'"', raw.as_bytes()).is_none()
+            && bytes + nend.saturating_sub(1) == raw.trim_end_matches(['\r', '\n']).len()
+        {
+            Parsed {
+                text: raw,
+                ends,
+                gap: 1,
+            }
+        } else {
+            // Never an error: the text is UTF-8 and the parser removes only ASCII.
+            let text = std::str::from_utf8(self.out.get(..nout).unwrap_or_default()).ok()?;
+            Parsed { text, ends, gap: 0 }
+        };
+        Some((start, end, fields))
+    }
 }
 
 /// The rows of a part of a file, converted one by one (see [`Rows::each`]).
 struct RowIter<'r, 'a> {
     rows: &'r Rows<'a>,
-    /// `None` once every row is read (or when there is none).
-    reader: Option<csv::Reader<&'a [u8]>>,
-    row: csv::StringRecord,
+    parser: Parser<'a>,
+    /// Set once every row is read.
+    done: bool,
     memo: Memo,
-    /// Where the reader starts and where the part ends (offsets into the rows' text).
+    /// Where the parser's input starts (an offset into the rows' text).
     from: usize,
-    b: usize,
 }
 
 impl Iterator for RowIter<'_, '_> {
     type Item = RowOutcome;
 
     fn next(&mut self) -> Option<RowOutcome> {
-        let reader = self.reader.as_mut()?;
-        let start = skip_newlines(
-            self.rows.text,
-            self.from + pos_usize(reader.position().byte()),
-        );
-        match reader.read_record(&mut self.row) {
-            Ok(true) => {}
-            // The sequential pass stopped before any malformed row.
-            Ok(false) | Err(_) => {
-                self.reader = None;
-                return None;
-            }
+        if self.done {
+            return None;
         }
-        let end = (self.from + pos_usize(reader.position().byte())).min(self.b);
-        Some(self.rows.row(start, end, &self.row, &mut self.memo))
+        let Some((start, end, fields)) = self.parser.next_row() else {
+            self.done = true;
+            return None;
+        };
+        let (start, end) = (self.from + start, self.from + end);
+        Some(self.rows.row(start, end, &fields, &mut self.memo))
+    }
+}
+
+impl Drop for RowIter<'_, '_> {
+    fn drop(&mut self) {
+        if let Some(core) = self.parser.core.take() {
+            self.rows.parsers.give_back(core);
+        }
     }
 }
 
@@ -1284,11 +1464,10 @@ impl<'a> Rows<'a> {
         let text = self.text;
         let mut rows = RowIter {
             rows: self,
-            reader: None,
-            row: csv::StringRecord::new(),
+            parser: Parser::new(self.parsers.take(), ""),
+            done: true,
             memo: Memo::default(),
             from: 0,
-            b: 0,
         };
         let (Some(a), Some(b)) = (a.checked_sub(self.base), b.checked_sub(self.base)) else {
             return rows;
@@ -1301,20 +1480,13 @@ impl<'a> Rows<'a> {
             _ => a,
         };
         if let Some(slice) = text.get(from..b) {
-            rows.reader = Some(reader_for(slice, self.delimiter));
-            (rows.from, rows.b) = (from, b);
+            (rows.parser.input, rows.done, rows.from) = (slice, false, from);
         }
         rows
     }
 
     /// Converts the row between `start` and `end` (offsets into `text`), whose fields are `row`.
-    fn row(
-        &self,
-        start: usize,
-        end: usize,
-        row: &csv::StringRecord,
-        memo: &mut Memo,
-    ) -> RowOutcome {
+    fn row(&self, start: usize, end: usize, row: &impl RowFields, memo: &mut Memo) -> RowOutcome {
         let (file, text, kind, options, delimiter, header) = (
             self.file,
             self.text,
@@ -1326,11 +1498,11 @@ impl<'a> Rows<'a> {
         let raw = text.get(start..end).unwrap_or("");
         let base = self.base;
         let row_span = Span::new(base + start, raw.trim_end_matches(['\r', '\n']).len());
-        if row.iter().all(|f| f.trim().is_empty()) {
+        if (0..row.count()).all(|i| row.field(i).is_none_or(|f| f.trim().is_empty())) {
             return RowOutcome::Blank;
         }
         let columns = &header.columns;
-        if row.len() != columns.len() {
+        if row.count() != columns.len() {
             let line = self.line_at(start);
             if let Some(problem) = self.unclosed_quote(raw, start, line) {
                 return RowOutcome::Broken(problem);
@@ -1340,11 +1512,11 @@ impl<'a> Rows<'a> {
                 "input::field-count",
                 format!(
                     "row {line} has {} fields but the header has {}",
-                    row.len(),
+                    row.count(),
                     columns.len()
                 ),
             )
-            .at(file, row_span, format!("{} fields", row.len()))
+            .at(file, row_span, format!("{} fields", row.count()))
             .with_label(header.span, format!("{} columns", header.cells.len()))
             .with_help(format!(
                 "every row needs one field per column, separated by `{}`; a field that contains the delimiter, a quote or a line break must be quoted with \"",
@@ -1356,8 +1528,11 @@ impl<'a> Rows<'a> {
         let mut record = Record::new(kind, file, row_span);
         record.attrs = crate::record::Attrs::with_capacity(header.canonical);
         let keep = |i: usize| self.keep.is_none_or(|k| k.get(i).copied().unwrap_or(true));
-        for (i, ((column, value), span)) in
-            columns.iter().zip(row.iter()).zip(cells.iter()).enumerate()
+        for (i, ((column, value), span)) in columns
+            .iter()
+            .zip((0..row.count()).map(|i| row.field(i).unwrap_or_default()))
+            .zip(cells.iter())
+            .enumerate()
         {
             if let Column::Extra(name) = column
                 && keep(i)
@@ -1377,7 +1552,7 @@ impl<'a> Rows<'a> {
         let mut cell_errors: Vec<(usize, Problem)> = Vec::new();
         for &i in &header.by_name {
             let (Some(Column::Canonical(canon, header_name)), Some(value), Some(span)) =
-                (columns.get(i), row.get(i), cells.get(i))
+                (columns.get(i), row.field(i), cells.get(i))
             else {
                 continue;
             };
@@ -2037,6 +2212,52 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The csv-core parser reads the rows, fields and boundaries the csv crate's reader
+        /// reads: quotes, doubled quotes, byte-order marks, blank lines, CR, LF and CRLF, a last
+        /// row without a line break, multi-byte text.
+        #[test]
+        fn parsed_rows_are_those_of_the_csv_reader(
+            text in "\u{feff}?([a;ä \"]{0,6}(\r\n|\n|\r)){0,6}[a;ä \"]{0,6}",
+            comma in proptest::bool::ANY,
+            reuse in proptest::bool::ANY,
+        ) {
+            let (text, delimiter) = if comma { (text.replace(';', ","), b',') } else { (text, b';') };
+            let parsers = Parsers::new(delimiter);
+            if reuse {
+                // A parser given back after reading something is reset for the next text.
+                let mut used = Parser::new(parsers.take(), "x;\"y\n\"z");
+                while used.next_row().is_some() {}
+                if let Some(core) = used.core.take() {
+                    parsers.give_back(core);
+                }
+            }
+            let mut parser = Parser::new(parsers.take(), &text);
+            let mut reader = reader_for(&text, delimiter);
+            let mut record = csv::StringRecord::new();
+            loop {
+                let start = skip_newlines(&text, pos_usize(reader.position().byte()));
+                let expected = match reader.read_record(&mut record) {
+                    Ok(true) => Some((
+                        start,
+                        pos_usize(reader.position().byte()),
+                        record.iter().map(str::to_owned).collect::<Vec<_>>(),
+                    )),
+                    Ok(false) | Err(_) => None,
+                };
+                let got = parser.next_row().map(|(start, end, fields)| {
+                    let texts: Vec<String> = (0..fields.count())
+                        .map(|i| fields.field(i).unwrap_or("<none>").to_owned())
+                        .collect();
+                    proptest::prop_assert_eq!(fields.bytes(), record.as_byte_record().as_slice().len());
+                    Ok((start, end, texts))
+                }).transpose()?;
+                proptest::prop_assert_eq!(&got, &expected, "{:?}", text);
+                if expected.is_none() {
+                    break;
+                }
+            }
+        }
+
         #[test]
         fn cells_from_field_lengths_are_those_scanned(row in "\u{feff}?[a;ä\u{feff} \"]{0,16}(\r\n|\n|\r)?", start in 0usize..100) {
             let mut reader = reader_for(&row, b';');
