@@ -434,7 +434,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                             // Each chunk is evaluated where it was converted; only records
                             // with findings come back.
                             let decide = |chunk: &mut dyn Iterator<Item = record::Record>| {
-                                let tracked = chunk.map(|mut r| {
+                                let marked = chunk.map(|mut r| {
                                     if matches!(
                                         r.kind,
                                         record::RecordKind::Account | record::RecordKind::Person
@@ -444,7 +444,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                                     }
                                     r
                                 });
-                                evaluator.decide_each(tracked, &inputs)
+                                evaluator.decide_each(marked, &inputs)
                             };
                             let read = stream.for_each_window_map(&decide, &mut |window| {
                                 for decided in window {

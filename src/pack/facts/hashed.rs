@@ -59,7 +59,7 @@ impl<T: Hashed + Send> SortedHashes<T> {
         self.items.reserve_exact(n);
     }
 
-    /// Takes the items out (unsorted once more items may come).
+    /// Takes the items out, leaving the table empty (to merge them into another table).
     pub fn take(&mut self) -> Vec<T> {
         self.starts.clear();
         std::mem::take(&mut self.items)
