@@ -206,6 +206,11 @@ trait RowFields {
     fn field(&self, i: usize) -> Option<&str>;
     /// The bytes of all fields together (delimiters, quotes and line breaks not counted).
     fn bytes(&self) -> usize;
+    /// Whether the fields are known to be the raw row's own text, one delimiter apart (no
+    /// quotes, every byte in a field or a delimiter): their cells follow from their lengths.
+    fn sliced(&self) -> bool {
+        false
+    }
 }
 
 impl RowFields for csv::StringRecord {
@@ -248,6 +253,10 @@ impl RowFields for Parsed<'_> {
 
     fn bytes(&self) -> usize {
         self.ends.last().copied().unwrap_or(0)
+    }
+
+    fn sliced(&self) -> bool {
+        self.gap == 1
     }
 }
 
@@ -1240,9 +1249,10 @@ fn row_cells(
     row_span: Span,
 ) -> Vec<Span> {
     let fields = row.count();
-    let text_len = row.bytes() + fields.saturating_sub(1);
-    if memchr::memchr(b'"', raw.as_bytes()).is_none()
-        && text_len == raw.trim_end_matches(['\r', '\n']).len()
+    // Checked already when the parser sliced the fields from the row.
+    if row.sliced()
+        || (memchr::memchr(b'"', raw.as_bytes()).is_none()
+            && row.bytes() + fields.saturating_sub(1) == raw.trim_end_matches(['\r', '\n']).len())
     {
         // Without quotes (and with every byte in a field or a delimiter) every field is its
         // text: the cells follow from their lengths.
@@ -1365,13 +1375,7 @@ impl<'t> Parser<'t> {
         use csv_core::ReadRecordResult as Read;
         let core = self.core.as_mut()?;
         let text = self.input.as_bytes();
-        let start = self.pos
-            + text
-                .get(self.pos..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|b| matches!(b, b'\r' | b'\n'))
-                .count();
+        let start = skip_newlines(self.input, self.pos);
         let (mut nout, mut nend) = (0, 0);
         loop {
             let input = text.get(self.pos..).unwrap_or_default();
