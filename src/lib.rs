@@ -695,22 +695,49 @@ struct FirstPass {
     secrets: std::collections::BTreeMap<source::FileId, Vec<source::Span>>,
 }
 
-/// Notes what the first pass needs of each window of a streamed input.
+/// Notes what the first pass needs of each chunk of a streamed input.
 struct FirstPassSink<'a> {
     first: &'a mut FirstPass,
     facts: &'a [pack::facts::CompiledFact],
 }
 
-impl source::csv::Sink for FirstPassSink<'_> {
+/// What the first pass notes of a chunk's records, in the task that converted them.
+struct FirstPassNoter<'a> {
+    facts: &'a [pack::facts::CompiledFact],
+}
+
+impl source::csv::Note for FirstPassNoter<'_> {
+    type Notes = FirstPass;
+
+    fn note(&self, records: Vec<record::Record>) -> FirstPass {
+        let mut notes = FirstPass {
+            tracked: records.iter().any(|r| r.get("last_login").is_some()),
+            ..FirstPass::default()
+        };
+        notes.streamed.add(self.facts, &records);
+        redact::secret_spans(&records, &mut notes.secrets);
+        notes
+    }
+}
+
+impl<'a> source::csv::Sink for FirstPassSink<'a> {
+    type Noter = FirstPassNoter<'a>;
+
     fn expect(&mut self, kind: record::RecordKind, rows: usize) {
         self.first.streamed.reserve(self.facts, kind, rows);
     }
 
-    fn take(&mut self, window: Vec<record::Record>) {
+    fn noter(&self) -> FirstPassNoter<'a> {
+        FirstPassNoter { facts: self.facts }
+    }
+
+    fn take(&mut self, notes: FirstPass) {
         let first = &mut *self.first;
-        first.tracked = first.tracked || window.iter().any(|r| r.get("last_login").is_some());
-        first.streamed.add(self.facts, &window);
-        redact::secret_spans(&window, &mut first.secrets);
+        first.tracked = first.tracked || notes.tracked;
+        first.streamed.append(notes.streamed);
+        for (file, spans) in notes.secrets {
+            first.secrets.entry(file).or_default().extend(spans);
+        }
     }
 }
 

@@ -620,36 +620,125 @@ fn plan_with<R: std::io::Read>(
     })
 }
 
-/// Where a streamed file's records go, window by window, in order.
+/// Notes what a [`Sink`] needs of the records of one chunk, in the parallel task that
+/// converted them, while they are still in that core's cache: only the notes travel on to the
+/// sink, and the records are dropped where they were made.
+pub trait Note: Sync {
+    /// What is noted of a chunk.
+    type Notes: Send;
+
+    /// Notes the records of a chunk (its rows that became records, in order).
+    fn note(&self, records: Vec<Record>) -> Self::Notes;
+}
+
+/// Where a streamed file's records go, chunk by chunk, in order.
 pub trait Sink: Send {
+    /// Notes each chunk's records for [`Sink::take`].
+    type Noter: Note;
+
     /// Told once, before the first window, how many rows the file has at most (to size what
     /// the sink keeps once instead of growing it).
     fn expect(&mut self, _kind: RecordKind, _rows: usize) {}
 
-    /// Takes the next window of records.
-    fn take(&mut self, records: Vec<Record>);
+    /// What notes the chunks' records. It must not borrow the sink: [`Sink::take`] runs while
+    /// the next window's chunks are noted.
+    fn noter(&self) -> Self::Noter;
+
+    /// Takes the notes of the next chunk, in order: of exactly the records handed on (a chunk
+    /// with a row that was not, such as a duplicate key, is read and noted again without it).
+    fn take(&mut self, notes: <Self::Noter as Note>::Notes);
+}
+
+/// Notes that are the records themselves: a closure as a [`Sink`] gets them whole.
+pub struct Whole;
+
+impl Note for Whole {
+    type Notes = Vec<Record>;
+
+    fn note(&self, records: Vec<Record>) -> Vec<Record> {
+        records
+    }
 }
 
 impl<F: FnMut(Vec<Record>) + Send> Sink for F {
+    type Noter = Whole;
+
+    fn noter(&self) -> Whole {
+        Whole
+    }
+
     fn take(&mut self, records: Vec<Record>) {
         self(records);
     }
 }
 
-/// Converts the chunks in windows of `window_chunks` (in parallel within a window) and merges
-/// them in order, applying everything that depends on earlier rows: duplicate keys, the
-/// cell-error cap, the record limit. Hands the records of each window to `sink`. Returns the
-/// start of every record handed on, or `None` when the file is over the record limit (reading
-/// stops there).
-fn merge(
+/// A converted row as the merge of a first pass sees it: its record went to the sink's
+/// [`Note`] in the converting task, and only what the merge checks came back.
+enum MergeRow {
+    Blank,
+    Broken(Problem),
+    Read {
+        /// The record's key (for keyed kinds) and its hash (see [`Meta::key_hash`]).
+        key: Option<(String, u64)>,
+        span: Span,
+        cell_errors: Vec<Problem>,
+        missing_key: Option<Problem>,
+    },
+}
+
+/// Converts the rows of chunk `a..b`, hands those that became records to `noter`, and keeps
+/// what the merge checks of every row.
+fn convert_noted<N: Note>(
+    source: &dyn Convert,
+    meta: &Meta<'_>,
+    noter: &N,
+    (a, b): (usize, usize),
+) -> Result<(Vec<MergeRow>, N::Notes), Problem> {
+    let keyed = matches!(meta.kind, RecordKind::Account | RecordKind::Person);
+    let outcomes = source.convert_rows(a, b)?;
+    let mut records = Vec::with_capacity(outcomes.len());
+    let rows = outcomes
+        .into_iter()
+        .map(|outcome| match outcome {
+            RowOutcome::Blank => MergeRow::Blank,
+            RowOutcome::Broken(p) => MergeRow::Broken(p),
+            RowOutcome::Read {
+                record,
+                cell_errors,
+                missing_key,
+            } => {
+                let key = keyed.then(|| (record.key.clone(), (meta.key_hash)(&record.key)));
+                let span = record.span;
+                if missing_key.is_none() {
+                    records.push(record);
+                }
+                MergeRow::Read {
+                    key,
+                    span,
+                    cell_errors,
+                    missing_key,
+                }
+            }
+        })
+        .collect();
+    Ok((rows, noter.note(records)))
+}
+
+/// Converts the chunks in windows of `window_chunks` (in parallel within a window, each
+/// chunk's records noted by the sink's [`Note`] where they were converted) and merges them in
+/// order, applying everything that depends on earlier rows: duplicate keys, the cell-error
+/// cap, the record limit. Hands the notes of each chunk to `sink`. Returns the start of every
+/// record handed on, or `None` when the file is over the record limit (reading stops there).
+fn merge<S: Sink + ?Sized>(
     meta: &Meta<'_>,
     source: &dyn Convert,
     chunks: &[(usize, usize)],
     failure: Option<Problem>,
     window_chunks: usize,
     problems: &mut Vec<Problem>,
-    sink: &mut dyn Sink,
+    sink: &mut S,
 ) -> Option<Offsets> {
+    use rayon::prelude::*;
     let (file, kind, options) = (meta.file, meta.kind, meta.options);
     // Keys by a 64-bit hash, with the index of their record in `starts`: a million keys need
     // no copies of their text (36 MB). A hit is checked against the earlier row, read again:
@@ -658,6 +747,7 @@ fn merge(
     let rows = meta.rows.min(options.max_records.saturating_add(1));
     let keyed = matches!(kind, RecordKind::Account | RecordKind::Person);
     sink.expect(kind, rows);
+    let noter = sink.noter();
     let mut seen_keys: foldhash::HashMap<u64, u32> = foldhash::HashMap::with_capacity_and_hasher(
         if keyed { rows } else { 0 },
         foldhash::fast::RandomState::default(),
@@ -666,98 +756,133 @@ fn merge(
     let mut cell_errors = 0usize;
     let mut starts = Offsets::with_capacity(rows);
     let mut over_limit = false;
+    type Noted<N> = ((usize, usize), (Vec<MergeRow>, <N as Note>::Notes));
     // Merges one converted window; `false` once the record limit is passed, an error when
     // the file could not be read again.
-    let mut process = |converted: Vec<Vec<RowOutcome>>| -> Result<bool, Problem> {
-        let mut accepted = Vec::with_capacity(converted.iter().map(Vec::len).sum());
-        for outcome in converted.into_iter().flatten() {
-            let (record, errors, missing_key) = match outcome {
-                RowOutcome::Blank => continue,
-                RowOutcome::Broken(p) => {
-                    problems.push(p);
-                    continue;
-                }
-                RowOutcome::Read {
-                    record,
-                    cell_errors,
-                    missing_key,
-                } => (record, cell_errors, missing_key),
-            };
-            for p in errors {
-                cell_errors += 1;
-                if cell_errors <= MAX_CELL_ERRORS {
-                    problems.push(p);
-                }
-            }
-            if let Some(p) = missing_key {
-                problems.push(p);
-                continue;
-            }
-            if keyed {
-                let hash = (meta.key_hash)(&record.key);
-                let first = match (seen_keys.get(&hash), u32::try_from(starts.len())) {
-                    (None, Ok(index)) => {
-                        seen_keys.insert(hash, index);
-                        None
+    let mut process = |converted: Vec<Noted<S::Noter>>| -> Result<bool, Problem> {
+        for ((a, b), (merge_rows, notes)) in converted {
+            // Among the rows noted (those with a key), the ones not handed on.
+            let mut dropped: Vec<usize> = Vec::new();
+            let mut noted = 0usize;
+            for row in merge_rows {
+                let (key, span, errors, missing_key) = match row {
+                    MergeRow::Blank => continue,
+                    MergeRow::Broken(p) => {
+                        problems.push(p);
+                        continue;
                     }
-                    (hit, _) => {
-                        let earlier = match hit {
-                            Some(&i) => earlier_record(source, &starts, i, record.span.offset)?,
-                            None => None,
-                        }
-                        .filter(|e| e.key == record.key);
-                        match earlier {
-                            Some(e) => Some(e.span),
-                            None => match other_keys.get(&record.key) {
-                                Some(span) => Some(*span),
-                                None => {
-                                    other_keys.insert(record.key.clone(), record.span);
-                                    None
-                                }
-                            },
-                        }
-                    }
+                    MergeRow::Read {
+                        key,
+                        span,
+                        cell_errors,
+                        missing_key,
+                    } => (key, span, cell_errors, missing_key),
                 };
-                if let Some(first) = first {
-                    problems.push(crate::source::duplicate_key(
-                        file,
-                        "account",
-                        &record.key,
-                        (record.span, "second row with this key"),
-                        (first, "first row with this key"),
-                        "an account key (id or username) must be unique within an export; remove or merge the duplicate row",
-                    ));
+                for p in errors {
+                    cell_errors += 1;
+                    if cell_errors <= MAX_CELL_ERRORS {
+                        problems.push(p);
+                    }
+                }
+                if let Some(p) = missing_key {
+                    problems.push(p);
                     continue;
                 }
+                let index = noted;
+                noted += 1;
+                if let Some((key, hash)) = key {
+                    let first = match (seen_keys.get(&hash), u32::try_from(starts.len())) {
+                        (None, Ok(at)) => {
+                            seen_keys.insert(hash, at);
+                            None
+                        }
+                        (hit, _) => {
+                            let earlier = match hit {
+                                Some(&i) => earlier_record(source, &starts, i, span.offset)?,
+                                None => None,
+                            }
+                            .filter(|e| e.key == key);
+                            match earlier {
+                                Some(e) => Some(e.span),
+                                None => match other_keys.get(&key) {
+                                    Some(first) => Some(*first),
+                                    None => {
+                                        other_keys.insert(key.clone(), span);
+                                        None
+                                    }
+                                },
+                            }
+                        }
+                    };
+                    if let Some(first) = first {
+                        problems.push(crate::source::duplicate_key(
+                            file,
+                            "account",
+                            &key,
+                            (span, "second row with this key"),
+                            (first, "first row with this key"),
+                            "an account key (id or username) must be unique within an export; remove or merge the duplicate row",
+                        ));
+                        dropped.push(index);
+                        continue;
+                    }
+                }
+                if starts.len() >= options.max_records {
+                    problems.push(
+                        Problem::error(
+                            "input::too-many-records",
+                            format!(
+                                "the file has more than {} records, the limit",
+                                options.max_records
+                            ),
+                        )
+                        .at(
+                            file,
+                            Span::new(span.offset, 1),
+                            "the first record over the limit",
+                        )
+                        .with_help("split the export, or raise the limit with --max-records"),
+                    );
+                    over_limit = true;
+                    return Ok(false);
+                }
+                starts.push(span.offset);
             }
-            if starts.len() >= options.max_records {
-                problems.push(
-                    Problem::error(
-                        "input::too-many-records",
-                        format!(
-                            "the file has more than {} records, the limit",
-                            options.max_records
-                        ),
-                    )
-                    .at(
-                        file,
-                        Span::new(record.span.offset, 1),
-                        "the first record over the limit",
-                    )
-                    .with_help("split the export, or raise the limit with --max-records"),
-                );
-                over_limit = true;
-                return Ok(false);
+            if dropped.is_empty() {
+                sink.take(notes);
+            } else {
+                // Rare (and an error): the chunk is read again and noted without them.
+                drop(notes);
+                let mut index = 0usize;
+                let kept = source
+                    .convert_rows(a, b)?
+                    .into_iter()
+                    .filter_map(|outcome| match outcome {
+                        RowOutcome::Read {
+                            record,
+                            missing_key: None,
+                            ..
+                        } => {
+                            index += 1;
+                            (!dropped.contains(&(index - 1))).then_some(record)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                sink.take(noter.note(kept));
             }
-            starts.push(record.span.offset);
-            accepted.push(record);
         }
-        sink.take(accepted);
         Ok(true)
+    };
+    let convert = |window: &[(usize, usize)]| -> Result<Vec<Noted<S::Noter>>, Problem> {
+        window
+            .par_iter()
+            .map(|&chunk| Ok((chunk, convert_noted(source, meta, &noter, chunk)?)))
+            .collect()
     };
     // The next window is converted while the current one is merged and handed on.
     let mut windows = chunks.chunks(window_chunks.max(1));
-    let mut pending = windows.next().map(|w| source.convert_window(w));
+    let mut pending = windows.next().map(convert);
     let mut unread = None;
     while let Some(current) = pending.take() {
         let next = windows.next();
@@ -768,10 +893,7 @@ fn merge(
                 break;
             }
         };
-        let (converted, go_on) = rayon::join(
-            || next.map(|w| source.convert_window(w)),
-            || process(current),
-        );
+        let (converted, go_on) = rayon::join(|| next.map(convert), || process(current));
         match go_on {
             Ok(true) => {}
             Ok(false) => break,
@@ -864,35 +986,17 @@ struct Meta<'a> {
 
 /// Converts rows of a file's text, held or read again from disk.
 trait Convert: Sync {
-    /// Converts the chunks of a window, in parallel.
-    fn convert_window(&self, window: &[(usize, usize)]) -> Result<Vec<Vec<RowOutcome>>, Problem>;
     /// Converts the rows between the record boundaries `a` and `b`.
     fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem>;
 }
 
 impl Convert for Rows<'_> {
-    fn convert_window(&self, window: &[(usize, usize)]) -> Result<Vec<Vec<RowOutcome>>, Problem> {
-        Ok(self.convert(window))
-    }
-
     fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem> {
         Ok(self.read(a, b))
     }
 }
 
 impl CsvStream {
-    fn convert_window_keeping(
-        &self,
-        window: &[(usize, usize)],
-        keep: Option<&[bool]>,
-    ) -> Result<Vec<Vec<RowOutcome>>, Problem> {
-        let (Some(first), Some(last)) = (window.first(), window.last()) else {
-            return Ok(Vec::new());
-        };
-        let (base, text) = self.text(first.0, last.1)?;
-        Ok(self.rows_keeping(&text, base, keep).convert(window))
-    }
-
     fn convert_rows_keeping(
         &self,
         a: usize,
@@ -905,10 +1009,6 @@ impl CsvStream {
 }
 
 impl Convert for CsvStream {
-    fn convert_window(&self, window: &[(usize, usize)]) -> Result<Vec<Vec<RowOutcome>>, Problem> {
-        self.convert_window_keeping(window, None)
-    }
-
     fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem> {
         self.convert_rows_keeping(a, b, None)
     }
@@ -922,10 +1022,6 @@ struct Keeping<'a> {
 }
 
 impl Convert for Keeping<'_> {
-    fn convert_window(&self, window: &[(usize, usize)]) -> Result<Vec<Vec<RowOutcome>>, Problem> {
-        self.stream.convert_window_keeping(window, Some(&self.keep))
-    }
-
     fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem> {
         self.stream.convert_rows_keeping(a, b, Some(&self.keep))
     }
@@ -1000,7 +1096,7 @@ pub fn open(
     options: CsvOptions,
     chunk_rows: Option<usize>,
     only: Option<&HashSet<String>>,
-    sink: &mut dyn Sink,
+    sink: &mut (impl Sink + ?Sized),
 ) -> (Vec<Problem>, Option<CsvStream>) {
     let mut out = ReadResult::default();
     let chunk_rows = chunk_rows.unwrap_or(STREAM_CHUNK_ROWS);
@@ -1455,12 +1551,6 @@ impl Drop for RowIter<'_, '_> {
 }
 
 impl<'a> Rows<'a> {
-    /// Converts the chunks of a window, in parallel.
-    fn convert(&self, window: &[(usize, usize)]) -> Vec<Vec<RowOutcome>> {
-        use rayon::prelude::*;
-        window.par_iter().map(|&(a, b)| self.read(a, b)).collect()
-    }
-
     /// Converts the rows between the record boundaries `a` and `b` (byte offsets into the
     /// file's text, inside the part held).
     fn read(&self, a: usize, b: usize) -> Vec<RowOutcome> {
@@ -2107,6 +2197,12 @@ mod tests {
     }
 
     impl Sink for Counting {
+        type Noter = Whole;
+
+        fn noter(&self) -> Whole {
+            Whole
+        }
+
         fn expect(&mut self, kind: RecordKind, rows: usize) {
             self.expected.push((kind, rows));
         }

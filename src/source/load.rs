@@ -111,11 +111,11 @@ impl LoadedInput {
 
 /// Reads, decodes and parses one input.
 pub fn load(spec: &InputSpec, sources: &mut SourceMap, limits: InputLimits) -> LoadedInput {
-    load_with(spec, sources, limits, None)
+    load_with::<fn(Vec<crate::record::Record>)>(spec, sources, limits, None)
 }
 
 /// Which inputs to stream and where their records go on the first pass.
-pub struct StreamRequest<'s> {
+pub struct StreamRequest<'s, S: csv::Sink + ?Sized> {
     /// CSV inputs of these kinds are streamed.
     pub kinds: &'s [RecordKind],
     /// Rows per chunk (the default when `None`).
@@ -124,27 +124,27 @@ pub struct StreamRequest<'s> {
     /// reads only some: the records it gets have only those and their key (see
     /// [`csv::open`]).
     pub only: Option<&'s std::collections::HashSet<String>>,
-    /// Receives the records of a streamed input window by window, in order.
-    pub sink: &'s mut dyn csv::Sink,
+    /// Receives what is noted of the records of a streamed input, chunk by chunk, in order.
+    pub sink: &'s mut S,
 }
 
 /// Like [`load`], but a CSV input of a kind in `request.kinds` is streamed: its records go to
 /// `request.sink` window by window and are not kept; [`LoadedInput::stream`] converts them
 /// again. Memory then stays flat however long the file is.
-pub fn load_streaming(
+pub fn load_streaming<S: csv::Sink + ?Sized>(
     spec: &InputSpec,
     sources: &mut SourceMap,
     limits: InputLimits,
-    request: StreamRequest<'_>,
+    request: StreamRequest<'_, S>,
 ) -> LoadedInput {
     load_with(spec, sources, limits, Some(request))
 }
 
-fn load_with(
+fn load_with<S: csv::Sink + ?Sized>(
     spec: &InputSpec,
     sources: &mut SourceMap,
     limits: InputLimits,
-    mut stream: Option<StreamRequest<'_>>,
+    mut stream: Option<StreamRequest<'_, S>>,
 ) -> LoadedInput {
     let name = match &spec.member {
         Some((name, _)) => name.clone(),
@@ -404,12 +404,12 @@ fn csv_options(spec: &InputSpec, limits: InputLimits) -> CsvOptions {
 /// A CSV file streamed from disk (scanned by [`DiskText::scan`]): the first pass reads it
 /// block by block, and the source map holds only its line starts until the lines outputs show
 /// are read again.
-fn stream_from_disk(
+fn stream_from_disk<S: csv::Sink + ?Sized>(
     spec: &InputSpec,
     mut out: LoadedInput,
     scanned: Scanned,
     kind: RecordKind,
-    request: StreamRequest<'_>,
+    request: StreamRequest<'_, S>,
     sources: &mut SourceMap,
     limits: InputLimits,
 ) -> LoadedInput {
@@ -596,7 +596,7 @@ mod tests {
         sources: &mut SourceMap,
         limits: InputLimits,
         chunk_rows: Option<usize>,
-        sink: &mut dyn csv::Sink,
+        sink: &mut impl csv::Sink,
     ) -> LoadedInput {
         load_streaming(
             spec,

@@ -200,19 +200,16 @@ pub struct FactInputs<'a> {
 pub struct Identities(HashMap<String, SortedHashes<u128>>);
 
 impl Identities {
-    /// Notes the identities of the active accounts among `records` for the duplicate `facts`
-    /// (computed in parallel).
+    /// Notes the identities of the active accounts among `records` for the duplicate `facts`.
     pub fn count(&mut self, facts: &[CompiledFact], records: &[Record]) {
-        use rayon::prelude::*;
         for f in facts {
             let Compiled::Plain(FactKind::Duplicate { attributes }) = &f.how else {
                 continue;
             };
-            let hashes: Vec<u128> = records
-                .par_iter()
+            let hashes = records
+                .iter()
                 .filter(|r| r.kind == RecordKind::Account && is_active(r))
-                .filter_map(|r| identity_hash(r, attributes))
-                .collect();
+                .filter_map(|r| identity_hash(r, attributes));
             self.0.entry(f.name.clone()).or_default().extend(hashes);
         }
     }
@@ -291,18 +288,32 @@ impl Consents {
         }
     }
 
-    /// Adds the entries of another collection.
+    /// Adds the entries of another input's collection (taking it over when this one is empty).
     fn merge(&mut self, mut other: Self) {
         if self.entries.is_empty() {
             std::mem::swap(self, &mut other);
         }
-        self.entries.reserve(other.entries.len());
-        for (hash, mut entry) in other.entries.take() {
-            let text = |id: Option<TextId>| other.text(id).map(str::to_owned);
-            entry.purpose = self.intern(text(entry.purpose).as_deref());
-            entry.granted_by = self.intern(text(entry.granted_by).as_deref());
-            self.entries.push((hash, entry));
-        }
+        self.append(other);
+    }
+
+    /// Adds the entries of another collection, into the room reserved for them.
+    fn append(&mut self, mut other: Self) {
+        // Each of the other's few texts interned once.
+        let ids: Vec<Option<TextId>> = other
+            .texts
+            .iter()
+            .map(|text| self.intern(Some(text)))
+            .collect();
+        let id = |of: Option<TextId>| {
+            let index = usize::try_from(of?.get()).ok()?.checked_sub(1)?;
+            ids.get(index).copied().flatten()
+        };
+        self.entries
+            .extend(other.entries.take().into_iter().map(|(hash, mut entry)| {
+                entry.purpose = id(entry.purpose);
+                entry.granted_by = id(entry.granted_by);
+                (hash, entry)
+            }));
     }
 
     /// Sorts the entries for look-up, in place (a stable sort would need half their size
@@ -376,12 +387,10 @@ impl Streamed {
                 continue;
             };
             for attr in match_on {
-                use rayon::prelude::*;
-                let hashes: Vec<u128> = records
-                    .par_iter()
+                let hashes = records
+                    .iter()
                     .filter(|r| r.kind == *kind)
-                    .flat_map_iter(|r| match_value(r, attr).into_iter().map(hash128))
-                    .collect();
+                    .flat_map(|r| match_value(r, attr).into_iter().map(hash128));
                 self.values
                     .entry(*kind)
                     .or_default()
@@ -431,6 +440,14 @@ impl Streamed {
         if self.kinds.is_empty() {
             std::mem::swap(self, &mut other);
         }
+        let consents = std::mem::take(&mut other.consents);
+        self.append(other);
+        self.consents.merge(consents);
+    }
+
+    /// Adds what the first pass found in another chunk of the same input, into the room
+    /// [`Streamed::reserve`] made.
+    pub fn append(&mut self, other: Self) {
         for (name, mut hashes) in other.identities.0 {
             self.identities
                 .0
@@ -446,7 +463,7 @@ impl Streamed {
             }
         }
         self.links = self.links || other.links;
-        self.consents.merge(other.consents);
+        self.consents.append(other.consents);
     }
 }
 

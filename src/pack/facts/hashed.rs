@@ -41,10 +41,6 @@ impl<T> Default for SortedHashes<T> {
 const MAX_BITS: u32 = 22;
 
 impl<T: Hashed + Send> SortedHashes<T> {
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -155,7 +151,7 @@ mod tests {
         assert!(t.equal(7).is_empty(), "more items unsort the table");
         t.finish();
         assert_eq!(t.equal(7), &[7, 7]);
-        assert_eq!(t.len(), 3);
+        assert_eq!(t.items.len(), 3);
     }
 
     proptest! {
