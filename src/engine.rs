@@ -782,6 +782,25 @@ impl<'p> Evaluator<'p> {
         outcome
     }
 
+    /// Whether records of `kind` can be decided alone, in the first pass over their input,
+    /// before every input is read: their policies read no login flag, no consents and no fact
+    /// that looks at other records or inputs (see [`facts::CompiledFact::reads_record_only`]), so
+    /// their outcome is the same whatever else is read. Evaluate them with
+    /// [`FactInputs::new`] of no records.
+    pub fn decides_alone(&self, kind: RecordKind) -> bool {
+        if !self.ctx.cache || matches!(kind, RecordKind::Account | RecordKind::Person) {
+            return false;
+        }
+        let Some(wanted) = self.wanted_by_kind.get(&kind) else {
+            return false;
+        };
+        self.packs
+            .facts
+            .iter()
+            .enumerate()
+            .all(|(i, f)| !Wanted::Some(wanted).fact(i) || f.reads_record_only())
+    }
+
     /// Evaluates records one by one as they come, on the calling thread with one cache, and
     /// keeps only those with a violation or an error, for [`Collector::add_decided`]: the
     /// others are dropped at once (a streamed chunk is evaluated row by row as its rows are
@@ -814,6 +833,13 @@ type Cache = foldhash::HashMap<Vec<u8>, Vec<String>>;
 /// The records of a chunk that violate a policy or could not be evaluated, with their
 /// outcomes (see [`Evaluator::decide_each`]).
 pub struct Decided(Vec<(Record, RecordOutcome)>);
+
+impl Decided {
+    /// Whether no record violates a policy or failed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 
 /// A record counted by a limit: what its finding needs of it.
 struct Member {
@@ -1054,6 +1080,77 @@ fn ordinal(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pack::{PackRef, PackRequest};
+
+    /// The packs of `manifest` and `policy` (a pack of its own), loaded without problems.
+    fn own_pack(dir: &std::path::Path, manifest: &str, policy: &str) -> PackSet {
+        let written = std::fs::write(dir.join("pack.yaml"), manifest)
+            .and_then(|()| std::fs::write(dir.join("a.cedar"), policy));
+        assert!(written.is_ok(), "{written:?}");
+        let request = PackRequest {
+            packs: Some(Vec::new()),
+            extra: vec![PackRef::new(&dir.display().to_string(), dir, None)],
+            ..PackRequest::default()
+        };
+        let (packs, problems) = crate::pack::load(&request, &mut crate::source::SourceMap::new());
+        assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+        packs.unwrap_or_else(|| panic!("no packs"))
+    }
+
+    fn context(cache: bool) -> EvalContext {
+        EvalContext {
+            today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default(),
+            school: School::default(),
+            lang: None,
+            cache,
+            progress: None,
+        }
+    }
+
+    #[test]
+    fn records_are_decided_alone_when_their_rules_read_only_themselves() {
+        let defaults = {
+            let request = PackRequest {
+                country: "DE".into(),
+                state: "HH".into(),
+                ..PackRequest::default()
+            };
+            let (packs, problems) =
+                crate::pack::load(&request, &mut crate::source::SourceMap::new());
+            assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+            packs.unwrap_or_else(|| panic!("no packs"))
+        };
+        let ctx = context(true);
+        let evaluator = Evaluator::new(&defaults, &ctx).unwrap_or_else(|p| panic!("{p:?}"));
+        // The consent register's own rule reads only the entry; rules on accounts read
+        // consents, logins and duplicates, and people are looked up in account lists.
+        assert!(evaluator.decides_alone(RecordKind::Consent));
+        assert!(!evaluator.decides_alone(RecordKind::Account));
+        assert!(!evaluator.decides_alone(RecordKind::Person));
+        // The oracle decides every record on its own, in the second pass.
+        let oracle = context(false);
+        let evaluator = Evaluator::new(&defaults, &oracle).unwrap_or_else(|p| panic!("{p:?}"));
+        assert!(!evaluator.decides_alone(RecordKind::Consent));
+
+        // A rule on consents that reads a fact about other records, and one that reads a
+        // pattern of the record itself.
+        let manifest = "id: mine\ntitle: test\nfacts:\n  twice:\n    description: two entries\n    duplicate:\n      attributes: [person]\n  odd_form:\n    description: odd\n    regex:\n      attributes: [form]\n      pattern: '^x'\n";
+        let rule = |fact: &str| {
+            format!(
+                "@id(\"r\")\n@severity(\"error\")\n@message(\"m\")\nforbid (principal is Consent, action, resource)\nwhen {{ principal.facts.{fact} }};\n"
+            )
+        };
+        for (fact, alone) in [("twice", false), ("odd_form", true)] {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let packs = own_pack(dir.path(), manifest, &rule(fact));
+            let evaluator = Evaluator::new(&packs, &ctx).unwrap_or_else(|p| panic!("{p:?}"));
+            assert_eq!(
+                evaluator.decides_alone(RecordKind::Consent),
+                alone,
+                "{fact}"
+            );
+        }
+    }
 
     #[test]
     fn placeholders_are_filled() {

@@ -191,6 +191,16 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     };
     let (packs, problems) = pack::load(&request, &mut report.sources);
     report.problems.extend(problems);
+    let ctx = EvalContext {
+        today: options.today,
+        school: config.school.clone(),
+        lang: options.lang.clone(),
+        cache: !options.no_cache,
+        progress: options.progress.clone(),
+    };
+    // Set up once: records whose outcome needs nothing of other inputs are decided while the
+    // first pass reads them (see `Evaluator::decides_alone`).
+    let evaluator = packs.as_ref().map(|p| engine::Evaluator::new(p, &ctx));
 
     // Inputs: the paths given (walked), else the inputs named in konform.yaml; settings from
     // konform.yaml apply to the file they name however it was reached.
@@ -266,6 +276,21 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     first_pass_attributes.extend(["last_login", "password_present"].map(str::to_owned));
     let mut secrets: std::collections::BTreeMap<source::FileId, Vec<source::Span>> =
         std::collections::BTreeMap::new();
+    // Streamed kinds decided in the first pass, against inputs of no records (their outcome
+    // does not depend on other inputs): their records keep every attribute there.
+    let alone = match &evaluator {
+        Some(Ok(evaluator)) => {
+            let kinds: Vec<record::RecordKind> = stream_kinds
+                .iter()
+                .copied()
+                .filter(|k| evaluator.decides_alone(*k))
+                .collect();
+            let inputs = pack::facts::FactInputs::new(&[], ctx.today, &ctx.school.country, facts);
+            Some((evaluator, inputs, kinds))
+        }
+        _ => None,
+    };
+    let whole: &[record::RecordKind] = alone.as_ref().map_or(&[], |(_, _, k)| k.as_slice());
     let bundle_inputs = bundles
         .iter()
         .map(|(dir, kind)| {
@@ -285,6 +310,8 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                 let mut sink = FirstPassSink {
                     first: &mut first,
                     facts,
+                    alone: alone.as_ref().map(|(e, i, k)| (*e, i, k.as_slice())),
+                    deciding: false,
                 };
                 load::load_streaming(
                     spec,
@@ -294,6 +321,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                         kinds: &stream_kinds,
                         chunk_rows: options.stream_chunk_rows,
                         only: Some(&first_pass_attributes),
+                        whole,
                         sink: &mut sink,
                     },
                 )
@@ -331,7 +359,10 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                 for (file, spans) in first.secrets {
                     secrets.entry(file).or_default().extend(spans);
                 }
-                segments.push(Segment::Stream(streams.len(), tracked));
+                segments.push(match first.decided {
+                    Some(decided) => Segment::Decided(streams.len(), decided),
+                    None => Segment::Stream(streams.len(), tracked),
+                });
                 streamed_records += stream.len();
                 streams.push(stream);
                 report.problems.extend(loaded.problems);
@@ -397,13 +428,6 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             .map(|p| (p.manifest.id.clone(), p.manifest.version.clone()))
             .collect();
         report.stats.policies = packs.policy_count();
-        let ctx = EvalContext {
-            today: options.today,
-            school: config.school.clone(),
-            lang: options.lang.clone(),
-            cache: !options.no_cache,
-            progress: options.progress.clone(),
-        };
         if let Some(p) = &options.progress {
             p.total.store(
                 records.len() + streamed_records,
@@ -419,11 +443,16 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             streamed,
         );
         let mut stream_problems = Vec::new();
-        let evaluation = match engine::Evaluator::new(packs, &ctx) {
-            Ok(evaluator) => {
-                let mut collector = engine::Collector::new(&evaluator);
-                for segment in &segments {
+        let evaluation = match &evaluator {
+            Some(Ok(evaluator)) => {
+                let mut collector = engine::Collector::new(evaluator);
+                for segment in &mut segments {
                     match segment {
+                        Segment::Decided(_, decided) => {
+                            for decided in std::mem::take(decided) {
+                                collector.add_decided(decided, &inputs);
+                            }
+                        }
                         Segment::Records(range) => {
                             collector.add(records.get(range.clone()).unwrap_or(&[]), &inputs);
                         }
@@ -458,10 +487,11 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                 }
                 collector.finish()
             }
-            Err(p) => engine::Evaluation {
+            Some(Err(p)) => engine::Evaluation {
                 findings: Vec::new(),
-                problems: vec![p],
+                problems: vec![p.clone()],
             },
+            None => engine::Evaluation::default(),
         };
         report.stats.files = complete_files;
         report.findings = evaluation
@@ -510,7 +540,9 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             .iter()
             .map(|r| (r.file, r.kind, 1))
             .chain(segments.iter().filter_map(|s| match s {
-                Segment::Stream(i, _) => streams.get(*i).map(|s| (s.file(), s.kind(), s.len())),
+                Segment::Stream(i, _) | Segment::Decided(i, _) => {
+                    streams.get(*i).map(|s| (s.file(), s.kind(), s.len()))
+                }
                 Segment::Records(_) => None,
             }));
         for (file, kind, n) in counts {
@@ -693,17 +725,30 @@ struct FirstPass {
     streamed: pack::facts::Streamed,
     /// Password cells, masked in every output.
     secrets: std::collections::BTreeMap<source::FileId, Vec<source::Span>>,
+    /// The records with findings or errors, for an input decided in the first pass (see
+    /// `Evaluator::decides_alone`), in order.
+    decided: Option<Vec<engine::Decided>>,
 }
 
 /// Notes what the first pass needs of each chunk of a streamed input.
-struct FirstPassSink<'a> {
-    first: &'a mut FirstPass,
+struct FirstPassSink<'s, 'a> {
+    first: &'s mut FirstPass,
     facts: &'a [pack::facts::CompiledFact],
+    /// What decides records of the kinds that are decided alone, with those kinds.
+    alone: Option<(
+        &'a engine::Evaluator<'a>,
+        &'a pack::facts::FactInputs<'a>,
+        &'a [record::RecordKind],
+    )>,
+    /// Whether this input's records are decided in the first pass.
+    deciding: bool,
 }
 
 /// What the first pass notes of a chunk's records, in the task that converted them.
 struct FirstPassNoter<'a> {
     facts: &'a [pack::facts::CompiledFact],
+    /// Decides the records (of a kind decided alone).
+    decide: Option<(&'a engine::Evaluator<'a>, &'a pack::facts::FactInputs<'a>)>,
 }
 
 impl source::csv::Note for FirstPassNoter<'_> {
@@ -716,19 +761,39 @@ impl source::csv::Note for FirstPassNoter<'_> {
         };
         notes.streamed.add(self.facts, &records);
         redact::secret_spans(&records, &mut notes.secrets);
+        if let Some((evaluator, inputs)) = self.decide {
+            let decided = evaluator.decide_each(records.into_iter(), inputs);
+            notes.decided = Some(if decided.is_empty() {
+                Vec::new()
+            } else {
+                vec![decided]
+            });
+        }
         notes
     }
 }
 
-impl<'a> source::csv::Sink for FirstPassSink<'a> {
+impl<'a> source::csv::Sink for FirstPassSink<'_, 'a> {
     type Noter = FirstPassNoter<'a>;
 
     fn expect(&mut self, kind: record::RecordKind, rows: usize) {
         self.first.streamed.reserve(self.facts, kind, rows);
+        self.deciding = self
+            .alone
+            .is_some_and(|(_, _, kinds)| kinds.contains(&kind));
+        if self.deciding {
+            self.first.decided = Some(Vec::new());
+        }
     }
 
     fn noter(&self) -> FirstPassNoter<'a> {
-        FirstPassNoter { facts: self.facts }
+        FirstPassNoter {
+            facts: self.facts,
+            decide: self
+                .alone
+                .filter(|_| self.deciding)
+                .map(|(evaluator, inputs, _)| (evaluator, inputs)),
+        }
     }
 
     fn take(&mut self, notes: FirstPass) {
@@ -737,6 +802,9 @@ impl<'a> source::csv::Sink for FirstPassSink<'a> {
         first.streamed.append(notes.streamed);
         for (file, spans) in notes.secrets {
             first.secrets.entry(file).or_default().extend(spans);
+        }
+        if let (Some(mine), Some(decided)) = (&mut first.decided, notes.decided) {
+            mine.extend(decided);
         }
     }
 }
@@ -747,6 +815,8 @@ enum Segment {
     Records(std::ops::Range<usize>),
     /// A streamed input (an index into the streams) and whether it records logins.
     Stream(usize, bool),
+    /// A streamed input decided in its first pass: its records with findings or errors.
+    Decided(usize, Vec<engine::Decided>),
 }
 
 /// Joins the records of a side input (`kind: attributes`) onto the accounts with the same key,

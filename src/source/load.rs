@@ -124,6 +124,9 @@ pub struct StreamRequest<'s, S: csv::Sink + ?Sized> {
     /// reads only some: the records it gets have only those and their key (see
     /// [`csv::open`]).
     pub only: Option<&'s std::collections::HashSet<String>>,
+    /// Kinds whose records keep every attribute all the same (the sink decides them in the
+    /// first pass).
+    pub whole: &'s [RecordKind],
     /// Receives what is noted of the records of a streamed input, chunk by chunk, in order.
     pub sink: &'s mut S,
 }
@@ -252,7 +255,7 @@ fn load_with<S: csv::Sink + ?Sized>(
                     kind,
                     options,
                     request.chunk_rows,
-                    request.only,
+                    request.only.filter(|_| !request.whole.contains(&kind)),
                     request.sink,
                 );
                 out.problems.extend(problems);
@@ -433,7 +436,7 @@ fn stream_from_disk<S: csv::Sink + ?Sized>(
         kind,
         options,
         request.chunk_rows,
-        request.only,
+        request.only.filter(|_| !request.whole.contains(&kind)),
         request.sink,
     );
     out.problems.extend(problems);
@@ -606,6 +609,7 @@ mod tests {
                 kinds: &[RecordKind::Account],
                 chunk_rows,
                 only: None,
+                whole: &[],
                 sink,
             },
         )

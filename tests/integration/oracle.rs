@@ -145,7 +145,7 @@ proptest! {
         let mut csv = String::from("Kennung;Benutzername;Rolle;Personalgruppe;Herkunft;Status;Erstellt;Letzte Anmeldung;Gültig bis;Geburtsdatum;Passwort;Anlagegrund;Vorname;Nachname");
         csv.push_str(if children { ";Kinder\n" } else { "\n" });
         let mut divis = String::from("Kennung;Vorname;Nachname;Personalgruppe\n");
-        let mut consents = String::from("Person;Zweck;Erteilt von;Datum;Widerrufen\n");
+        let mut consents = String::from("Person;Zweck;Erteilt von;Datum;Widerrufen;Formular\n");
         for (i, row) in rows.iter().enumerate() {
             // Usernames repeat across rows; keys stay unique.
             csv.push_str(&format!("K{i};{row}"));
@@ -160,7 +160,10 @@ proptest! {
             if i % 2 == 0 {
                 let by = if i % 4 == 0 { "Erziehungsberechtigte" } else { "selbst" };
                 let withdrawn = if i % 6 == 0 { "01.10.2026" } else { "" };
-                consents.push_str(&format!("K{i};videokonferenz;{by};01.09.2025;{withdrawn}\n"));
+                // Every other entry lacks its form: the consent records' own rule (decided in
+                // the first pass over them) finds some and passes others.
+                let form = if i % 4 == 2 { "" } else { "VK" };
+                consents.push_str(&format!("K{i};videokonferenz;{by};01.09.2025;{withdrawn};{form}\n"));
             }
         }
         // Two active accounts of one person (a third of the generated rows may be more).
@@ -183,6 +186,9 @@ proptest! {
         }
         prop_assert!(oracle.iter().any(|f| f.0 == "eduport.missing-account" && f.1 == "X1"), "the DiViS look-up found nothing: {:?}", oracle);
         prop_assert!(oracle.iter().any(|f| f.0 == "common.duplicate-identity" && f.1 == "D1"), "no duplicate found: {:?}", oracle);
+        if rows.len() > 2 {
+            prop_assert!(oracle.iter().any(|f| f.0 == "iserv.consent-evidence-incomplete"), "no incomplete consent found: {:?}", oracle);
+        }
         prop_assert_eq!(fast, oracle);
     }
 }

@@ -50,6 +50,19 @@ impl CompiledFact {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// Whether the fact reads only the record itself (patterns, identity numbers, filled
+    /// columns), never other records, other inputs or the inputs' login data: it can be
+    /// evaluated before every input is read.
+    pub fn reads_record_only(&self) -> bool {
+        matches!(
+            self.how,
+            Compiled::Regex { .. }
+                | Compiled::Plain(
+                    FactKind::Regex { .. } | FactKind::NationalId { .. } | FactKind::Column { .. }
+                )
+        )
+    }
 }
 
 /// Compiles the facts of all packs, checking names are unique and patterns compile.
