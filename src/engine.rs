@@ -113,7 +113,7 @@ struct WantedPaths {
     facts: Vec<bool>,
     consents: bool,
     days: bool,
-    /// The paths they read, in order, as [`projection`] reads them.
+    /// The paths they read, in ascending order (of `str`), as [`projection`] reads them.
     parts: Vec<Part>,
 }
 
@@ -373,6 +373,8 @@ fn push_opt<T: Copy>(key: &mut Vec<u8>, value: Option<T>, bytes: impl Fn(T) -> [
 fn projection(packs: &PackSet, record: &Record, derived: &Derived, parts: &[Part]) -> Vec<u8> {
     let mut key = Vec::with_capacity(128);
     key.push(record.kind as u8);
+    // Attribute parts come in ascending order of their names (see `WantedPaths::parts`).
+    let mut at = 0;
     for part in parts {
         match part {
             Part::Fact(index) => key.push(
@@ -400,7 +402,7 @@ fn projection(packs: &PackSet, record: &Record, derived: &Derived, parts: &[Part
                 push_str(&mut key, &record.key);
             }
             Part::Attr { name, days_of } => {
-                push_value(&mut key, record.attrs.get(name).map(|a| &a.value));
+                push_value(&mut key, record.attrs.seek(name, &mut at).map(|a| &a.value));
                 let days = days_of
                     .as_deref()
                     .and_then(|base| derived.days.iter().find(|(n, _)| *n == base))
