@@ -493,6 +493,10 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             },
             None => engine::Evaluation::default(),
         };
+        // The decisions kept for the run (up to 65,536 projections) are not needed for the
+        // outputs: freed before the shown rows are read again.
+        drop(alone);
+        drop(evaluator);
         report.stats.files = complete_files;
         report.findings = evaluation
             .findings
@@ -731,13 +735,13 @@ struct FirstPass {
 }
 
 /// Notes what the first pass needs of each chunk of a streamed input.
-struct FirstPassSink<'s, 'a> {
+struct FirstPassSink<'s, 'a, 'p, 'i> {
     first: &'s mut FirstPass,
     facts: &'a [pack::facts::CompiledFact],
     /// What decides records of the kinds that are decided alone, with those kinds.
     alone: Option<(
-        &'a engine::Evaluator<'a>,
-        &'a pack::facts::FactInputs<'a>,
+        &'a engine::Evaluator<'p>,
+        &'a pack::facts::FactInputs<'i>,
         &'a [record::RecordKind],
     )>,
     /// Whether this input's records are decided in the first pass.
@@ -745,13 +749,13 @@ struct FirstPassSink<'s, 'a> {
 }
 
 /// What the first pass notes of a chunk's records, in the task that converted them.
-struct FirstPassNoter<'a> {
+struct FirstPassNoter<'a, 'p, 'i> {
     facts: &'a [pack::facts::CompiledFact],
     /// Decides the records (of a kind decided alone).
-    decide: Option<(&'a engine::Evaluator<'a>, &'a pack::facts::FactInputs<'a>)>,
+    decide: Option<(&'a engine::Evaluator<'p>, &'a pack::facts::FactInputs<'i>)>,
 }
 
-impl source::csv::Note for FirstPassNoter<'_> {
+impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
     type Notes = FirstPass;
 
     fn note(&self, records: Vec<record::Record>) -> FirstPass {
@@ -773,8 +777,8 @@ impl source::csv::Note for FirstPassNoter<'_> {
     }
 }
 
-impl<'a> source::csv::Sink for FirstPassSink<'_, 'a> {
-    type Noter = FirstPassNoter<'a>;
+impl<'a, 'p, 'i> source::csv::Sink for FirstPassSink<'_, 'a, 'p, 'i> {
+    type Noter = FirstPassNoter<'a, 'p, 'i>;
 
     fn expect(&mut self, kind: record::RecordKind, rows: usize) {
         self.first.streamed.reserve(self.facts, kind, rows);
@@ -786,7 +790,7 @@ impl<'a> source::csv::Sink for FirstPassSink<'_, 'a> {
         }
     }
 
-    fn noter(&self) -> FirstPassNoter<'a> {
+    fn noter(&self) -> FirstPassNoter<'a, 'p, 'i> {
         FirstPassNoter {
             facts: self.facts,
             decide: self
