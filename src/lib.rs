@@ -257,7 +257,8 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     let mut personal = redact::PersonalData::new();
     let mut complete_files = 0;
     // Big CSV lists are streamed: a first pass (while loading) notes what facts about other
-    // records need, a second converts and checks them window by window. Runs that need every
+    // records need (and decides records whose rules read only themselves), a second converts
+    // and checks the others window by window. Runs that need every
     // record at once (diff, --since, side inputs, the oracle) read everything whole.
     let facts: &[pack::facts::CompiledFact] = packs.as_ref().map_or(&[], |p| p.facts.as_slice());
     let stream_kinds = if packs.is_some()

@@ -1081,8 +1081,9 @@ pub enum StreamSource {
 
 pub use crate::source::disk::DiskText;
 
-/// Reads a CSV file of `kind` records like [`read`], but hands the records to `sink` window by
-/// window instead of returning them; the returned stream converts them again on demand, from
+/// Reads a CSV file of `kind` records like [`read`], but hands them to `sink` chunk by chunk
+/// (noted by its [`Note`] on the core that converted them) instead of returning them; the
+/// returned stream converts them again on demand, from
 /// `source` (the text held, or the file on disk, which is then read block by block and never
 /// held whole). `None` when the header or the record limit made the file unreadable.
 /// `chunk_rows` rows are converted together (1,024 when `None`). With `only`, the records

@@ -132,7 +132,7 @@ pub struct StreamRequest<'s, S: csv::Sink + ?Sized> {
 }
 
 /// Like [`load`], but a CSV input of a kind in `request.kinds` is streamed: its records go to
-/// `request.sink` window by window and are not kept; [`LoadedInput::stream`] converts them
+/// `request.sink` chunk by chunk (see [`csv::Sink`]) and are not kept; [`LoadedInput::stream`] converts them
 /// again. Memory then stays flat however long the file is.
 pub fn load_streaming<S: csv::Sink + ?Sized>(
     spec: &InputSpec,
