@@ -1084,19 +1084,23 @@ mod tests {
     use super::*;
     use crate::pack::{PackRef, PackRequest};
 
+    /// The packs `request` asks for, loaded without problems.
+    fn packs_of(request: &PackRequest) -> PackSet {
+        let (packs, problems) = crate::pack::load(request, &mut crate::source::SourceMap::new());
+        assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+        packs.unwrap_or_else(|| panic!("no packs"))
+    }
+
     /// The packs of `manifest` and `policy` (a pack of its own), loaded without problems.
     fn own_pack(dir: &std::path::Path, manifest: &str, policy: &str) -> PackSet {
         let written = std::fs::write(dir.join("pack.yaml"), manifest)
             .and_then(|()| std::fs::write(dir.join("a.cedar"), policy));
         assert!(written.is_ok(), "{written:?}");
-        let request = PackRequest {
+        packs_of(&PackRequest {
             packs: Some(Vec::new()),
             extra: vec![PackRef::new(&dir.display().to_string(), dir, None)],
             ..PackRequest::default()
-        };
-        let (packs, problems) = crate::pack::load(&request, &mut crate::source::SourceMap::new());
-        assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
-        packs.unwrap_or_else(|| panic!("no packs"))
+        })
     }
 
     fn context(cache: bool) -> EvalContext {
@@ -1111,17 +1115,11 @@ mod tests {
 
     #[test]
     fn records_are_decided_alone_when_their_rules_read_only_themselves() {
-        let defaults = {
-            let request = PackRequest {
-                country: "DE".into(),
-                state: "HH".into(),
-                ..PackRequest::default()
-            };
-            let (packs, problems) =
-                crate::pack::load(&request, &mut crate::source::SourceMap::new());
-            assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
-            packs.unwrap_or_else(|| panic!("no packs"))
-        };
+        let defaults = packs_of(&PackRequest {
+            country: "DE".into(),
+            state: "HH".into(),
+            ..PackRequest::default()
+        });
         let ctx = context(true);
         let evaluator = Evaluator::new(&defaults, &ctx).unwrap_or_else(|p| panic!("{p:?}"));
         // The consent register's own rule reads only the entry; rules on accounts read
