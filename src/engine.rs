@@ -803,23 +803,55 @@ impl<'p> Evaluator<'p> {
             .all(|(i, f)| !Wanted::Some(wanted).fact(i) || f.reads_record_only())
     }
 
+    /// Brings into the cache what `batch` will look up in the consent register, for every
+    /// record at once (see [`FactInputs::warm_consents`]), when the policies of their kind
+    /// read consents.
+    fn warm(&self, batch: &[Record], inputs: &FactInputs<'_>) {
+        // A batch comes from one input, so of one kind; warming or not changes no outcome.
+        let Some(kind) = batch.first().map(|r| r.kind) else {
+            return;
+        };
+        let wanted = match self.wanted_by_kind.get(&kind) {
+            Some(wanted) if self.ctx.cache => Wanted::Some(wanted),
+            _ => Wanted::All,
+        };
+        if wanted.consents()
+            || self
+                .packs
+                .facts
+                .iter()
+                .enumerate()
+                .any(|(i, f)| wanted.fact(i) && f.reads_consents())
+        {
+            inputs.warm_consents(batch);
+        }
+    }
+
     /// Evaluates records one by one as they come, on the calling thread with one cache, and
     /// keeps only those with a violation or an error, for [`Collector::add_decided`]: the
     /// others are dropped at once (a streamed chunk is evaluated row by row as its rows are
     /// converted, while each record is still in the core's cache).
     pub fn decide_each(
         &self,
-        records: impl Iterator<Item = Record>,
+        mut records: impl Iterator<Item = Record>,
         inputs: &FactInputs<'_>,
     ) -> Decided {
         let mut cache = Cache::default();
         let mut kept = Vec::new();
         let mut seen = 0usize;
-        for record in records {
-            seen += 1;
-            let outcome = self.outcome(&record, inputs, &mut cache);
-            if !outcome.violated.is_empty() || !outcome.errors.is_empty() {
-                kept.push((record, outcome));
+        let mut batch: Vec<Record> = Vec::with_capacity(WARM_BATCH);
+        loop {
+            batch.extend(records.by_ref().take(WARM_BATCH));
+            if batch.is_empty() {
+                break;
+            }
+            self.warm(&batch, inputs);
+            for record in batch.drain(..) {
+                seen += 1;
+                let outcome = self.outcome(&record, inputs, &mut cache);
+                if !outcome.violated.is_empty() || !outcome.errors.is_empty() {
+                    kept.push((record, outcome));
+                }
             }
         }
         if let Some(p) = &self.ctx.progress {
@@ -828,6 +860,10 @@ impl<'p> Evaluator<'p> {
         Decided(kept)
     }
 }
+
+/// Records whose look-ups are warmed together (see [`Evaluator::warm`]): a few KB of records,
+/// still in the core's cache when they are evaluated.
+const WARM_BATCH: usize = 16;
 
 /// Decisions by projection within a chunk (see [`Evaluator::outcomes`]).
 type Cache = foldhash::HashMap<Vec<u8>, Vec<String>>;

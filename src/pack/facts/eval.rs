@@ -63,6 +63,11 @@ impl CompiledFact {
                 )
         )
     }
+
+    /// Whether the fact looks the record up in the consent register.
+    pub fn reads_consents(&self) -> bool {
+        matches!(self.how, Compiled::Plain(FactKind::Consent { .. }))
+    }
 }
 
 /// Compiles the facts of all packs, checking names are unique and patterns compile.
@@ -227,17 +232,19 @@ impl Identities {
         }
     }
 
-    /// Sorts the identities for [`Identities::of`].
+    /// Keeps, per duplicate fact, the identities of more than one active account, for
+    /// [`Identities::repeated`]; the others are dropped (the fact asks only whether an
+    /// identity is shared, and shared ones are few).
     fn finish(&mut self) {
         for hashes in self.0.values_mut() {
-            hashes.finish();
+            hashes.finish_repeated();
         }
     }
 
-    /// How many active accounts have the identity `hash` for the duplicate fact `name`;
-    /// `None` when the fact was not counted.
-    fn of(&self, name: &str, hash: u128) -> Option<usize> {
-        Some(self.0.get(name)?.equal(hash).len())
+    /// Whether more than one active account has the identity `hash` for the duplicate fact
+    /// `name`; `None` when the fact was not counted.
+    fn repeated(&self, name: &str, hash: u128) -> Option<bool> {
+        Some(self.0.get(name)?.contains(hash))
     }
 }
 
@@ -614,6 +621,27 @@ impl<'a> FactInputs<'a> {
         }))
     }
 
+    /// Brings into the cache what the look-ups of `records` in the consent register will
+    /// touch, for a batch of records at once (see [`SortedHashes::warm`]). Changes no
+    /// outcome: a later look-up finds the same, only sooner.
+    pub fn warm_consents(&self, records: &[Record]) {
+        if self.consents.entries.is_empty() {
+            return;
+        }
+        let mut hashes: Vec<u128> = Vec::with_capacity(2 * records.len());
+        for r in records
+            .iter()
+            .filter(|r| matches!(r.kind, RecordKind::Account | RecordKind::Person))
+        {
+            // The persons `consents_of` looks up.
+            hashes.push(hash128(r.key.as_str()));
+            if let Some(u) = r.str("username").filter(|u| *u != r.key) {
+                hashes.push(hash128(u));
+            }
+        }
+        self.consents.entries.warm(&hashes);
+    }
+
     /// The consents of an account: entries whose person is its key or its username.
     /// The consent entries of `record`, looked up on first use and kept in `known`.
     fn consents_in<'k>(
@@ -841,8 +869,8 @@ pub fn matched_attribute(
                 .map(|(name, _)| name.clone()),
             FactKind::Duplicate { attributes } => {
                 let tuple = identity_hash(record, attributes)?;
-                let count = inputs.duplicates.of(&fact.name, tuple)?;
-                (count > 1 && record.kind == RecordKind::Account && is_active(record))
+                let repeated = inputs.duplicates.repeated(&fact.name, tuple)?;
+                (repeated && record.kind == RecordKind::Account && is_active(record))
                     .then(|| attributes.first().cloned())
                     .flatten()
             }

@@ -77,6 +77,34 @@ impl<T: Hashed + Send> SortedHashes<T> {
         self.index();
     }
 
+    /// Sorts the items and keeps one of each hash that occurs more than once, dropping the
+    /// rest and the room they took: what remains answers "is this hash repeated?" in a
+    /// table that fits the cache (a million identities take 16 MB; their duplicates, few).
+    pub fn finish_repeated(&mut self) {
+        use rayon::prelude::*;
+        self.items.par_sort_unstable_by_key(Hashed::hash);
+        let mut kept = 0;
+        let mut at = 0;
+        while at < self.items.len() {
+            let hash = self.items.get(at).map(Hashed::hash);
+            let run = self
+                .items
+                .get(at..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|item| Some(item.hash()) == hash)
+                .count();
+            if run > 1 {
+                self.items.swap(kept, at);
+                kept += 1;
+            }
+            at += run;
+        }
+        self.items.truncate(kept);
+        self.items.shrink_to_fit();
+        self.index();
+    }
+
     fn index(&mut self) {
         // About four items per bucket: log2(len / 4), at least 0.
         let n = self.items.len();
@@ -122,7 +150,34 @@ impl<T: Hashed + Send> SortedHashes<T> {
     pub fn contains(&self, hash: u128) -> bool {
         !self.equal(hash).is_empty()
     }
+
+    /// Brings the memory that look-ups of `hashes` touch into the cache, all of them at once:
+    /// first every bucket's start, then every bucket's first item. The loads of one round do
+    /// not depend on each other, so their cache misses overlap instead of stalling one after
+    /// the other as in [`SortedHashes::equal`] (a table of a million items is far larger
+    /// than the cache, and each look-up misses it twice). Finds nothing; the look-ups that
+    /// follow find what they would have found.
+    pub fn warm(&self, hashes: &[u128]) {
+        if self.starts.is_empty() {
+            return;
+        }
+        let mut sum = 0u128;
+        for chunk in hashes.chunks(WARM_AT_ONCE) {
+            let mut at = [0usize; WARM_AT_ONCE];
+            for (slot, hash) in at.iter_mut().zip(chunk) {
+                *slot = self.starts.get(self.bucket(*hash)).copied().unwrap_or(0);
+            }
+            for start in at.iter().take(chunk.len()) {
+                sum ^= self.items.get(*start).map_or(0, Hashed::hash);
+            }
+        }
+        std::hint::black_box(sum);
+    }
 }
+
+/// Look-ups warmed together by [`SortedHashes::warm`] (about as many misses as a core keeps
+/// in flight).
+const WARM_AT_ONCE: usize = 16;
 
 impl<T> Extend<T> for SortedHashes<T> {
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
@@ -152,6 +207,27 @@ mod tests {
         t.finish();
         assert_eq!(t.equal(7), &[7, 7]);
         assert_eq!(t.items.len(), 3);
+    }
+
+    #[test]
+    fn repeated_keeps_one_of_each_hash_seen_twice() {
+        let mut t = SortedHashes::<u128>::default();
+        t.extend([5, 9, 5, 1, 9, 9, 7, u128::MAX, u128::MAX]);
+        t.finish_repeated();
+        assert_eq!(t.items, vec![5, 9, u128::MAX]);
+        for (hash, repeated) in [
+            (5, true),
+            (9, true),
+            (u128::MAX, true),
+            (1, false),
+            (7, false),
+        ] {
+            assert_eq!(t.contains(hash), repeated, "hash {hash}");
+        }
+        let mut none = SortedHashes::<u128>::default();
+        none.extend([3, 2, 1]);
+        none.finish_repeated();
+        assert!(none.is_empty() && !none.contains(2));
     }
 
     proptest! {
