@@ -212,8 +212,8 @@ pub struct FactInputs<'a> {
 }
 
 /// The identities (hashed, see [`identity_hash`]) of the active accounts, per duplicate fact:
-/// noted over every input before any record is evaluated, then sorted, so that a count is a
-/// binary search (a million identities take 16 MB, a third of a hash map of counts).
+/// noted over every input before any record is evaluated (a million identities take 16 MB, a
+/// third of a hash map of counts), then reduced to those shared by more than one account.
 #[derive(Debug, Default)]
 pub struct Identities(HashMap<String, SortedHashes<u128>>);
 

@@ -231,6 +231,22 @@ mod tests {
     }
 
     proptest! {
+        /// A table finished for repeats contains exactly the hashes a scan finds more than
+        /// once.
+        #[test]
+        fn repeated_hashes_are_those_a_scan_finds_twice(
+            items in proptest::collection::vec(0u128..60, 0..300),
+        ) {
+            let mut t = SortedHashes::default();
+            t.extend(items.iter().copied());
+            t.finish_repeated();
+            for probe in 0u128..61 {
+                let seen = items.iter().filter(|h| **h == probe).count();
+                prop_assert_eq!(t.contains(probe), seen > 1, "hash {}", probe);
+                prop_assert!(t.equal(probe).len() <= 1);
+            }
+        }
+
         /// Every look-up finds exactly the items a linear scan finds, with hashes spread
         /// over the whole range and clustered in one bucket.
         #[test]
