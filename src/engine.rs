@@ -584,7 +584,8 @@ pub struct Evaluator<'p> {
     action: EntityUid,
     context: Context,
     authorizer: Authorizer,
-    wanted_by_kind: HashMap<RecordKind, WantedPaths>,
+    /// Looked up for every record: a fast hasher.
+    wanted_by_kind: foldhash::HashMap<RecordKind, WantedPaths>,
     /// Decisions by projection across chunks and batches (see [`Evaluator::outcomes`]).
     decided: std::sync::RwLock<foldhash::HashMap<Vec<u8>, Vec<String>>>,
 }

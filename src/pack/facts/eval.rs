@@ -200,9 +200,9 @@ pub struct FactInputs<'a> {
     /// All records.
     records: &'a [Record],
     /// Record kinds with at least one record.
-    kinds: HashSet<RecordKind>,
+    kinds: foldhash::HashSet<RecordKind>,
     /// Record kinds with at least one record held (in `records`, not streamed).
-    held: HashSet<RecordKind>,
+    held: foldhash::HashSet<RecordKind>,
     /// (kind, attribute) -> lower-cased value -> records.
     index: HashMap<(RecordKind, String), Index<'a>>,
     /// Active accounts per identity, per duplicate fact.
@@ -215,7 +215,7 @@ pub struct FactInputs<'a> {
 /// noted over every input before any record is evaluated (a million identities take 16 MB, a
 /// third of a hash map of counts), then reduced to those shared by more than one account.
 #[derive(Debug, Default)]
-pub struct Identities(HashMap<String, SortedHashes<u128>>);
+pub struct Identities(foldhash::HashMap<String, SortedHashes<u128>>);
 
 impl Identities {
     /// Notes the identities of the active accounts among `records` for the duplicate `facts`.
@@ -249,7 +249,7 @@ impl Identities {
 }
 
 /// Sorted hashed values (see [`Streamed`]).
-type HashedValues = HashMap<RecordKind, HashMap<String, SortedHashes<u128>>>;
+type HashedValues = foldhash::HashMap<RecordKind, foldhash::HashMap<String, SortedHashes<u128>>>;
 
 /// A consent-register entry as facts read it (texts interned in [`Consents`]): 16 bytes.
 #[derive(Debug, Clone, Copy)]
@@ -379,7 +379,7 @@ pub struct Streamed {
     /// Identity counts of the streamed accounts.
     pub identities: Identities,
     /// The kinds of the streamed records.
-    pub kinds: HashSet<RecordKind>,
+    pub kinds: foldhash::HashSet<RecordKind>,
     /// Hashed lower-cased values of the attributes `missing_in` facts match on, by (kind,
     /// attribute): whether a record of that kind exists with a value (sorted once merged).
     values: HashedValues,
