@@ -387,18 +387,19 @@ impl Record {
     }
 }
 
-/// A 128-bit hash (XXH3-128 of what `value` feeds a [`std::hash::Hasher`]). Two different
-/// values share one with a probability of about 10^-27 among a million, so sets and counts of
-/// hashes stand in for sets and counts of the values (keys, identities) without copying them.
-/// Not keyed: a hash is never kept beyond the run, and nothing depends on it being secret.
+/// A 128-bit hash: two SipHash-1-3 digests with different prefixes. Two different values share
+/// one with a probability of about 10^-26 among a million, so sets and counts of hashes stand
+/// in for sets and counts of the values (keys, identities) without copying them.
 pub fn hash128(value: impl std::hash::Hash) -> u128 {
-    let mut h = Hasher128::new();
-    value.hash(&mut h);
-    h.digest128()
+    use std::hash::Hasher as _;
+    let digest = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        h.write_u8(salt);
+        value.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(digest(0x4b)) << 64) | u128::from(digest(0xa5))
 }
-
-/// The hasher behind [`hash128`], for values fed to it piece by piece.
-pub type Hasher128 = xxhash_rust::xxh3::Xxh3Default;
 
 #[cfg(test)]
 mod tests {

@@ -941,10 +941,12 @@ fn merge<S: Sink + ?Sized>(
     Some(starts)
 }
 
-/// A 64-bit hash of a record key (XXH3-64; two keys that share one are told apart by
-/// comparing them, see [`merge`]).
+/// A 64-bit hash of a record key (SipHash-1-3).
 fn hash64(key: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 /// The record handed on as number `index` (of the record `starts`), read again from its row;

@@ -745,10 +745,19 @@ fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
 /// accounts in 30 MB instead of 150.
 fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
     use std::hash::{Hash as _, Hasher as _};
-    // Framed as the hash of the tuple (`Vec<String>`): length, then each text.
-    let mut h = crate::record::Hasher128::new();
-    h.write_usize(attributes.len());
-    let mut add = |item: &str| item.hash(&mut h);
+    // Framed as the hash of the tuple (`Vec<String>`): length, then each text; both halves
+    // hashed item by item.
+    let mut halves = [0x4b_u8, 0xa5].map(|salt| {
+        let mut h = std::hash::DefaultHasher::new();
+        h.write_u8(salt);
+        h.write_usize(attributes.len());
+        h
+    });
+    let mut add = |item: &str| {
+        for h in &mut halves {
+            item.hash(h);
+        }
+    };
     for a in attributes {
         let value = (a != "key")
             .then(|| record.attrs.get(a).or_else(|| record.extra.get(a)))
@@ -771,7 +780,8 @@ fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
             _ => add(&match_value(record, a).into_iter().next()?),
         }
     }
-    Some(h.digest128())
+    let [first, second] = halves.map(|h| h.finish());
+    Some((u128::from(first) << 64) | u128::from(second))
 }
 
 /// `YYYY-MM-DD` of a date of the years 0 to 9999 (as [`Value::display`] writes it), without
