@@ -804,6 +804,15 @@ impl<'p> Evaluator<'p> {
             .all(|(i, f)| !Wanted::Some(wanted).fact(i) || f.reads_record_only())
     }
 
+    /// Whether the policies of `kind` read the fact at `index` of the packs' facts (always,
+    /// for the oracle and for kinds whose policies read every fact).
+    pub fn reads_fact(&self, kind: RecordKind, index: usize) -> bool {
+        match self.wanted_by_kind.get(&kind) {
+            Some(wanted) if self.ctx.cache => Wanted::Some(wanted).fact(index),
+            _ => true,
+        }
+    }
+
     /// Brings into the cache what `batch` will look up in the consent register, for every
     /// record at once (see [`FactInputs::warm_consents`]), when the policies of their kind
     /// read consents.

@@ -436,6 +436,23 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             );
         }
         let disabled = &packs.disabled;
+        // The values noted for `missing_in` facts about a kind are kept only when records of a
+        // kind among the inputs read such a fact (the keys of a million accounts, noted in
+        // case a leading system's export looks them up, take 16 MB).
+        if let Some(Ok(evaluator)) = &evaluator {
+            let present: HashSet<record::RecordKind> = streamed
+                .kinds
+                .iter()
+                .copied()
+                .chain(records.iter().map(|r| r.kind))
+                .collect();
+            streamed.retain_values(|looked_for| {
+                facts.iter().enumerate().any(|(i, f)| {
+                    f.missing_in() == Some(looked_for)
+                        && present.iter().any(|k| evaluator.reads_fact(*k, i))
+                })
+            });
+        }
         let inputs = pack::facts::FactInputs::with_streamed(
             &records,
             ctx.today,

@@ -64,6 +64,14 @@ impl CompiledFact {
         )
     }
 
+    /// The kind of the records a `missing_in` fact looks for.
+    pub fn missing_in(&self) -> Option<RecordKind> {
+        match &self.how {
+            Compiled::Plain(FactKind::MissingIn { kind, .. }) => Some(*kind),
+            _ => None,
+        }
+    }
+
     /// Whether the fact looks the record up in the consent register.
     pub fn reads_consents(&self) -> bool {
         matches!(self.how, Compiled::Plain(FactKind::Consent { .. }))
@@ -452,6 +460,12 @@ impl Streamed {
         if kind == RecordKind::Consent {
             self.consents.entries.reserve(rows);
         }
+    }
+
+    /// Drops the values noted of the records of the kinds for which `needed` is false: no
+    /// record will look them up (a million keys take 16 MB).
+    pub fn retain_values(&mut self, needed: impl Fn(RecordKind) -> bool) {
+        self.values.retain(|kind, _| needed(*kind));
     }
 
     /// Adds what another streamed input's first pass found.
