@@ -584,7 +584,8 @@ pub struct Evaluator<'p> {
     action: EntityUid,
     context: Context,
     authorizer: Authorizer,
-    /// Looked up for every record: a fast hasher.
+    /// What the policies of each kind read (none for kinds whose policies read everything);
+    /// looked up for every record, so with a fast hasher.
     wanted_by_kind: foldhash::HashMap<RecordKind, WantedPaths>,
     /// Decisions by projection across chunks and batches (see [`Evaluator::outcomes`]).
     decided: std::sync::RwLock<foldhash::HashMap<Vec<u8>, Vec<String>>>,

@@ -436,9 +436,10 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             );
         }
         let disabled = &packs.disabled;
-        // The values noted for `missing_in` facts about a kind are kept only when records of a
-        // kind among the inputs read such a fact (the keys of a million accounts, noted in
-        // case a leading system's export looks them up, take 16 MB).
+        // The values noted for `missing_in` facts about a kind are kept only when the policies
+        // of a kind among the inputs (complete ones: held or streamed) read such a fact: the
+        // keys of a million accounts, noted in case a leading system's export looks them up,
+        // take 16 MB. Facts no policy of a record's kind reads are never evaluated for it.
         if let Some(Ok(evaluator)) = &evaluator {
             let present: HashSet<record::RecordKind> = streamed
                 .kinds
