@@ -562,7 +562,8 @@ fn is_wordlike(s: &str) -> bool {
 /// personal value (case-insensitive) is replaced, the longest first.
 #[derive(Debug)]
 pub struct Masker {
-    values: std::collections::HashMap<String, PersonalKind>,
+    /// Lower-cased personal values (looked up for every word of every text: a fast hasher).
+    values: foldhash::HashMap<String, PersonalKind>,
     words: usize,
 }
 
@@ -583,16 +584,28 @@ impl Masker {
             if !word_start || i < at {
                 continue;
             }
-            // The longest run of up to `words` words from here that is a personal value.
+            // The longest run of up to `words` words from here that is a personal value (the
+            // ends of those words taken as a slice: each look-up costs the same however long
+            // the text is).
             let first = ends.partition_point(|&e| e <= i);
+            let last = first.saturating_add(self.words).min(ends.len());
             let hit = ends
+                .get(first..last)
+                .unwrap_or_default()
                 .iter()
-                .skip(first)
-                .take(self.words)
                 .rev()
                 .find_map(|&e| {
-                    let candidate = text.get(i..e)?.to_lowercase();
-                    self.values.get(&candidate).map(|k| (e, *k))
+                    let candidate = text.get(i..e)?;
+                    // ASCII text without capitals is its own lower case: no copy.
+                    let plain = candidate
+                        .bytes()
+                        .all(|b| b.is_ascii() && !b.is_ascii_uppercase());
+                    let known = if plain {
+                        self.values.get(candidate)
+                    } else {
+                        self.values.get(&candidate.to_lowercase())
+                    };
+                    known.map(|k| (e, *k))
                 });
             if let Some((e, kind)) = hit {
                 out.push_str(text.get(at..i).unwrap_or_default());
@@ -893,6 +906,61 @@ mod tests {
         // r4 (offset 11) with two lines around: r2 to r6.
         assert_eq!(f.lines_around(Span::new(11, 2), 2), (5, 20));
         assert_eq!(f.lines_around(Span::new(0, 1), 2), (0, 8));
+    }
+
+    proptest::proptest! {
+        /// Masking finds what a plain search finds: at each word, the longest run of up to
+        /// `words` words that is a personal value, case-insensitively (also for capitals
+        /// outside ASCII), in texts of any length.
+        #[test]
+        fn masking_replaces_the_longest_run_of_words_that_is_a_value(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec!["Anna", "anna", "SCHMIDT", "Schmidt", "Ölaf", "ölaf", "li", "x1", "Zoë"]),
+                0..60,
+            ),
+            gaps in proptest::collection::vec(proptest::sample::select(vec![" ", ". ", "-", "; ", "\n"]), 60),
+            values in proptest::collection::vec(
+                proptest::sample::select(vec!["anna", "anna schmidt", "ölaf", "li", "zoë", "schmidt-anna", "x1 li anna"]),
+                1..4,
+            ),
+        ) {
+            let mut data = PersonalData::new();
+            for v in &values {
+                data.add_value(v, PersonalKind::Name);
+            }
+            let masker = data.masker();
+            let text: String = words
+                .iter()
+                .zip(gaps.iter().cycle())
+                .map(|(w, g)| format!("{w}{g}"))
+                .collect();
+            // The search the masker stands for: every run of whole words, longest first.
+            let ends = word_ends(&text);
+            let mut expected = String::new();
+            let (mut at, mut prev) = (0, false);
+            for (i, c) in text.char_indices() {
+                let start = c.is_alphanumeric() && !prev;
+                prev = c.is_alphanumeric();
+                if !start || i < at {
+                    continue;
+                }
+                let hit = ends
+                    .iter()
+                    .filter(|&&e| e > i)
+                    .take(masker.words)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .find(|&&e| masker.values.contains_key(&text[i..e].to_lowercase()));
+                if let Some(&e) = hit {
+                    expected.push_str(&text[at..i]);
+                    expected.push_str(PersonalKind::Name.placeholder());
+                    at = e;
+                }
+            }
+            expected.push_str(&text[at..]);
+            proptest::prop_assert_eq!(masker.mask(&text), expected);
+        }
     }
 
     #[test]
