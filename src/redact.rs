@@ -204,7 +204,7 @@ pub struct PersonalData {
     /// Spans of personal cells or nodes, per file.
     spans: BTreeMap<FileId, Vec<Span>>,
     /// Personal values with their kind, lower-cased, without duplicates.
-    values: HashMap<String, PersonalKind>,
+    values: foldhash::HashMap<String, PersonalKind>,
 }
 
 /// Lines of context that any output shows around a span (miette shows one; SARIF's context
