@@ -112,6 +112,9 @@ struct WantedPaths {
     /// Per fact of the packs, in their order.
     facts: Vec<bool>,
     consents: bool,
+    /// Whether they read anything looked up in the consent register: the consents or a fact
+    /// about them (see [`Evaluator::warm`]).
+    looks_up_consents: bool,
     days: bool,
     /// The paths they read, in ascending order (of `str`), as [`projection`] reads them.
     parts: Vec<Part>,
@@ -120,13 +123,22 @@ struct WantedPaths {
 impl WantedPaths {
     fn new(packs: &PackSet, paths: &std::collections::BTreeSet<String>) -> Self {
         let all_facts = paths.contains("facts");
-        Self {
-            facts: packs
+        let facts: Vec<bool> = packs
+            .facts
+            .iter()
+            .map(|f| all_facts || paths.contains(&format!("facts.{}", f.name())))
+            .collect();
+        let consents = paths.contains("consents");
+        let looks_up_consents = consents
+            || packs
                 .facts
                 .iter()
-                .map(|f| all_facts || paths.contains(&format!("facts.{}", f.name())))
-                .collect(),
-            consents: paths.contains("consents"),
+                .zip(&facts)
+                .any(|(f, read)| *read && f.reads_consents());
+        Self {
+            facts,
+            consents,
+            looks_up_consents,
             days: paths.iter().any(|p| p.ends_with("_days")),
             parts: paths.iter().map(|p| Part::of(packs, p)).collect(),
         }
@@ -808,9 +820,15 @@ impl<'p> Evaluator<'p> {
     /// Whether the policies of `kind` read the fact at `index` of the packs' facts (always,
     /// for the oracle and for kinds whose policies read every fact).
     pub fn reads_fact(&self, kind: RecordKind, index: usize) -> bool {
+        self.wanted(kind).fact(index)
+    }
+
+    /// What is derived for records of `kind`: what their policies read, or everything (for
+    /// the oracle, and for kinds whose policies read every fact).
+    fn wanted(&self, kind: RecordKind) -> Wanted<'_> {
         match self.wanted_by_kind.get(&kind) {
-            Some(wanted) if self.ctx.cache => Wanted::Some(wanted).fact(index),
-            _ => true,
+            Some(wanted) if self.ctx.cache => Wanted::Some(wanted),
+            _ => Wanted::All,
         }
     }
 
@@ -822,18 +840,11 @@ impl<'p> Evaluator<'p> {
         let Some(kind) = batch.first().map(|r| r.kind) else {
             return;
         };
-        let wanted = match self.wanted_by_kind.get(&kind) {
-            Some(wanted) if self.ctx.cache => Wanted::Some(wanted),
-            _ => Wanted::All,
+        let looks_up = match self.wanted(kind) {
+            Wanted::Some(wanted) => wanted.looks_up_consents,
+            Wanted::All => true,
         };
-        if wanted.consents()
-            || self
-                .packs
-                .facts
-                .iter()
-                .enumerate()
-                .any(|(i, f)| wanted.fact(i) && f.reads_consents())
-        {
+        if looks_up {
             inputs.warm_consents(batch);
         }
     }
