@@ -73,12 +73,14 @@ fn date_expr(d: NaiveDate) -> RestrictedExpression {
 
 fn value_expr(v: &Value) -> RestrictedExpression {
     match v {
-        Value::Str(s) => RestrictedExpression::new_string(s.clone()),
+        Value::Str(s) => RestrictedExpression::new_string(s.to_string()),
         Value::Bool(b) => RestrictedExpression::new_bool(*b),
         Value::Long(n) => RestrictedExpression::new_long(*n),
         Value::Date(d) => date_expr(*d),
         Value::Set(items) => RestrictedExpression::new_set(
-            items.iter().cloned().map(RestrictedExpression::new_string),
+            items
+                .iter()
+                .map(|s| RestrictedExpression::new_string(s.to_string())),
         ),
     }
 }
@@ -337,10 +339,10 @@ fn push_str(key: &mut Vec<u8>, s: &str) {
 }
 
 /// Appends a list of texts with its length to a projection key.
-fn push_strings(key: &mut Vec<u8>, items: &[String]) {
+fn push_strings<S: AsRef<str>>(key: &mut Vec<u8>, items: &[S]) {
     key.extend_from_slice(&items.len().to_le_bytes());
     for item in items {
-        push_str(key, item);
+        push_str(key, item.as_ref());
     }
 }
 
@@ -975,7 +977,9 @@ impl<'e, 'p> Collector<'e, 'p> {
                                 .get("schools")
                                 .and_then(|a| a.value.as_set())
                                 .unwrap_or(&[])
-                                .to_vec(),
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect(),
                         });
                     }
                     None => self.findings.push(finding_for(

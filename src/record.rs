@@ -71,8 +71,8 @@ impl fmt::Display for RecordKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Value {
-    /// Text.
-    Str(String),
+    /// Text (inline up to 23 bytes: most cells of a list take no allocation).
+    Str(Text),
     /// A yes/no flag.
     Bool(bool),
     /// A whole number.
@@ -80,14 +80,14 @@ pub enum Value {
     /// A calendar date (times of day are not kept).
     Date(NaiveDate),
     /// A set of texts (roles, schools, groups); kept sorted and without duplicates.
-    Set(Vec<String>),
+    Set(Vec<Text>),
 }
 
 impl Value {
     /// The value as text, for messages and placeholders.
     pub fn display(&self) -> String {
         match self {
-            Self::Str(s) => s.clone(),
+            Self::Str(s) => s.to_string(),
             Self::Bool(b) => b.to_string(),
             Self::Long(n) => n.to_string(),
             Self::Date(d) => iso_date(*d),
@@ -120,13 +120,18 @@ impl Value {
     }
 
     /// The items, if this is a set.
-    pub fn as_set(&self) -> Option<&[String]> {
+    pub fn as_set(&self) -> Option<&[Text]> {
         match self {
             Self::Set(items) => Some(items),
             _ => None,
         }
     }
 }
+
+/// The text of a [`Value`]: immutable, kept inline up to 23 bytes and shared by reference
+/// count above (`smol_str`, already built for cedar-policy): a list of a million accounts has
+/// a dozen short texts per row, and most of them then need no allocation.
+pub type Text = smol_str::SmolStr;
 
 /// The name of a canonical attribute: a constant for the attributes readers know (no
 /// allocation per cell of a large list), owned text otherwise.
@@ -387,18 +392,72 @@ impl Record {
     }
 }
 
-/// A 128-bit hash: two SipHash-1-3 digests with different prefixes. Two different values share
-/// one with a probability of about 10^-26 among a million, so sets and counts of hashes stand
-/// in for sets and counts of the values (keys, identities) without copying them.
+/// A 128-bit hash: SipHash-1-3 with 128 bits of output, keyed once per process with random
+/// keys. Two different values share one with a probability of about 10^-26 among a million,
+/// so sets and counts of hashes stand in for sets and counts of the values (keys, identities,
+/// consent persons) without copying them; and since the keys are secret and new in every run,
+/// no input can be crafted to share a hash with another (a username that borrowed someone
+/// else's consent). Hashes are never written out: they mean nothing outside the run.
 pub fn hash128(value: impl std::hash::Hash) -> u128 {
-    use std::hash::Hasher as _;
-    let digest = |salt: u8| {
-        let mut h = std::hash::DefaultHasher::new();
-        h.write_u8(salt);
-        value.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(digest(0x4b)) << 64) | u128::from(digest(0xa5))
+    let mut h = Hasher128::new();
+    value.hash(&mut h);
+    h.finish128()
+}
+
+/// The hasher of [`hash128`], for hashing a value piece by piece.
+#[derive(Debug, Clone, Copy)]
+pub struct Hasher128(siphasher::sip128::SipHasher13);
+
+impl Hasher128 {
+    /// A hasher with the run's keys.
+    pub fn new() -> Self {
+        static KEYS: std::sync::LazyLock<(u64, u64)> = std::sync::LazyLock::new(|| {
+            // std's `RandomState` draws its keys from the operating system; two values hashed
+            // with it are two random numbers.
+            use std::hash::BuildHasher as _;
+            let random = std::hash::RandomState::new();
+            (random.hash_one(0x4b_u8), random.hash_one(0xa5_u8))
+        });
+        let (k0, k1) = *KEYS;
+        Self(siphasher::sip128::SipHasher13::new_with_keys(k0, k1))
+    }
+
+    /// The 128-bit hash of what was written.
+    pub fn finish128(&self) -> u128 {
+        use siphasher::sip128::Hasher128 as _;
+        self.0.finish128().as_u128()
+    }
+}
+
+impl Default for Hasher128 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::hash::Hasher for Hasher128 {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0.write_u8(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.0.write_usize(i);
+    }
+
+    /// The low 64 bits of [`Hasher128::finish128`].
+    fn finish(&self) -> u64 {
+        // Truncation intended: the low half.
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "the low 64 bits are wanted"
+        )]
+        let low = self.finish128() as u64;
+        low
+    }
 }
 
 #[cfg(test)]

@@ -385,7 +385,7 @@ impl PersonalData {
             && !keep.contains(&(r.file, attr.span))
         {
             let items: Vec<String> = match &attr.value {
-                Value::Set(items) => items.clone(),
+                Value::Set(items) => items.iter().map(ToString::to_string).collect(),
                 other => vec![other.display()],
             };
             let words: Vec<&String> = items.iter().filter(|i| is_wordlike(i)).collect();
@@ -872,7 +872,7 @@ mod tests {
             let v = if *name == "birth_date" {
                 Value::Date(chrono::NaiveDate::from_ymd_opt(2012, 5, 3).unwrap_or_default())
             } else {
-                Value::Str((*value).to_owned())
+                Value::Str((*value).into())
             };
             r.set(name.to_string(), v, Span::new(at, value.len()));
         }

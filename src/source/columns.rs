@@ -5,7 +5,7 @@
 //! and a YAML list alike. Aliases are compared after [`normalize_name`]: lowercase, umlauts
 //! folded, spaces, `_`, `-` and `.` removed.
 
-use crate::record::RecordKind;
+use crate::record::{RecordKind, Text};
 
 /// The type of a canonical attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -782,7 +782,7 @@ pub fn suggest(kind: RecordKind, column: &str) -> Option<(&'static Canonical, &'
 }
 
 /// Folds umlauts and other letters to ASCII, lowercases and joins words with `_`.
-pub fn ascii_word(value: &str) -> String {
+pub fn ascii_word(value: &str) -> Text {
     // Most cells of a large list are already words (`teacher`, `sync`): copied as they are.
     let t = value.trim();
     if !t.starts_with('_')
@@ -790,7 +790,7 @@ pub fn ascii_word(value: &str) -> String {
         && t.bytes()
             .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && !matches!(b, b' ' | b'-' | b'/'))
     {
-        return t.to_owned();
+        return Text::new(t);
     }
     let mut out = String::with_capacity(value.len() + 2);
     let push = |out: &mut String, c: char| match c {
@@ -822,18 +822,19 @@ pub fn ascii_word(value: &str) -> String {
     out.truncate(end);
     let start = out.len() - out.trim_start_matches('_').len();
     out.drain(..start);
-    out
+    Text::from(out)
 }
 
 /// Normalises one value of an attribute.
-pub fn normalize_value(how: Normalize, value: &str) -> String {
+pub fn normalize_value(how: Normalize, value: &str) -> Text {
+    use smol_str::StrExt as _;
     let word = match how {
-        Normalize::None => return value.trim().to_owned(),
-        Normalize::Lower => return value.trim().to_lowercase(),
+        Normalize::None => return Text::new(value.trim()),
+        Normalize::Lower => return value.trim().to_lowercase_smolstr(),
         _ => ascii_word(value),
     };
-    match how {
-        Normalize::None | Normalize::Lower | Normalize::Word => word,
+    Text::new_static(match how {
+        Normalize::None | Normalize::Lower | Normalize::Word => return word,
         Normalize::Role => match word.as_str() {
             "lehrer" | "lehrerin" | "lehrkraft" | "lehrkraefte" | "teacher" | "laerer"
             | "larare" | "laerare" | "faculty" | "instructor" | "paedagoge" | "paedagogin"
@@ -870,22 +871,19 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
                 "leader"
             }
             _ => return word,
-        }
-        .to_owned(),
+        },
         Normalize::Purpose => match word.as_str() {
             "videoconference" | "video_conference" | "videokonferenz" | "videokonferenzen"
             | "videokonference" | "videokonferencer" | "videokonferens" | "videomoede"
             | "videomote" | "video" => "videoconference",
             _ => return word,
-        }
-        .to_owned(),
+        },
         Normalize::Origin => match word.as_str() {
             "sync" | "divis" | "import" | "leading_system" | "leitsystem" | "automatisch"
             | "auto" | "synchronisiert" | "ldap" | "sis" | "schulverwaltung" => "sync",
             "manual" | "manuell" | "hand" | "lokal" | "local" | "manuel" | "manuellt" => "manual",
             _ => return word,
-        }
-        .to_owned(),
+        },
         Normalize::State => match word.as_str() {
             "active" | "aktiv" | "enabled" | "aktiveret" => "active",
             "disabled" | "deaktiviert" | "gesperrt" | "inactive" | "inaktiv" | "locked"
@@ -900,8 +898,7 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
             | "deletion_pending"
             | "freigegeben" => "pending_deletion",
             _ => return word,
-        }
-        .to_owned(),
+        },
         Normalize::GrantedBy => match word.as_str() {
             "self" | "selbst" | "person" | "student" | "schueler" | "schuelerin" | "selv"
             | "elev" | "sjalv" | "own" => "self",
@@ -918,9 +915,8 @@ pub fn normalize_value(how: Normalize, value: &str) -> String {
             | "vaerge"
             | "vardnadshavare" => "guardian",
             _ => return word,
-        }
-        .to_owned(),
-    }
+        },
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Days, NaiveDate};
 
 use crate::problem::Problem;
-use crate::record::{Attr, Record, RecordKind, Value};
+use crate::record::{Attr, Record, RecordKind, Text, Value};
 use crate::source::columns::{self, AttrType, Canonical};
 use crate::source::csv::{ReadResult, type_word};
 use crate::source::value::{parse_cell, parse_date, parse_set};
@@ -706,12 +706,12 @@ fn read_deleted(file: FileId, entry: &Entry, dn: &str, dn_line: &Line, change: S
     }
     let mut record = Record::new(RecordKind::Account, file, entry.span);
     record.key.clone_from(&uid);
-    record.set("username", Value::Str(uid), dn_line.span);
+    record.set("username", Value::Str(uid.into()), dn_line.span);
     record.set("state", Value::Str("deleted".into()), change);
     record.extra.insert(
         "dn".into(),
         Attr {
-            value: Value::Str(dn.to_owned()),
+            value: Value::Str(dn.into()),
             span: dn_line.span,
         },
     );
@@ -801,7 +801,7 @@ fn read_account(
     record.extra.insert(
         "dn".into(),
         Attr {
-            value: Value::Str(dn.to_owned()),
+            value: Value::Str(dn.into()),
             span: dn_line.span,
         },
     );
@@ -844,7 +844,7 @@ fn read_account(
                     record.extra.insert(
                         first.desc.clone(),
                         Attr {
-                            value: Value::Str(texts.join(", ")),
+                            value: Value::Str(texts.join(", ").into()),
                             span,
                         },
                     );
@@ -867,7 +867,7 @@ fn read_account(
         };
         let value = match best {
             Value::Set(_) => {
-                let mut items: Vec<String> = found
+                let mut items: Vec<Text> = found
                     .into_iter()
                     .filter_map(|(_, v, _)| match v {
                         Value::Set(items) => Some(items),
@@ -952,7 +952,7 @@ fn convert(
         let items = if conversion == Conversion::Plain {
             parse_set(items.iter().map(String::as_str), canon)
         } else {
-            let mut v: Vec<String> = items
+            let mut v: Vec<Text> = items
                 .iter()
                 .filter(|s| !s.is_empty())
                 .map(|s| columns::normalize_value(canon.normalize, s))
@@ -1087,7 +1087,7 @@ mod tests {
     fn set(r: &Record, name: &str) -> Vec<String> {
         r.get(name)
             .and_then(|a| a.value.as_set())
-            .map(<[String]>::to_vec)
+            .map(|items| items.iter().map(ToString::to_string).collect())
             .unwrap_or_default()
     }
 

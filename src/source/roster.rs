@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::problem::Problem;
-use crate::record::{Record, RecordKind, Value};
+use crate::record::{Record, RecordKind, Text, Value};
 use crate::source::columns::{self, normalize_name};
 use crate::source::load::{self, InputLimits, InputSpec, LoadedInput};
 use crate::source::value::{parse_date, parse_set, parse_us_date};
@@ -256,10 +256,10 @@ fn add_to_set(record: &mut Record, attr: &str, items: &[String]) {
     let Some(canon) = columns::by_name(RecordKind::Account, attr) else {
         return;
     };
-    let mut all: Vec<String> = record
+    let mut all: Vec<Text> = record
         .get(attr)
         .and_then(|a| a.value.as_set())
-        .map(<[String]>::to_vec)
+        .map(<[Text]>::to_vec)
         .unwrap_or_default();
     all.extend(parse_set(items.iter().map(String::as_str), canon));
     all.sort();
@@ -273,7 +273,7 @@ fn set_extra(record: &mut Record, name: &str, value: &str) {
     record.extra.insert(
         name.to_owned(),
         crate::record::Attr {
-            value: Value::Str(value.to_owned()),
+            value: Value::Str(value.into()),
             span,
         },
     );

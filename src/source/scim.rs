@@ -393,7 +393,7 @@ impl Reader {
         if record.get("id").is_none()
             && let Some((id, span)) = path_id
         {
-            record.set("id", Value::Str(id), span);
+            record.set("id", Value::Str(id.into()), span);
         }
         let ok = fields.ok;
         if !ok {
@@ -485,12 +485,12 @@ pub(crate) fn add_to_set(record: &mut Record, name: &'static str, item: String, 
             value: Value::Set(items),
             ..
         }) => {
-            if !items.contains(&item) {
-                items.push(item);
+            if !items.iter().any(|i| *i == item) {
+                items.push(item.into());
                 items.sort();
             }
         }
-        _ => record.set(name, Value::Set(vec![item]), span),
+        _ => record.set(name, Value::Set(vec![item.into()]), span),
     }
 }
 
@@ -505,7 +505,7 @@ fn extension(record: &mut Record, ext: &Node) {
                 record.extra.insert(
                     name.to_owned(),
                     Attr {
-                        value: Value::Str(text),
+                        value: Value::Str(text.into()),
                         span,
                     },
                 );
@@ -600,7 +600,7 @@ pub(crate) fn keep_extra(record: &mut Record, name: &str, v: &Node) {
         record.extra.insert(
             name.to_owned(),
             Attr {
-                value: Value::Str(text),
+                value: Value::Str(text.into()),
                 span: extent(v),
             },
         );

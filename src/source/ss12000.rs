@@ -292,7 +292,7 @@ fn civic_no(record: &mut Record, fields: &mut Fields<'_>, v: &Node) {
         record.extra.insert(
             "civicNo".to_owned(),
             Attr {
-                value: Value::Str(text),
+                value: Value::Str(text.into()),
                 span: value.span,
             },
         );
@@ -341,7 +341,7 @@ fn enrolments(record: &mut Record, fields: &mut Fields<'_>, items: &[Node], span
         record.extra.insert(
             "schoolYear".to_owned(),
             Attr {
-                value: Value::Str(years.join(", ")),
+                value: Value::Str(years.join(", ").into()),
                 span,
             },
         );

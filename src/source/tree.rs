@@ -167,7 +167,11 @@ fn read_service(
             };
             record.span =
                 Span::from_range(name.span.offset, record.span.end().max(name.span.end()));
-            record.set("module", Value::Str(module.to_lowercase()), name.span);
+            record.set(
+                "module",
+                Value::Str(module.to_lowercase().into()),
+                name.span,
+            );
             finish_service(&mut record, platform, root);
             out.records.push(record);
         }
@@ -197,7 +201,7 @@ fn read_service(
 fn finish_service(record: &mut Record, platform: Option<&Node>, root: &Node) {
     if let Some(p) = platform.and_then(Node::scalar_text) {
         let span = platform.map_or(root.span, |n| n.span);
-        record.set("platform", Value::Str(p.to_lowercase()), span);
+        record.set("platform", Value::Str(p.to_lowercase().into()), span);
     }
     let platform = record.str("platform").unwrap_or("").to_owned();
     let module = record.str("module").unwrap_or("").to_owned();
@@ -285,7 +289,7 @@ fn read_item(
                 } else {
                     "module"
                 };
-                record.set(canon, Value::Str(text.to_lowercase()), v.span);
+                record.set(canon, Value::Str(text.to_lowercase().into()), v.span);
                 present.insert(canon);
             }
             continue;
@@ -302,7 +306,7 @@ fn read_item(
                 record.extra.insert(
                     name,
                     Attr {
-                        value: Value::Str(text),
+                        value: Value::Str(text.into()),
                         span,
                     },
                 );

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use crate::record::Value;
+use crate::record::{Text, Value};
 use crate::source::columns::{AttrType, Canonical, normalize_value};
 
 /// Why a cell could not be parsed; the message is shown as the label on the cell.
@@ -80,8 +80,8 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 
 /// Splits a multi-valued cell on `,`, `|` and `;` (the CSV delimiter never reaches here
 /// unquoted), normalises, sorts and deduplicates the items.
-pub fn parse_set<'a>(items: impl IntoIterator<Item = &'a str>, canon: &Canonical) -> Vec<String> {
-    let mut out: Vec<String> = items
+pub fn parse_set<'a>(items: impl IntoIterator<Item = &'a str>, canon: &Canonical) -> Vec<Text> {
+    let mut out: Vec<Text> = items
         .into_iter()
         .flat_map(|s| s.split([',', '|', ';']))
         .map(str::trim)

@@ -759,19 +759,10 @@ fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
 /// accounts in 30 MB instead of 150.
 fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
     use std::hash::{Hash as _, Hasher as _};
-    // Framed as the hash of the tuple (`Vec<String>`): length, then each text; both halves
-    // hashed item by item.
-    let mut halves = [0x4b_u8, 0xa5].map(|salt| {
-        let mut h = std::hash::DefaultHasher::new();
-        h.write_u8(salt);
-        h.write_usize(attributes.len());
-        h
-    });
-    let mut add = |item: &str| {
-        for h in &mut halves {
-            item.hash(h);
-        }
-    };
+    // Framed as the hash of the tuple (`Vec<String>`): length, then each text.
+    let mut h = crate::record::Hasher128::new();
+    h.write_usize(attributes.len());
+    let mut add = |item: &str| item.hash(&mut h);
     for a in attributes {
         let value = (a != "key")
             .then(|| record.attrs.get(a).or_else(|| record.extra.get(a)))
@@ -794,8 +785,7 @@ fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
             _ => add(&match_value(record, a).into_iter().next()?),
         }
     }
-    let [first, second] = halves.map(|h| h.finish());
-    Some((u128::from(first) << 64) | u128::from(second))
+    Some(h.finish128())
 }
 
 /// `YYYY-MM-DD` of a date of the years 0 to 9999 (as [`Value::display`] writes it), without
@@ -835,7 +825,7 @@ fn text_values(record: &Record, attr: &str) -> Vec<String> {
         .or_else(|| record.extra.get(attr))
         .map(|a| &a.value)
     {
-        Some(Value::Set(items)) => items.clone(),
+        Some(Value::Set(items)) => items.iter().map(ToString::to_string).collect(),
         Some(v) => vec![v.display()],
         None => Vec::new(),
     }
@@ -1030,7 +1020,7 @@ mod tests {
         r.set("username", Value::Str(key.into()), Span::default());
         r.set(
             "roles",
-            Value::Set(roles.iter().map(|s| (*s).to_owned()).collect()),
+            Value::Set(roles.iter().map(|s| (*s).into()).collect()),
             Span::default(),
         );
         if let Some(b) = birth {
@@ -1063,7 +1053,7 @@ mod tests {
             }
             r.set(
                 "roles",
-                Value::Set(roles.iter().map(|s| (*s).to_owned()).collect()),
+                Value::Set(roles.iter().map(|s| (*s).into()).collect()),
                 Span::default(),
             );
             assert_eq!(

@@ -429,7 +429,8 @@ fn parse_kind(
                 purpose: crate::source::columns::normalize_value(
                     crate::source::columns::Normalize::Purpose,
                     &purpose,
-                ),
+                )
+                .to_string(),
                 guardian_below_age: ages,
                 status,
             })
