@@ -96,7 +96,7 @@ struct Derived<'p> {
     age: Option<i64>,
     /// Days from each date attribute to the evaluation date (positive when in the past).
     days: Vec<(&'p str, i64)>,
-    consents: Vec<String>,
+    consents: Vec<&'p str>,
     /// Every fact of the packs, in their order; those no policy of the record's kind reads
     /// are `false` unless all are wanted.
     facts: Vec<(&'p str, bool)>,
@@ -213,7 +213,7 @@ impl Wanted<'_> {
 fn derive<'a>(
     packs: &'a PackSet,
     record: &'a Record,
-    inputs: &FactInputs<'_>,
+    inputs: &'a FactInputs<'_>,
     wanted: Wanted<'_>,
 ) -> Derived<'a> {
     let age = record
@@ -301,8 +301,7 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
                 derived
                     .consents
                     .iter()
-                    .cloned()
-                    .map(RestrictedExpression::new_string),
+                    .map(|c| RestrictedExpression::new_string((*c).to_owned())),
             ),
         );
     }
@@ -384,8 +383,15 @@ fn push_opt<T: Copy>(key: &mut Vec<u8>, value: Option<T>, bytes: impl Fn(T) -> [
 /// Two records with the same key build entities that agree on everything the policies read.
 /// Parts come in the same order for every record of a kind, and every value is encoded with
 /// its type and length, so equal keys mean equal values.
-fn projection(packs: &PackSet, record: &Record, derived: &Derived, parts: &[Part]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(128);
+/// Writes the projection key of `record` into `key` (cleared first).
+fn projection(
+    packs: &PackSet,
+    record: &Record,
+    derived: &Derived,
+    parts: &[Part],
+    key: &mut Vec<u8>,
+) {
+    key.clear();
     key.push(record.kind as u8);
     // Attribute parts come in ascending order of their names (see `WantedPaths::parts`).
     let mut at = 0;
@@ -398,7 +404,7 @@ fn projection(packs: &PackSet, record: &Record, derived: &Derived, parts: &[Part
                     Some(true) => 2,
                 },
             ),
-            Part::Extra(name) => push_value(&mut key, record.extra.get(name).map(|a| &a.value)),
+            Part::Extra(name) => push_value(key, record.extra.get(name).map(|a| &a.value)),
             Part::Facts => {
                 for (_, b) in &derived.facts {
                     key.push(u8::from(*b));
@@ -406,26 +412,25 @@ fn projection(packs: &PackSet, record: &Record, derived: &Derived, parts: &[Part
             }
             Part::Extras => {
                 for name in &packs.extra_attributes {
-                    push_value(&mut key, record.extra.get(name).map(|a| &a.value));
+                    push_value(key, record.extra.get(name).map(|a| &a.value));
                 }
             }
-            Part::Age => push_opt(&mut key, derived.age, i64::to_le_bytes),
-            Part::Consents => push_strings(&mut key, &derived.consents),
+            Part::Age => push_opt(key, derived.age, i64::to_le_bytes),
+            Part::Consents => push_strings(key, &derived.consents),
             Part::Key => {
                 key.push(1);
-                push_str(&mut key, &record.key);
+                push_str(key, &record.key);
             }
             Part::Attr { name, days_of } => {
-                push_value(&mut key, record.attrs.seek(name, &mut at).map(|a| &a.value));
+                push_value(key, record.attrs.seek(name, &mut at).map(|a| &a.value));
                 let days = days_of
                     .as_deref()
                     .and_then(|base| derived.days.iter().find(|(n, _)| *n == base))
                     .map(|(_, d)| *d);
-                push_opt(&mut key, days, i64::to_le_bytes);
+                push_opt(key, days, i64::to_le_bytes);
             }
         }
     }
-    key
 }
 
 fn school_entity(school: &School) -> Result<Entity, String> {
@@ -770,8 +775,24 @@ impl<'p> Evaluator<'p> {
             }
         };
         let derived = derive(packs, record, inputs, Wanted::Some(wanted));
-        let key = projection(packs, record, &derived, &wanted.parts);
-        if let Some(violated) = cache.get(&key) {
+        // The key is built in the cache's buffer and copied only when it is new.
+        let mut key = std::mem::take(&mut cache.key);
+        projection(packs, record, &derived, &wanted.parts, &mut key);
+        let outcome = self.outcome_of(record, &derived, key.as_slice(), &mut cache.decided);
+        cache.key = key;
+        outcome
+    }
+
+    /// The outcome of `record`, whose projection is `key`: the decision of the chunk's
+    /// `cache` or of the run, else one authorization request (remembered in both).
+    fn outcome_of(
+        &self,
+        record: &Record,
+        derived: &Derived,
+        key: &[u8],
+        cache: &mut foldhash::HashMap<Vec<u8>, Vec<String>>,
+    ) -> RecordOutcome {
+        if let Some(violated) = cache.get(key) {
             return RecordOutcome {
                 violated: violated.clone(),
                 age: derived.age,
@@ -779,23 +800,23 @@ impl<'p> Evaluator<'p> {
             };
         }
         // A poisoned lock only means no reuse.
-        let known = self.decided.read().ok().and_then(|d| d.get(&key).cloned());
+        let known = self.decided.read().ok().and_then(|d| d.get(key).cloned());
         if let Some(violated) = known {
-            cache.insert(key, violated.clone());
+            cache.insert(key.to_vec(), violated.clone());
             return RecordOutcome {
                 violated,
                 age: derived.age,
                 errors: Vec::new(),
             };
         }
-        let outcome = self.decide(record, &derived);
+        let outcome = self.decide(record, derived);
         if outcome.errors.is_empty() {
             if let Ok(mut decided) = self.decided.write()
                 && decided.len() < DECIDED_LIMIT
             {
-                decided.insert(key.clone(), outcome.violated.clone());
+                decided.insert(key.to_vec(), outcome.violated.clone());
             }
-            cache.insert(key, outcome.violated.clone());
+            cache.insert(key.to_vec(), outcome.violated.clone());
         }
         outcome
     }
@@ -890,7 +911,12 @@ impl<'p> Evaluator<'p> {
 const WARM_BATCH: usize = 16;
 
 /// Decisions by projection within a chunk (see [`Evaluator::outcomes`]).
-type Cache = foldhash::HashMap<Vec<u8>, Vec<String>>;
+#[derive(Default)]
+struct Cache {
+    decided: foldhash::HashMap<Vec<u8>, Vec<String>>,
+    /// The buffer projection keys are built in.
+    key: Vec<u8>,
+}
 
 /// The records of a chunk that violate a policy or could not be evaluated, with their
 /// outcomes (see [`Evaluator::decide_each`]).

@@ -1345,6 +1345,21 @@ fn row_cells(
     row: &impl RowFields,
     row_span: Span,
 ) -> Vec<Span> {
+    let mut cells = Vec::new();
+    row_cells_into(raw, start, delimiter, row, row_span, &mut cells);
+    cells
+}
+
+/// [`row_cells`], written into `cells` (a buffer kept from row to row).
+fn row_cells_into(
+    raw: &str,
+    start: usize,
+    delimiter: u8,
+    row: &impl RowFields,
+    row_span: Span,
+    cells: &mut Vec<Span>,
+) {
+    cells.clear();
     let fields = row.count();
     // Checked already when the parser sliced the fields from the row.
     if row.sliced()
@@ -1354,23 +1369,22 @@ fn row_cells(
         // Without quotes (and with every byte in a field or a delimiter) every field is its
         // text: the cells follow from their lengths.
         let mut at = start;
-        return (0..fields)
-            .map(|i| {
-                let len = row.field(i).map_or(0, str::len);
-                let cell = Span::new(at, len);
-                at += len + 1;
-                cell
-            })
-            .collect();
+        cells.extend((0..fields).map(|i| {
+            let len = row.field(i).map_or(0, str::len);
+            let cell = Span::new(at, len);
+            at += len + 1;
+            cell
+        }));
+        return;
     }
-    let mut cells = field_spans(raw, delimiter);
+    cells.extend(field_spans(raw, delimiter));
     if cells.len() == fields {
-        for cell in &mut cells {
+        for cell in cells.iter_mut() {
             cell.offset += start;
         }
-        cells
     } else {
-        vec![row_span; fields]
+        cells.clear();
+        cells.resize(fields, row_span);
     }
 }
 
@@ -1390,7 +1404,11 @@ fn worth_memoizing(canon: &Canonical) -> bool {
 /// Values of the memoized columns of a chunk (see [`Header::memoized`]) by their text: a
 /// list of a million accounts names a dozen roles.
 #[derive(Default)]
-struct Memo(Vec<foldhash::HashMap<Box<str>, Value>>);
+struct Memo {
+    values: Vec<foldhash::HashMap<Box<str>, Value>>,
+    /// The cells of the row being converted (a buffer kept from row to row).
+    cells: Vec<Span>,
+}
 
 impl Memo {
     /// The most values kept per column: a column of many distinct values (a class per
@@ -1404,10 +1422,10 @@ impl Memo {
         text: &str,
         convert: impl FnOnce() -> Result<Option<Value>, ValueError>,
     ) -> Result<Option<Value>, ValueError> {
-        if self.0.len() <= i {
-            self.0.resize_with(i + 1, foldhash::HashMap::default);
+        if self.values.len() <= i {
+            self.values.resize_with(i + 1, foldhash::HashMap::default);
         }
-        let Some(known) = self.0.get_mut(i) else {
+        let Some(known) = self.values.get_mut(i) else {
             return convert();
         };
         if let Some(v) = known.get(text) {
@@ -1692,7 +1710,8 @@ impl<'a> Rows<'a> {
             )),
         );
         }
-        let cells = row_cells(raw, base + start, delimiter, row, row_span);
+        let mut cells = std::mem::take(&mut memo.cells);
+        row_cells_into(raw, base + start, delimiter, row, row_span, &mut cells);
         let mut record = Record::new(kind, file, row_span);
         record.attrs = crate::record::Attrs::with_capacity(header.canonical);
         let keep = |i: usize| self.keep.is_none_or(|k| k.get(i).copied().unwrap_or(true));
@@ -1769,6 +1788,7 @@ impl<'a> Rows<'a> {
                 )
             }
         };
+        memo.cells = cells;
         RowOutcome::Read {
             record,
             cell_errors,
@@ -2498,7 +2518,7 @@ mod tests {
                     );
                 }
             }
-            assert!(memo.0.iter().all(|m| m.len() <= Memo::MAX_VALUES));
+            assert!(memo.values.iter().all(|m| m.len() <= Memo::MAX_VALUES));
         }
         assert!(converted > 1000);
     }

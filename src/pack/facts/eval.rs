@@ -658,11 +658,11 @@ impl<'a> FactInputs<'a> {
 
     /// The consents of an account: entries whose person is its key or its username.
     /// The consent entries of `record`, looked up on first use and kept in `known`.
-    fn consents_in<'k>(
-        &'k self,
+    fn consents_in<'s, 'k>(
+        &'s self,
         record: &Record,
-        known: &'k RecordConsents<'k>,
-    ) -> &'k [&'k ConsentEntry] {
+        known: &'k RecordConsents<'s>,
+    ) -> &'k [&'s ConsentEntry] {
         known.0.get_or_init(|| self.consents_of(record))
     }
 
@@ -686,19 +686,23 @@ impl<'a> FactInputs<'a> {
     /// The purposes for which an account holds a consent in force (by anyone).
     pub fn consent_purposes(&self, record: &Record) -> Vec<String> {
         self.consent_purposes_in(record, &RecordConsents::default())
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
     }
 
-    /// [`FactInputs::consent_purposes`], with the record's entries kept in `known`.
-    pub fn consent_purposes_in<'k>(
-        &'k self,
+    /// [`FactInputs::consent_purposes`], with the record's entries kept in `known`; the
+    /// purposes are the register's own texts, not copies.
+    pub fn consent_purposes_in<'s>(
+        &'s self,
         record: &Record,
-        known: &'k RecordConsents<'k>,
-    ) -> Vec<String> {
-        let mut out: Vec<String> = self
+        known: &RecordConsents<'s>,
+    ) -> Vec<&'s str> {
+        let mut out: Vec<&'s str> = self
             .consents_in(record, known)
             .iter()
             .filter(|c| self.in_force(c))
-            .filter_map(|c| self.consents.text(c.purpose).map(str::to_owned))
+            .filter_map(|c| self.consents.text(c.purpose))
             .collect();
         out.sort();
         out.dedup();
@@ -931,12 +935,12 @@ pub fn evaluate(
 
 /// [`evaluate`], with the record's consent entries kept in `known` (shared by the facts of one
 /// record).
-pub fn evaluate_in<'k>(
+pub fn evaluate_in<'s>(
     fact: &CompiledFact,
     record: &Record,
-    inputs: &'k FactInputs<'_>,
+    inputs: &'s FactInputs<'_>,
     age: Option<i64>,
-    known: &'k RecordConsents<'k>,
+    known: &RecordConsents<'s>,
 ) -> bool {
     let Compiled::Plain(kind) = &fact.how else {
         return matched_attribute(fact, record, inputs).is_some();
