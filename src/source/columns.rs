@@ -784,7 +784,7 @@ pub fn suggest(kind: RecordKind, column: &str) -> Option<(&'static Canonical, &'
 /// Folds umlauts and other letters to ASCII, lowercases and joins words with `_`.
 pub fn ascii_word(value: &str) -> Text {
     // Most cells of a large list are already words (`teacher`, `sync`): copied as they are.
-    let t = value.trim();
+    let t = crate::source::value::trim(value);
     if !t.starts_with('_')
         && !t.ends_with('_')
         && t.bytes()
@@ -807,7 +807,7 @@ pub fn ascii_word(value: &str) -> Text {
         }
         c => out.push(c),
     };
-    for c in value.trim().chars() {
+    for c in t.chars() {
         // Most values are ASCII: no case-mapping tables for those.
         if c.is_ascii() {
             push(&mut out, c.to_ascii_lowercase());
@@ -829,8 +829,8 @@ pub fn ascii_word(value: &str) -> Text {
 pub fn normalize_value(how: Normalize, value: &str) -> Text {
     use smol_str::StrExt as _;
     let word = match how {
-        Normalize::None => return Text::new(value.trim()),
-        Normalize::Lower => return value.trim().to_lowercase_smolstr(),
+        Normalize::None => return Text::new(crate::source::value::trim(value)),
+        Normalize::Lower => return crate::source::value::trim(value).to_lowercase_smolstr(),
         _ => ascii_word(value),
     };
     Text::new_static(match how {

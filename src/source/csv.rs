@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::problem::Problem;
 use crate::record::{Attr, Record, RecordKind, Value};
 use crate::source::columns::{self, AttrType, Canonical};
-use crate::source::value::{ValueError, parse_cell_with};
+use crate::source::value::{ValueError, parse_cell_with, trim};
 use crate::source::{FileId, Offsets, Span};
 
 /// How to read one CSV file.
@@ -1684,7 +1684,7 @@ impl<'a> Rows<'a> {
         let raw = text.get(start..end).unwrap_or("");
         let base = self.base;
         let row_span = Span::new(base + start, raw.trim_end_matches(['\r', '\n']).len());
-        if (0..row.count()).all(|i| row.field(i).is_none_or(|f| f.trim().is_empty())) {
+        if (0..row.count()).all(|i| row.field(i).is_none_or(|f| trim(f).is_empty())) {
             return RowOutcome::Blank;
         }
         let columns = &header.columns;
@@ -1723,12 +1723,12 @@ impl<'a> Rows<'a> {
         {
             if let Column::Extra(name) = column
                 && keep(i)
-                && !value.trim().is_empty()
+                && !trim(value).is_empty()
             {
                 record.extra.insert(
                     name.clone(),
                     Attr {
-                        value: Value::Str(value.trim().into()),
+                        value: Value::Str(trim(value).into()),
                         span: *span,
                     },
                 );

@@ -93,6 +93,17 @@ pub fn parse_set<'a>(items: impl IntoIterator<Item = &'a str>, canon: &Canonical
     out
 }
 
+/// `text.trim()`, answered from the first and the last byte when both are printable ASCII (no
+/// whitespace there, so nothing to trim: most cells of a list): `str::trim` decodes
+/// characters from both ends of every text.
+#[inline]
+pub fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 /// Parses the text of a cell for a canonical attribute. Returns `Ok(None)` for an empty cell
 /// (the attribute is then absent).
 pub fn parse_cell(canon: &Canonical, text: &str) -> Result<Option<Value>, ValueError> {
@@ -114,7 +125,7 @@ pub fn parse_cell_with(
     text: &str,
     us_dates: bool,
 ) -> Result<Option<Value>, ValueError> {
-    let t = text.trim();
+    let t = trim(text);
     // Exports write "never" where a date is missing (Google Workspace: `Never logged in`).
     // (ASCII case folding: no other character lower-cases to these ASCII words.)
     if canon.ty == AttrType::Date
@@ -184,6 +195,15 @@ pub fn parse_cell_with(
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        /// The fast trim is `str::trim`: also for whitespace beyond ASCII and printable
+        /// characters at one end only.
+        #[test]
+        fn trim_is_str_trim(text in "[ \t\u{a0}\u{3000}\r\na~ä]{0,6}") {
+            proptest::prop_assert_eq!(super::trim(&text), text.trim());
+        }
+    }
+
     use super::*;
     use crate::record::RecordKind;
     use crate::source::columns::by_name;

@@ -169,12 +169,15 @@ pub fn compile(
 /// Lower-cased, trimmed text of an attribute, for matching across inputs.
 fn match_value(record: &Record, attr: &str) -> Vec<String> {
     let value = if attr == "key" {
-        return vec![record.key.trim().to_lowercase()];
+        return vec![crate::source::value::trim(&record.key).to_lowercase()];
     } else {
         record.attrs.get(attr).or_else(|| record.extra.get(attr))
     };
     match value.map(|a| &a.value) {
-        Some(Value::Set(items)) => items.iter().map(|i| i.trim().to_lowercase()).collect(),
+        Some(Value::Set(items)) => items
+            .iter()
+            .map(|i| crate::source::value::trim(i).to_lowercase())
+            .collect(),
         Some(v) => vec![v.display().trim().to_lowercase()],
         None => Vec::new(),
     }
@@ -773,7 +776,7 @@ fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
             .flatten();
         match value.map(|attr| &attr.value) {
             Some(Value::Str(s)) => {
-                let t = s.trim();
+                let t = crate::source::value::trim(s);
                 if t.is_empty() {
                     return None;
                 }
