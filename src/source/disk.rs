@@ -48,6 +48,20 @@ pub struct DiskText {
     /// Whether the text has a double quote anywhere (without, every line break of a CSV
     /// file ends a record).
     quoted: bool,
+    /// The file as it was scanned, kept open: ranges are read from it by offset (no opening,
+    /// seeking and closing per range: a report of many findings reads thousands of them).
+    file: OpenFile,
+}
+
+/// A file kept open, shared by the clones of a [`DiskText`]; its debug form names no handle
+/// (two scans of one file are alike).
+#[derive(Clone)]
+struct OpenFile(Arc<File>);
+
+impl std::fmt::Debug for OpenFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpenFile")
+    }
 }
 
 /// What scanning a file found.
@@ -154,6 +168,7 @@ impl DiskText {
                 head: Arc::from(scan.head),
                 line_starts: Arc::new(scan.line_starts),
                 quoted: scan.quoted,
+                file: OpenFile(Arc::new(f)),
             },
             sha256,
         })
@@ -206,12 +221,19 @@ impl DiskText {
         Ok(f)
     }
 
-    /// The text of the byte range `start..end`.
+    /// The text of the byte range `start..end`, read from the file kept open since it was
+    /// scanned (checked to be unchanged first: a file rewritten in place has another length or
+    /// modification time; one replaced by another file is still read as it was scanned).
     pub fn read(&self, start: usize, end: usize) -> Result<String, Changed> {
         let end = end.min(self.len);
-        let mut f = self.open_at(start.min(end))?;
-        let mut buf = vec![0; end.saturating_sub(start)];
-        f.read_exact(&mut buf).map_err(|e| e.to_string())?;
+        let start = start.min(end);
+        let meta = self.file.0.metadata().map_err(|e| e.to_string())?;
+        if meta.len() != self.file_len || meta.modified().ok() != Some(self.modified) {
+            return Err("it was changed after it was first read".into());
+        }
+        let mut buf = vec![0; end - start];
+        read_exact_at(&self.file.0, &mut buf, self.skip + start as u64)
+            .map_err(|e| e.to_string())?;
         String::from_utf8(buf).map_err(|_| "it was changed after it was first read".into())
     }
 
@@ -220,6 +242,38 @@ impl DiskText {
     pub fn reader(&self) -> Result<File, Changed> {
         self.open_at(0)
     }
+}
+
+/// Fills `buf` from `file` at `offset`, without moving a position shared by other readers.
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+/// Fills `buf` from `file` at `offset` (see the Unix version).
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, offset) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                let rest = std::mem::take(&mut buf);
+                buf = rest.get_mut(n..).unwrap_or_default();
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Fills `buf` from `file` at `offset`: elsewhere, through a handle of its own.
+#[cfg(not(any(unix, windows)))]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    let mut own = file.try_clone()?;
+    own.seek(std::io::SeekFrom::Start(offset))?;
+    own.read_exact(buf)
 }
 
 /// Reads until `buf` is full or the file ends; the number of bytes read.
@@ -439,5 +493,19 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(disk.read(4, 7).is_err());
         assert!(disk.reader().is_err());
+    }
+
+    #[test]
+    fn a_file_replaced_by_another_is_read_as_it_was_scanned() {
+        let (dir, scan) = scanned(b"a;b\n1;2\n", 64);
+        let Some(Scanned { disk, .. }) = scan else {
+            panic!("not scanned");
+        };
+        // The next export, written beside it and renamed over it.
+        let next = dir.path().join("next.csv");
+        std::fs::write(&next, b"a;b\n9;9\n3;4\n").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::rename(&next, dir.path().join("a.csv")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(disk.read(4, 7).as_deref(), Ok("1;2"));
+        assert_eq!(disk.read(0, 8).as_deref(), Ok("a;b\n1;2\n"));
     }
 }
