@@ -22,6 +22,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use rayon::prelude::*;
+
 use crate::finding::Report;
 use crate::pack::national_id::{self, IdKind};
 use crate::record::{Record, RecordKind, Value};
@@ -744,9 +746,10 @@ pub fn redact(report: &Report) -> Report {
         .sources
         .rewritten(|id, at, text| mask_spans(at, text, personal_spans.get(&id)?));
     let mask = |s: &str| masker.mask(s);
+    // On every core: a report can have a million findings.
     let findings = report
         .findings
-        .iter()
+        .par_iter()
         .map(|f| {
             let mut f = f.clone();
             f.map_texts(&mask);
