@@ -5,7 +5,6 @@
 //! half-written one, and an interrupted run leaves no partial file behind. konform refuses to
 //! write onto a file it read during the run: a typo in `--output` must not destroy an export.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::source::SourceMap;
@@ -75,6 +74,16 @@ pub fn check_targets(targets: &[PathBuf], sources: &SourceMap) -> Result<(), Wri
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// Like [`write_atomic`], with the content written by `write` into the temporary file (a
+/// large report streamed there instead of built in memory first). Nothing is renamed over
+/// `path` when `write` fails.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
     let io = |source| WriteError::Io {
         path: path.display().to_string(),
         source,
@@ -88,7 +97,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
+    write(tmp.as_file_mut()).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())

@@ -724,35 +724,15 @@ pub fn mask_secret_spans(report: &mut Report, spans: &BTreeMap<FileId, Vec<Span>
 
 /// A copy of `report` with personal data masked (see the module documentation).
 pub fn redact(report: &Report) -> Report {
-    let personal = &report.personal;
-    let masker = personal.masker();
-    let mut personal_spans = personal.spans.clone();
-    // Values that could not be read stand in problems only; mask those in personal columns
-    // (a birth date that is not a date is still a birth date).
-    for p in &report.problems {
-        if let (Some(file), true) = (p.file, is_value_problem(&p.code)) {
-            for l in p.labels.iter().filter(|l| l.primary) {
-                if report.sources.get(file).role == crate::source::FileRole::Input {
-                    personal_spans.entry(file).or_default().push(l.span);
-                }
-            }
-        }
-    }
-    let personal_spans: BTreeMap<FileId, SpanIndex> = personal_spans
-        .iter()
-        .map(|(f, s)| (*f, SpanIndex::new(s)))
-        .collect();
-    let sources = report
-        .sources
-        .rewritten(|id, at, text| mask_spans(at, text, personal_spans.get(&id)?));
-    let mask = |s: &str| masker.mask(s);
+    let redactor = Redactor::of(report);
+    let sources = redactor.sources(&report.sources);
     // On every core: a report can have a million findings.
     let findings = report
         .findings
         .par_iter()
         .map(|f| {
             let mut f = f.clone();
-            f.map_texts(&mask);
+            redactor.finding(&mut f);
             f
         })
         .collect();
@@ -761,23 +741,7 @@ pub fn redact(report: &Report) -> Report {
         .iter()
         .map(|p| {
             let mut p = p.clone();
-            let bad_values: Vec<String> = match (p.file, is_value_problem(&p.code)) {
-                (Some(file), true) => p
-                    .labels
-                    .iter()
-                    .filter(|l| l.primary)
-                    .map(|l| report.sources.get(file).slice(l.span).trim().to_owned())
-                    .filter(|v| !v.is_empty())
-                    .collect(),
-                _ => Vec::new(),
-            };
-            p.map_texts(&|s: &str| {
-                let mut s = mask(s);
-                for v in &bad_values {
-                    s = s.replace(&format!("`{v}`"), "`[value]`");
-                }
-                s
-            });
+            redactor.problem(&report.sources, &mut p);
             p
         })
         .collect();
@@ -785,6 +749,87 @@ pub fn redact(report: &Report) -> Report {
     redacted.personal = PersonalData::default();
     redacted.redacted = true;
     redacted
+}
+
+/// [`redact`], masking `report` itself instead of a copy (when nothing needs it unmasked: a
+/// report of a million findings is then not held twice). The same result.
+pub fn into_redacted(mut report: Report) -> Report {
+    let redactor = Redactor::of(&report);
+    let sources = redactor.sources(&report.sources);
+    report
+        .findings
+        .par_iter_mut()
+        .for_each(|f| redactor.finding(f));
+    for p in &mut report.problems {
+        redactor.problem(&report.sources, p);
+    }
+    drop(redactor);
+    report.sources = sources;
+    report.personal = PersonalData::default();
+    report.redacted = true;
+    report
+}
+
+/// What masks one report: its personal values in free text, its personal spans in sources.
+struct Redactor {
+    masker: Masker,
+    personal_spans: BTreeMap<FileId, SpanIndex>,
+}
+
+impl Redactor {
+    fn of(report: &Report) -> Self {
+        let personal = &report.personal;
+        let mut personal_spans = personal.spans.clone();
+        // Values that could not be read stand in problems only; mask those in personal
+        // columns (a birth date that is not a date is still a birth date).
+        for p in &report.problems {
+            if let (Some(file), true) = (p.file, is_value_problem(&p.code)) {
+                for l in p.labels.iter().filter(|l| l.primary) {
+                    if report.sources.get(file).role == crate::source::FileRole::Input {
+                        personal_spans.entry(file).or_default().push(l.span);
+                    }
+                }
+            }
+        }
+        Self {
+            masker: personal.masker(),
+            personal_spans: personal_spans
+                .iter()
+                .map(|(f, s)| (*f, SpanIndex::new(s)))
+                .collect(),
+        }
+    }
+
+    /// The sources with every personal span masked.
+    fn sources(&self, sources: &SourceMap) -> SourceMap {
+        sources.rewritten(|id, at, text| mask_spans(at, text, self.personal_spans.get(&id)?))
+    }
+
+    fn finding(&self, f: &mut crate::finding::Finding) {
+        f.map_texts(&|s: &str| self.masker.mask(s));
+    }
+
+    /// Masks a problem's texts; a value it quotes that could not be read (looked up in the
+    /// unmasked `sources`) is replaced too.
+    fn problem(&self, sources: &SourceMap, p: &mut crate::problem::Problem) {
+        let bad_values: Vec<String> = match (p.file, is_value_problem(&p.code)) {
+            (Some(file), true) => p
+                .labels
+                .iter()
+                .filter(|l| l.primary)
+                .map(|l| sources.get(file).slice(l.span).trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .collect(),
+            _ => Vec::new(),
+        };
+        p.map_texts(&|s: &str| {
+            let mut s = self.masker.mask(s);
+            for v in &bad_values {
+                s = s.replace(&format!("`{v}`"), "`[value]`");
+            }
+            s
+        });
+    }
 }
 
 /// Whether a problem is about one value that could not be read (its text is shown).

@@ -1,6 +1,6 @@
 //! `konform check`.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -150,17 +150,6 @@ pub fn parse_today(s: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD, e.g. 2026-11-22"))
 }
 
-/// What a check prints and returns.
-#[derive(Debug)]
-pub struct CheckRun {
-    /// Standard output.
-    pub stdout: String,
-    /// Standard error (failures to write report files).
-    pub stderr: String,
-    /// The process exit code.
-    pub code: i32,
-}
-
 /// Whether the `CI` environment variable says the run is in a CI system.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
@@ -202,8 +191,9 @@ fn run_at() -> String {
     now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
-/// Runs the check and returns what to print and the exit code.
-pub fn run(args: &CheckArgs) -> CheckRun {
+/// Runs the check, writes the report to `out` (standard output) and failures to write report
+/// files to `err`, and returns the exit code.
+pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let started = Instant::now();
     let today = args
         .today
@@ -247,8 +237,7 @@ pub fn run(args: &CheckArgs) -> CheckRun {
         .map(Severity::from)
         .or(outcome.fail_on)
         .unwrap_or(Severity::Error);
-    let report = &outcome.report;
-    let mut code = report.exit_code(fail_on);
+    let mut code = outcome.report.exit_code(fail_on);
     let ctx = RenderContext {
         fail_on,
         command: Some(reproduce_command(today)),
@@ -280,47 +269,81 @@ pub fn run(args: &CheckArgs) -> CheckRun {
         elapsed: Some(started.elapsed()),
         max_findings,
     };
-    let mut redacted = None;
-    let mut stderr = String::new();
     let targets: Vec<PathBuf> = args.outputs.iter().map(|(_, p)| p.clone()).collect();
-    let mut files = Vec::new();
+    // When every output is redacted, the report is masked in place: a report of a million
+    // findings is then not held twice. Otherwise a masked copy is made when one is needed.
+    let all_redacted =
+        redact_for(args.format) && args.outputs.iter().all(|(format, _)| redact_for(*format));
+    let report = if all_redacted {
+        redact::into_redacted(outcome.report)
+    } else {
+        outcome.report
+    };
+    let mut redacted = None;
     match konform::output::check_targets(&targets, &report.sources) {
         Ok(()) => {
             for (format, path) in &args.outputs {
-                let chosen = if redact_for(*format) {
-                    redacted.get_or_insert_with(|| redact::redact(report))
+                let chosen = if redact_for(*format) && !all_redacted {
+                    redacted.get_or_insert_with(|| redact::redact(&report))
                 } else {
-                    report
+                    &report
                 };
                 // Files are never coloured.
                 let opts = HumanOptions {
                     color: false,
                     ..human
                 };
-                files.push((path, render_as(*format, chosen, &ctx, &opts)));
+                // Each report is written as it is rendered (JSON straight into the file).
+                let written = konform::output::write_atomic_with(path, |w| {
+                    render_to(*format, chosen, &ctx, &opts, w)
+                });
+                if let Err(e) = written {
+                    let _ = writeln!(err, "error: {e}");
+                    code = 2;
+                }
             }
         }
         Err(e) => {
-            stderr.push_str(&format!("error: {e}\n  help: choose another --output path; konform never writes over what it reads\n"));
+            let _ = writeln!(
+                err,
+                "error: {e}\n  help: choose another --output path; konform never writes over what it reads"
+            );
             code = 2;
         }
     }
-    for (path, text) in &files {
-        if let Err(e) = konform::output::write_atomic(path, text.as_bytes()) {
-            stderr.push_str(&format!("error: {e}\n"));
-            code = 2;
-        }
-    }
-    let chosen = if redact_for(args.format) {
-        redacted.get_or_insert_with(|| redact::redact(report))
+    let chosen = if redact_for(args.format) && !all_redacted {
+        redacted.get_or_insert_with(|| redact::redact(&report))
     } else {
-        report
+        &report
     };
-    let stdout = render_as(args.format, chosen, &ctx, &human);
-    CheckRun {
-        stdout,
-        stderr,
-        code,
+    match render_to(args.format, chosen, &ctx, &human, out) {
+        // A closed pipe (`konform check | head`) is not an error worth reporting.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(
+                err,
+                "error: cannot write the report to standard output: {e}"
+            );
+            2
+        }
+        _ => code,
+    }
+}
+
+/// Writes `report` in `format` to `out`: JSON as it is converted, the other formats rendered
+/// first (see [`render_as`]).
+fn render_to(
+    format: OutputFormat,
+    report: &Report,
+    ctx: &RenderContext,
+    human: &HumanOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Json => render::write_json(report, ctx.fail_on, out),
+        _ => {
+            out.write_all(render_as(format, report, ctx, human).as_bytes())?;
+            out.flush()
+        }
     }
 }
 

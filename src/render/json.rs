@@ -4,6 +4,8 @@
 //! columns are 1-based (columns count characters); spans are byte offsets into the decoded
 //! UTF-8 text of the file.
 
+use std::io::Write as _;
+
 use serde::Serialize;
 
 use super::{Location, location};
@@ -22,8 +24,81 @@ struct Doc<'a> {
     exit_code: i32,
     packs: Vec<PackInfo<'a>>,
     summary: Summary<'a>,
-    findings: Vec<FindingJson<'a>>,
-    problems: Vec<ProblemJson<'a>>,
+    findings: Findings<'a>,
+    problems: Problems<'a>,
+}
+
+/// The findings of a report, converted one by one as they are written (a report of a million
+/// findings is not copied first).
+struct Findings<'a>(&'a Report);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let sources = &self.0.sources;
+        serializer.collect_seq(self.0.findings.iter().map(|f| {
+            FindingJson {
+                policy: &f.policy,
+                pack: &f.pack,
+                severity: f.severity.name(),
+                message: &f.message,
+                subject: &f.subject,
+                kind: f.kind.entity_type(),
+                label: &f.label,
+                location: location(sources, f.file, f.span),
+                help: f.help.as_deref(),
+                basis: f.basis.as_deref(),
+                url: f.url.as_deref(),
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| RelatedJson {
+                        subject: &r.subject,
+                        label: &r.label,
+                        location: location(sources, r.file, r.span),
+                    })
+                    .collect(),
+                fingerprint: &f.fingerprint,
+                status: f.status(),
+                waiver: f.waiver.as_deref().map(|w| WaiverJson {
+                    reason: &w.reason,
+                    approved_by: &w.approved_by,
+                    expires: &w.expires,
+                    location: location(sources, w.file, w.span),
+                }),
+            }
+        }))
+    }
+}
+
+/// The problems of a report, converted as they are written.
+struct Problems<'a>(&'a Report);
+
+impl Serialize for Problems<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let sources = &self.0.sources;
+        serializer.collect_seq(self.0.problems.iter().map(|p| {
+            ProblemJson {
+                code: &p.code,
+                level: p.level.name(),
+                message: &p.message,
+                file: p.file.map(|f| sources.get(f).name.as_str()),
+                labels: p
+                    .file
+                    .map(|file| {
+                        p.labels
+                            .iter()
+                            .map(|l| LabelJson {
+                                text: &l.text,
+                                primary: l.primary,
+                                location: location(sources, file, l.span),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                help: p.help.as_deref(),
+            }
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -105,9 +180,13 @@ struct ProblemJson<'a> {
     help: Option<&'a str>,
 }
 
-/// Renders the report as pretty-printed JSON (schema version 1).
-pub fn json(report: &Report, fail_on: Severity) -> String {
-    let sources = &report.sources;
+/// Writes the report as pretty-printed JSON (schema version 1) to `out`, as it is converted:
+/// the text of a large report is never held whole. Errors are those of `out`.
+pub fn write_json(
+    report: &Report,
+    fail_on: Severity,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let (errors, warnings, infos) = report.counts();
     let (waived, baselined) = report.set_aside();
     let doc = Doc {
@@ -139,70 +218,25 @@ pub fn json(report: &Report, fail_on: Severity) -> String {
             disabled_policies: &report.stats.disabled,
             problems: report.problems.iter().filter(|p| p.is_error()).count(),
         },
-        findings: report
-            .findings
-            .iter()
-            .map(|f| FindingJson {
-                policy: &f.policy,
-                pack: &f.pack,
-                severity: f.severity.name(),
-                message: &f.message,
-                subject: &f.subject,
-                kind: f.kind.entity_type(),
-                label: &f.label,
-                location: location(sources, f.file, f.span),
-                help: f.help.as_deref(),
-                basis: f.basis.as_deref(),
-                url: f.url.as_deref(),
-                related: f
-                    .related
-                    .iter()
-                    .map(|r| RelatedJson {
-                        subject: &r.subject,
-                        label: &r.label,
-                        location: location(sources, r.file, r.span),
-                    })
-                    .collect(),
-                fingerprint: &f.fingerprint,
-                status: f.status(),
-                waiver: f.waiver.as_deref().map(|w| WaiverJson {
-                    reason: &w.reason,
-                    approved_by: &w.approved_by,
-                    expires: &w.expires,
-                    location: location(sources, w.file, w.span),
-                }),
-            })
-            .collect(),
-        problems: report
-            .problems
-            .iter()
-            .map(|p| ProblemJson {
-                code: &p.code,
-                level: p.level.name(),
-                message: &p.message,
-                file: p.file.map(|f| sources.get(f).name.as_str()),
-                labels: p
-                    .file
-                    .map(|file| {
-                        p.labels
-                            .iter()
-                            .map(|l| LabelJson {
-                                text: &l.text,
-                                primary: l.primary,
-                                location: location(sources, file, l.span),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                help: p.help.as_deref(),
-            })
-            .collect(),
+        findings: Findings(report),
+        problems: Problems(report),
     };
-    match serde_json::to_string_pretty(&doc) {
-        Ok(mut s) => {
-            s.push('\n');
-            s
-        }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Renders the report as pretty-printed JSON (schema version 1).
+pub fn json(report: &Report, fail_on: Severity) -> String {
+    let mut text = Vec::new();
+    match write_json(report, fail_on, &mut text) {
+        Ok(()) => String::from_utf8(text).unwrap_or_else(|e| {
+            format!(
+                "{{\"version\": {JSON_VERSION}, \"error\": {:?}}}\n",
+                e.to_string()
+            )
+        }),
         Err(e) => format!(
             "{{\"version\": {JSON_VERSION}, \"error\": {:?}}}\n",
             e.to_string()

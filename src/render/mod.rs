@@ -15,7 +15,7 @@ pub mod markdown;
 pub mod sarif;
 
 pub use human::{HumanOptions, human};
-pub use json::json;
+pub use json::{json, write_json};
 
 use serde::Serialize;
 

@@ -734,3 +734,42 @@ fn sarif_and_html_reports_carry_the_digests_of_inputs() {
     let page = std::fs::read_to_string(&html).unwrap_or_default();
     assert!(page.contains(&digest), "the HTML report lacks the digest");
 }
+
+/// A report that cannot be written to standard output (a full disk) is an error, exit code 2,
+/// in every format; a closed pipe (`| head`) is not.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_that_cannot_be_written_is_an_error() -> Result<(), Box<dyn std::error::Error>> {
+    for format in ["human", "json"] {
+        let mut cmd = check(&root(), &["examples/hamburg-gymnasium", "--format", format]);
+        let out = cmd
+            .stdout(std::fs::OpenOptions::new().write(true).open("/dev/full")?)
+            .output()?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{format}: {stderr}");
+        assert!(
+            stderr.contains("cannot write the report to standard output"),
+            "{format}: {stderr}"
+        );
+    }
+    let mut cmd = check(&root(), &["examples/hamburg-gymnasium", "--format", "json"]);
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    // Closed before anything is read.
+    drop(child.stdout.take());
+    let out = child.wait_with_output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}

@@ -256,3 +256,59 @@ fn rows_around_a_lone_finding_are_masked_and_no_other_row_is_shown()
     }
     Ok(())
 }
+
+/// Masking a report in place (when every output is redacted) gives exactly the masked copy of
+/// the mixed case: every format renders the same text from both.
+#[test]
+fn a_report_masked_in_place_is_the_masked_copy() {
+    let check = || {
+        let mut options = konform::CheckOptions::new(
+            vec![root().join("tests/fixtures/privacy")],
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default(),
+        );
+        options.cwd = root();
+        konform::check(&options)
+    };
+    let copy = konform::redact::redact(&check());
+    let in_place = konform::redact::into_redacted(check());
+    assert!(in_place.redacted && copy.redacted);
+    assert!(!copy.findings.is_empty() && !copy.problems.is_empty());
+    let fail_on = konform::finding::Severity::Error;
+    assert_eq!(
+        konform::render::json(&in_place, fail_on),
+        konform::render::json(&copy, fail_on)
+    );
+    assert_eq!(
+        leaks(&konform::render::json(&in_place, fail_on)),
+        Vec::<&str>::new()
+    );
+    let ctx = konform::render::RenderContext {
+        fail_on,
+        command: None,
+        run_at: None,
+        max_findings: None,
+    };
+    assert_eq!(
+        konform::render::sarif::sarif(&in_place, &ctx),
+        konform::render::sarif::sarif(&copy, &ctx)
+    );
+}
+
+/// JSON written straight into a report file is the JSON printed on standard output, and the
+/// one rendered whole.
+#[test]
+fn streamed_json_files_are_the_printed_json() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let json = dir.path().join("report.json");
+    let (code, stdout) = output(konform(&[
+        "--format",
+        "json",
+        "--output",
+        &format!("json={}", json.display()),
+    ]));
+    // The fixture has a date that is no date: a problem, exit code 2.
+    assert_eq!(code, 2);
+    assert_eq!(std::fs::read_to_string(&json)?, stdout);
+    assert!(stdout.ends_with("}\n") && stdout.contains("\"findings\": ["));
+    Ok(())
+}
