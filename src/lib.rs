@@ -690,13 +690,14 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                 );
             failed.extend(failure);
         }
-        personal.collect_shown(&records, &report.sources, &keep, &shown);
+        let kept = redact::kept_texts(&report.sources, &keep);
+        personal.collect_shown_kept(&records, &report.sources, &keep, &kept, &shown);
         // Streamed rows are converted again: those near what is shown, or all of them when
         // problems name words that may be their keys.
         for stream in &streams {
             let read = if shown.names_any() {
                 stream.for_each_window(&mut |window| {
-                    personal.collect_shown(&window, &report.sources, &keep, &shown);
+                    personal.collect_shown_kept(&window, &report.sources, &keep, &kept, &shown);
                 })
             } else {
                 // A few thousand rows at a time: a list with many findings is not converted
@@ -705,8 +706,14 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                     .ranges(stream.file())
                     .chunks(SHOWN_RANGES_AT_ONCE)
                     .try_for_each(|ranges| {
-                        stream.records_near(ranges).map(|near| {
-                            personal.collect_shown(&near, &report.sources, &keep, &shown);
+                        stream.for_each_near(ranges, &mut |near| {
+                            personal.collect_shown_kept(
+                                &near,
+                                &report.sources,
+                                &keep,
+                                &kept,
+                                &shown,
+                            );
                         })
                     })
             };

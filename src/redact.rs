@@ -344,9 +344,21 @@ impl PersonalData {
         keep: &HashSet<(FileId, Span)>,
         shown: &Shown,
     ) {
-        let kept = kept_texts(sources, keep);
+        self.collect_shown_kept(records, sources, keep, &kept_texts(sources, keep), shown);
+    }
+
+    /// [`PersonalData::collect_shown`] with the texts of `keep` found once
+    /// ([`kept_texts`]), for records handed over batch by batch.
+    pub fn collect_shown_kept(
+        &mut self,
+        records: &[Record],
+        sources: &SourceMap,
+        keep: &HashSet<(FileId, Span)>,
+        kept: &HashSet<(FileId, &str)>,
+        shown: &Shown,
+    ) {
         for r in records.iter().filter(|r| shown.shows(r)) {
-            self.collect_record(r, sources, keep, &kept);
+            self.collect_record(r, sources, keep, kept);
         }
     }
 
@@ -513,7 +525,7 @@ impl PersonalData {
 }
 
 /// The texts at the kept places, per file (a key equal to one names no person either).
-fn kept_texts<'a>(
+pub fn kept_texts<'a>(
     sources: &'a SourceMap,
     keep: &HashSet<(FileId, Span)>,
 ) -> HashSet<(FileId, &'a str)> {

@@ -1295,6 +1295,19 @@ impl CsvStream {
     /// The records whose rows may touch any of the sorted byte `ranges`, converted again (a
     /// superset: the caller filters).
     pub fn records_near(&self, ranges: &[(usize, usize)]) -> Result<Vec<Record>, Problem> {
+        let mut out = Vec::new();
+        self.for_each_near(ranges, &mut |records| out.extend(records))?;
+        Ok(out)
+    }
+
+    /// [`CsvStream::records_near`], handed to `each` in order a few thousand records at a
+    /// time: when every row has a finding, the rows near them are the whole file, which is
+    /// then never converted at once.
+    pub fn for_each_near(
+        &self,
+        ranges: &[(usize, usize)],
+        each: &mut dyn FnMut(Vec<Record>),
+    ) -> Result<(), Problem> {
         let starts = &self.starts;
         let end_of_rows = self.chunks.last().map_or(0, |c| c.1);
         // Rows to read: from the row containing the start of a range to the last row
@@ -1313,30 +1326,48 @@ impl CsvStream {
                 _ => spans.push((first, last)),
             }
         }
-        // Spans are read and converted in parallel, their records kept in order.
-        use rayon::prelude::*;
-        let read = spans
-            .par_iter()
-            .map(|&(first, last)| -> Result<Vec<Record>, Problem> {
-                let (Some(from), to) = (starts.get(first), starts.get(last).unwrap_or(end_of_rows))
-                else {
-                    return Ok(Vec::new());
-                };
-                let (base, text) = self.text(from, to)?;
-                let rows = self.rows(&text, base);
-                Ok(rows
-                    .each(from, to)
-                    .filter_map(|o| match o {
-                        RowOutcome::Read { record, .. } => Some(record),
-                        _ => None,
-                    })
-                    .collect())
+        // No span longer than a chunk of a stream.
+        let spans: Vec<(usize, usize)> = spans
+            .into_iter()
+            .flat_map(|(first, last)| {
+                (first..last)
+                    .step_by(NEAR_ROWS)
+                    .map(move |a| (a, (a + NEAR_ROWS).min(last)))
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        let out: Vec<Record> = read.into_iter().flatten().collect();
-        Ok(out)
+            .collect();
+        // A few spans at a time are read and converted in parallel, their records handed on
+        // in order.
+        use rayon::prelude::*;
+        for window in spans.chunks(2 * stream_window_chunks()) {
+            let read = window
+                .par_iter()
+                .map(|&(first, last)| -> Result<Vec<Record>, Problem> {
+                    let (Some(from), to) =
+                        (starts.get(first), starts.get(last).unwrap_or(end_of_rows))
+                    else {
+                        return Ok(Vec::new());
+                    };
+                    let (base, text) = self.text(from, to)?;
+                    let rows = self.rows(&text, base);
+                    Ok(rows
+                        .each(from, to)
+                        .filter_map(|o| match o {
+                            RowOutcome::Read { record, .. } => Some(record),
+                            _ => None,
+                        })
+                        .collect())
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            for records in read {
+                each(records);
+            }
+        }
+        Ok(())
     }
 }
+
+/// The most rows [`CsvStream::for_each_near`] converts in one piece.
+const NEAR_ROWS: usize = 4096;
 
 /// The spans of the cells of one raw row starting at `start`, whose fields are `row`; the
 /// whole row for each cell when the scanner and the csv crate disagree (only on odd quoting).
@@ -2143,6 +2174,37 @@ mod tests {
                 "{r:?} not found near itself in {text:?}"
             );
         }
+    }
+
+    #[test]
+    fn rows_near_what_is_shown_come_a_piece_at_a_time() {
+        // Every row shown (a finding on each): the whole file, never converted at once.
+        let mut text = String::from("Kennung;Benutzername\n");
+        for i in 0..(2 * NEAR_ROWS + 100) {
+            text.push_str(&format!("{i};user{i}\n"));
+        }
+        let (problems, stream) = open(
+            FileId(0),
+            StreamSource::Held(text.as_str().into()),
+            RecordKind::Account,
+            CsvOptions::default(),
+            None,
+            None,
+            &mut |_| {},
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let Some(stream) = stream else {
+            panic!("no stream");
+        };
+        let all = [(0, text.len())];
+        let mut pieces = Vec::new();
+        let read = stream.for_each_near(&all, &mut |records| pieces.push(records));
+        assert!(read.is_ok());
+        assert_eq!(pieces.len(), 3);
+        assert!(pieces.iter().all(|p| p.len() <= NEAR_ROWS));
+        let keys: Vec<String> = pieces.concat().into_iter().map(|r| r.key).collect();
+        let expected: Vec<String> = (0..(2 * NEAR_ROWS + 100)).map(|i| i.to_string()).collect();
+        assert_eq!(keys, expected);
     }
 
     #[test]
