@@ -706,14 +706,15 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                     .ranges(stream.file())
                     .chunks(SHOWN_RANGES_AT_ONCE)
                     .try_for_each(|ranges| {
-                        stream.for_each_near(ranges, &mut |near| {
-                            personal.collect_shown_kept(
-                                &near,
-                                &report.sources,
-                                &keep,
-                                &kept,
-                                &shown,
-                            );
+                        // Collected on every core where the rows are converted, merged in
+                        // order.
+                        let collect = |near: Vec<record::Record>| {
+                            let mut found = redact::PersonalData::default();
+                            found.collect_shown_kept(&near, &report.sources, &keep, &kept, &shown);
+                            found
+                        };
+                        stream.for_each_near_map(ranges, &collect, &mut |found| {
+                            personal.merge(found);
                         })
                     })
             };

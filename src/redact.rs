@@ -347,6 +347,20 @@ impl PersonalData {
         self.collect_shown_kept(records, sources, keep, &kept_texts(sources, keep), shown);
     }
 
+    /// Adds everything `other` holds (collected from other records, on another core): the
+    /// result is that of collecting both into one, in any order.
+    pub fn merge(&mut self, other: PersonalData) {
+        for (file, spans) in other.spans {
+            self.spans.entry(file).or_default().extend(spans);
+        }
+        for (value, kind) in other.values {
+            let entry = self.values.entry(value).or_insert(kind);
+            if kind < *entry {
+                *entry = kind;
+            }
+        }
+    }
+
     /// [`PersonalData::collect_shown`] with the texts of `keep` found once
     /// ([`kept_texts`]), for records handed over batch by batch.
     pub fn collect_shown_kept(
@@ -1030,6 +1044,64 @@ mod tests {
         assert!(is_wordlike("jürgen"));
         assert!(!is_wordlike("s12345"));
         assert!(!is_wordlike("ab-12"));
+    }
+
+    #[test]
+    fn merged_personal_data_is_that_collected_at_once() {
+        // One value seen as two kinds (a name that is also a username): the more specific
+        // kind wins in whichever part it is seen.
+        let text = "u1;anna;Anna;Schmidt\nu2;schmidt;Berta;Bauer\nu3;x.y@s.example;Anna;Yl\n";
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("a.csv", None, text));
+        let rows: Vec<Record> = text
+            .lines()
+            .map(|line| {
+                let cells: Vec<&str> = line.split(';').collect();
+                let attrs = ["key", "username", "given_name", "family_name"];
+                let named: Vec<(&str, &str)> = attrs.into_iter().zip(cells).skip(1).collect();
+                let mut r = account(file, text, &named);
+                r.key = line.split(';').next().unwrap_or_default().to_owned();
+                if r.str("username").is_some_and(|u| u.contains('@')) {
+                    let span = r.span_of("username").unwrap_or_default();
+                    r.set("email", Value::Str("x.y@s.example".into()), span);
+                }
+                r
+            })
+            .collect();
+        let mut whole = PersonalData::new();
+        whole.collect(&rows, &sources, &HashSet::new());
+        for split in 0..=rows.len() {
+            let (a, b) = rows.split_at(split);
+            let (mut first, mut second) = (PersonalData::new(), PersonalData::new());
+            first.collect(a, &sources, &HashSet::new());
+            second.collect(b, &sources, &HashSet::new());
+            // Merged in either order.
+            for (mut into, from) in [(first.clone(), second.clone()), (second, first)] {
+                into.merge(from);
+                let sorted = |p: &PersonalData| {
+                    let mut v: Vec<(FileId, Vec<Span>)> = p
+                        .spans
+                        .iter()
+                        .map(|(f, s)| {
+                            let mut s = s.clone();
+                            s.sort_unstable();
+                            (*f, s)
+                        })
+                        .collect();
+                    v.sort();
+                    v
+                };
+                assert_eq!(sorted(&into), sorted(&whole));
+                let values = |p: &PersonalData| {
+                    let mut v: Vec<(String, PersonalKind)> =
+                        p.values.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                    v.sort();
+                    v
+                };
+                assert_eq!(values(&into), values(&whole), "split at {split}");
+            }
+        }
+        assert!(whole.values.len() > 4);
     }
 
     #[test]

@@ -1308,6 +1308,17 @@ impl CsvStream {
         ranges: &[(usize, usize)],
         each: &mut dyn FnMut(Vec<Record>),
     ) -> Result<(), Problem> {
+        self.for_each_near_map(ranges, &|records| records, each)
+    }
+
+    /// [`CsvStream::for_each_near`], with the records of each piece passed through `map`
+    /// where they were converted (on every core); `each` gets the results in order.
+    pub fn for_each_near_map<T: Send>(
+        &self,
+        ranges: &[(usize, usize)],
+        map: &(dyn Fn(Vec<Record>) -> T + Sync),
+        each: &mut dyn FnMut(T),
+    ) -> Result<(), Problem> {
         let starts = &self.starts;
         let end_of_rows = self.chunks.last().map_or(0, |c| c.1);
         // Rows to read: from the row containing the start of a range to the last row
@@ -1335,31 +1346,42 @@ impl CsvStream {
                     .map(move |a| (a, (a + NEAR_ROWS).min(last)))
             })
             .collect();
-        // A few spans at a time are read and converted in parallel, their records handed on
-        // in order.
+        // Spans of up to a few chunks' rows together are read and converted in parallel,
+        // their records handed on in order.
         use rayon::prelude::*;
-        for window in spans.chunks(2 * stream_window_chunks()) {
+        let window_rows = 2 * stream_window_chunks() * NEAR_ROWS;
+        let mut windows: Vec<&[(usize, usize)]> = Vec::new();
+        let (mut at, mut rows) = (0, 0);
+        for (i, (first, last)) in spans.iter().enumerate() {
+            if rows > 0 && rows + (last - first) > window_rows {
+                windows.extend(spans.get(at..i));
+                (at, rows) = (i, 0);
+            }
+            rows += last - first;
+        }
+        windows.extend(spans.get(at..).filter(|w| !w.is_empty()));
+        for window in windows {
             let read = window
                 .par_iter()
-                .map(|&(first, last)| -> Result<Vec<Record>, Problem> {
+                .map(|&(first, last)| -> Result<T, Problem> {
                     let (Some(from), to) =
                         (starts.get(first), starts.get(last).unwrap_or(end_of_rows))
                     else {
-                        return Ok(Vec::new());
+                        return Ok(map(Vec::new()));
                     };
                     let (base, text) = self.text(from, to)?;
                     let rows = self.rows(&text, base);
-                    Ok(rows
+                    Ok(map(rows
                         .each(from, to)
                         .filter_map(|o| match o {
                             RowOutcome::Read { record, .. } => Some(record),
                             _ => None,
                         })
-                        .collect())
+                        .collect()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            for records in read {
-                each(records);
+            for mapped in read {
+                each(mapped);
             }
         }
         Ok(())
