@@ -1337,7 +1337,7 @@ impl CsvStream {
                 _ => spans.push((first, last)),
             }
         }
-        // No span longer than a chunk of a stream.
+        // No span longer than `NEAR_ROWS` rows.
         let spans: Vec<(usize, usize)> = spans
             .into_iter()
             .flat_map(|(first, last)| {
