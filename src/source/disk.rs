@@ -268,12 +268,17 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::R
     Ok(())
 }
 
-/// Fills `buf` from `file` at `offset`: elsewhere, through a handle of its own.
+/// Fills `buf` from `file` at `offset`: elsewhere, by seeking, one read at a time (a cloned
+/// handle shares its position with the original).
 #[cfg(not(any(unix, windows)))]
 fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    let mut own = file.try_clone()?;
-    own.seek(std::io::SeekFrom::Start(offset))?;
-    own.read_exact(buf)
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut shared = file;
+    shared.seek(std::io::SeekFrom::Start(offset))?;
+    shared.read_exact(buf)
 }
 
 /// Reads until `buf` is full or the file ends; the number of bytes read.
