@@ -354,10 +354,16 @@ impl PersonalData {
             self.spans.entry(file).or_default().extend(spans);
         }
         for (value, kind) in other.values {
-            let entry = self.values.entry(value).or_insert(kind);
-            if kind < *entry {
-                *entry = kind;
-            }
+            self.note_value(value, kind);
+        }
+    }
+
+    /// Notes a lower-cased personal value: the most specific kind wins when one value is seen
+    /// as two.
+    fn note_value(&mut self, key: String, kind: PersonalKind) {
+        let entry = self.values.entry(key).or_insert(kind);
+        if kind < *entry {
+            *entry = kind;
         }
     }
 
@@ -489,12 +495,7 @@ impl PersonalData {
         if value.chars().count() < 2 {
             return;
         }
-        let key = value.to_lowercase();
-        // The most specific kind wins when one value is seen as two.
-        let entry = self.values.entry(key).or_insert(kind);
-        if kind < *entry {
-            *entry = kind;
-        }
+        self.note_value(value.to_lowercase(), kind);
         // The local part of an e-mail address is usually the username.
         if kind == PersonalKind::Email
             && let Some((local, _)) = value.split_once('@')

@@ -9,13 +9,15 @@ use std::io::Write as _;
 use serde::Serialize;
 
 use super::{Location, location};
-use crate::finding::{Report, Severity};
+use crate::finding::{Finding, Report, Severity};
+use crate::problem::Problem;
+use crate::source::SourceMap;
 
 /// The version of the JSON schema; bumped on incompatible changes.
 pub const JSON_VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct Doc<'a> {
+struct Doc<'a, 'f> {
     version: u32,
     tool: Tool,
     today: &'a str,
@@ -24,80 +26,76 @@ struct Doc<'a> {
     exit_code: i32,
     packs: Vec<PackInfo<'a>>,
     summary: Summary<'a>,
-    findings: Findings<'a>,
-    problems: Problems<'a>,
+    findings: Lazy<'a, 'f, Finding, FindingJson<'a>>,
+    problems: Lazy<'a, 'f, Problem, ProblemJson<'a>>,
 }
 
-/// The findings of a report, converted one by one as they are written (a report of a million
-/// findings is not copied first).
-struct Findings<'a>(&'a Report);
+/// Items converted one by one as they are written (a report of a million findings is not
+/// copied first).
+struct Lazy<'a, 'f, T, J> {
+    items: &'a [T],
+    convert: &'f dyn Fn(&'a T) -> J,
+}
 
-impl Serialize for Findings<'_> {
+impl<T, J: Serialize> Serialize for Lazy<'_, '_, T, J> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let sources = &self.0.sources;
-        serializer.collect_seq(self.0.findings.iter().map(|f| {
-            FindingJson {
-                policy: &f.policy,
-                pack: &f.pack,
-                severity: f.severity.name(),
-                message: &f.message,
-                subject: &f.subject,
-                kind: f.kind.entity_type(),
-                label: &f.label,
-                location: location(sources, f.file, f.span),
-                help: f.help.as_deref(),
-                basis: f.basis.as_deref(),
-                url: f.url.as_deref(),
-                related: f
-                    .related
-                    .iter()
-                    .map(|r| RelatedJson {
-                        subject: &r.subject,
-                        label: &r.label,
-                        location: location(sources, r.file, r.span),
-                    })
-                    .collect(),
-                fingerprint: &f.fingerprint,
-                status: f.status(),
-                waiver: f.waiver.as_deref().map(|w| WaiverJson {
-                    reason: &w.reason,
-                    approved_by: &w.approved_by,
-                    expires: &w.expires,
-                    location: location(sources, w.file, w.span),
-                }),
-            }
-        }))
+        serializer.collect_seq(self.items.iter().map(self.convert))
     }
 }
 
-/// The problems of a report, converted as they are written.
-struct Problems<'a>(&'a Report);
+fn finding_json<'a>(sources: &'a SourceMap, f: &'a Finding) -> FindingJson<'a> {
+    FindingJson {
+        policy: &f.policy,
+        pack: &f.pack,
+        severity: f.severity.name(),
+        message: &f.message,
+        subject: &f.subject,
+        kind: f.kind.entity_type(),
+        label: &f.label,
+        location: location(sources, f.file, f.span),
+        help: f.help.as_deref(),
+        basis: f.basis.as_deref(),
+        url: f.url.as_deref(),
+        related: f
+            .related
+            .iter()
+            .map(|r| RelatedJson {
+                subject: &r.subject,
+                label: &r.label,
+                location: location(sources, r.file, r.span),
+            })
+            .collect(),
+        fingerprint: &f.fingerprint,
+        status: f.status(),
+        waiver: f.waiver.as_deref().map(|w| WaiverJson {
+            reason: &w.reason,
+            approved_by: &w.approved_by,
+            expires: &w.expires,
+            location: location(sources, w.file, w.span),
+        }),
+    }
+}
 
-impl Serialize for Problems<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let sources = &self.0.sources;
-        serializer.collect_seq(self.0.problems.iter().map(|p| {
-            ProblemJson {
-                code: &p.code,
-                level: p.level.name(),
-                message: &p.message,
-                file: p.file.map(|f| sources.get(f).name.as_str()),
-                labels: p
-                    .file
-                    .map(|file| {
-                        p.labels
-                            .iter()
-                            .map(|l| LabelJson {
-                                text: &l.text,
-                                primary: l.primary,
-                                location: location(sources, file, l.span),
-                            })
-                            .collect()
+fn problem_json<'a>(sources: &'a SourceMap, p: &'a Problem) -> ProblemJson<'a> {
+    ProblemJson {
+        code: &p.code,
+        level: p.level.name(),
+        message: &p.message,
+        file: p.file.map(|f| sources.get(f).name.as_str()),
+        labels: p
+            .file
+            .map(|file| {
+                p.labels
+                    .iter()
+                    .map(|l| LabelJson {
+                        text: &l.text,
+                        primary: l.primary,
+                        location: location(sources, file, l.span),
                     })
-                    .unwrap_or_default(),
-                help: p.help.as_deref(),
-            }
-        }))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        help: p.help.as_deref(),
     }
 }
 
@@ -218,8 +216,14 @@ pub fn write_json(
             disabled_policies: &report.stats.disabled,
             problems: report.problems.iter().filter(|p| p.is_error()).count(),
         },
-        findings: Findings(report),
-        problems: Problems(report),
+        findings: Lazy {
+            items: &report.findings,
+            convert: &|f| finding_json(&report.sources, f),
+        },
+        problems: Lazy {
+            items: &report.problems,
+            convert: &|p| problem_json(&report.sources, p),
+        },
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     serde_json::to_writer_pretty(&mut out, &doc)?;

@@ -2119,6 +2119,21 @@ mod tests {
         (dir, StreamSource::Disk(scanned.disk))
     }
 
+    /// An account list opened for streaming with the default options, read without problems.
+    fn stream_of(source: StreamSource) -> CsvStream {
+        let (problems, stream) = open(
+            FileId(0),
+            source,
+            RecordKind::Account,
+            CsvOptions::default(),
+            None,
+            None,
+            &mut |_| {},
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        stream.unwrap_or_else(|| panic!("no stream"))
+    }
+
     /// Streaming hands on the records and problems of reading whole; converting again gives
     /// the same records, all of them or those near a row, from the text held or from disk.
     fn same_when_streamed(text: &str, options: &CsvOptions, rows: usize) {
@@ -2205,19 +2220,7 @@ mod tests {
         for i in 0..(2 * NEAR_ROWS + 100) {
             text.push_str(&format!("{i};user{i}\n"));
         }
-        let (problems, stream) = open(
-            FileId(0),
-            StreamSource::Held(text.as_str().into()),
-            RecordKind::Account,
-            CsvOptions::default(),
-            None,
-            None,
-            &mut |_| {},
-        );
-        assert!(problems.is_empty(), "{problems:?}");
-        let Some(stream) = stream else {
-            panic!("no stream");
-        };
+        let stream = stream_of(StreamSource::Held(text.as_str().into()));
         let all = [(0, text.len())];
         let mut pieces = Vec::new();
         let read = stream.for_each_near(&all, &mut |records| pieces.push(records));
@@ -2332,19 +2335,7 @@ mod tests {
     fn a_file_changed_between_passes_is_reported_not_read() {
         let text = "Kennung;Benutzername\n1;anna\n2;ben\n";
         let (dir, source) = on_disk(text);
-        let (problems, stream) = open(
-            FileId(0),
-            source,
-            RecordKind::Account,
-            CsvOptions::default(),
-            None,
-            None,
-            &mut |_| {},
-        );
-        assert!(problems.is_empty(), "{problems:?}");
-        let Some(stream) = stream else {
-            panic!("no stream");
-        };
+        let stream = stream_of(source);
         // Rewritten by the next export (other length), then removed.
         let path = dir.path().join("a.csv");
         std::fs::write(&path, "Kennung;Benutzername\n1;anna\n2;ben\n3;cem\n")
