@@ -118,13 +118,14 @@ const WINDOW_CHUNKS: usize = 32;
 enum RowOutcome {
     /// A blank line or a row of empty cells (`;;;;`) written by spreadsheets.
     Blank,
-    /// A row that cannot be a record (wrong field count, unclosed quote).
-    Broken(Problem),
+    /// A row that cannot be a record (wrong field count, unclosed quote). Problems are boxed:
+    /// a chunk's outcomes are moved several times, and most rows have none.
+    Broken(Box<Problem>),
     /// A record, with the problems of its cells and whether its key is missing.
     Read {
         record: Record,
         cell_errors: Vec<Problem>,
-        missing_key: Option<Problem>,
+        missing_key: Option<Box<Problem>>,
     },
 }
 
@@ -676,13 +677,13 @@ impl<F: FnMut(Vec<Record>) + Send> Sink for F {
 /// [`Note`] in the converting task, and only what the merge checks came back.
 enum MergeRow {
     Blank,
-    Broken(Problem),
+    Broken(Box<Problem>),
     Read {
         /// The record's key (for keyed kinds) and its hash (see [`Meta::key_hash`]).
         key: Option<(String, u64)>,
         span: Span,
         cell_errors: Vec<Problem>,
-        missing_key: Option<Problem>,
+        missing_key: Option<Box<Problem>>,
     },
 }
 
@@ -768,7 +769,7 @@ fn merge<S: Sink + ?Sized>(
                 let (key, span, errors, missing_key) = match row {
                     MergeRow::Blank => continue,
                     MergeRow::Broken(p) => {
-                        problems.push(p);
+                        problems.push(*p);
                         continue;
                     }
                     MergeRow::Read {
@@ -785,7 +786,7 @@ fn merge<S: Sink + ?Sized>(
                     }
                 }
                 if let Some(p) = missing_key {
-                    problems.push(p);
+                    problems.push(*p);
                     continue;
                 }
                 let index = noted;
@@ -1746,9 +1747,9 @@ impl<'a> Rows<'a> {
         if row.count() != columns.len() {
             let line = self.line_at(start);
             if let Some(problem) = self.unclosed_quote(raw, start, line) {
-                return RowOutcome::Broken(problem);
+                return RowOutcome::Broken(Box::new(problem));
             }
-            return RowOutcome::Broken(
+            return RowOutcome::Broken(Box::new(
             Problem::error(
                 "input::field-count",
                 format!(
@@ -1763,7 +1764,7 @@ impl<'a> Rows<'a> {
                 "every row needs one field per column, separated by `{}`; a field that contains the delimiter, a quote or a line break must be quoted with \"",
                 char::from(delimiter).escape_default()
             )),
-        );
+        ));
         }
         let mut cells = std::mem::take(&mut memo.cells);
         row_cells_into(raw, base + start, delimiter, row, row_span, &mut cells);
@@ -1836,11 +1837,11 @@ impl<'a> Rows<'a> {
             }
             None => {
                 let line = self.line_at(start);
-                Some(
+                Some(Box::new(
                     Problem::error("input::missing-key", format!("row {line} has no key"))
                         .at(file, row_span, "this row has an empty key column")
                         .with_help(key_help(kind)),
-                )
+                ))
             }
         };
         memo.cells = cells;

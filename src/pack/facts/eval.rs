@@ -769,7 +769,6 @@ fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
     // Framed as the hash of the tuple (`Vec<String>`): length, then each text.
     let mut h = crate::record::Hasher128::new();
     h.write_usize(attributes.len());
-    let mut add = |item: &str| item.hash(&mut h);
     for a in attributes {
         let value = (a != "key")
             .then(|| record.attrs.get(a).or_else(|| record.extra.get(a)))
@@ -780,19 +779,35 @@ fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
                 if t.is_empty() {
                     return None;
                 }
-                if t.is_ascii() && !t.bytes().any(|b| b.is_ascii_uppercase()) {
-                    add(t);
+                if t.is_ascii() {
+                    hash_ascii_lowercase(&mut h, t);
                 } else {
-                    add(&t.to_lowercase());
+                    t.to_lowercase().hash(&mut h);
                 }
             }
             Some(Value::Date(d)) if let Some(iso) = iso_date_bytes(*d) => {
-                add(std::str::from_utf8(&iso).ok()?);
+                std::str::from_utf8(&iso).ok()?.hash(&mut h);
             }
-            _ => add(&match_value(record, a).into_iter().next()?),
+            _ => match_value(record, a).into_iter().next()?.hash(&mut h),
         }
     }
     Some(h.finish128())
+}
+
+/// Hashes ASCII `text` lower-cased into `h`, as `text.to_lowercase().hash(h)` would (the
+/// bytes, then `0xff`), without building the lower-cased copy: a block of at most 64 bytes at
+/// a time on the stack (a hasher's result does not depend on how its input is split).
+fn hash_ascii_lowercase(h: &mut crate::record::Hasher128, text: &str) {
+    use std::hash::Hasher as _;
+    let mut block = [0u8; 64];
+    for part in text.as_bytes().chunks(block.len()) {
+        let lowered = block.get_mut(..part.len()).unwrap_or_default();
+        for (to, from) in lowered.iter_mut().zip(part) {
+            *to = from.to_ascii_lowercase();
+        }
+        h.write(lowered);
+    }
+    h.write_u8(0xff);
 }
 
 /// `YYYY-MM-DD` of a date of the years 0 to 9999 (as [`Value::display`] writes it), without
@@ -1072,6 +1087,16 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn ascii_lowercase_hashes_are_those_of_the_lowercased_text(text in "[ -~]{0,200}") {
+            use std::hash::{Hash as _, Hasher as _};
+            let mut streamed = crate::record::Hasher128::new();
+            hash_ascii_lowercase(&mut streamed, &text);
+            let mut whole = crate::record::Hasher128::new();
+            text.to_lowercase().hash(&mut whole);
+            proptest::prop_assert_eq!(streamed.finish128(), whole.finish128());
+        }
+
         #[test]
         fn dates_are_written_as_they_display(days in -4_000_000i32..4_000_000) {
             let d = NaiveDate::from_num_days_from_ce_opt(days).unwrap_or_default();
