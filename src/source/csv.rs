@@ -139,6 +139,8 @@ struct Header {
     /// (of columns onto the same attribute, the last one last): a record's attributes are
     /// kept in that order, so each is appended.
     by_name: Vec<usize>,
+    /// The columns kept as they are, under their own names ([`Column::Extra`]).
+    extras: Vec<usize>,
     /// By column: whether its values are few and worth converting once per chunk (see
     /// [`Memo`]).
     memoized: Vec<bool>,
@@ -538,9 +540,15 @@ fn plan_with<R: std::io::Read>(
         .iter()
         .map(|c| matches!(c, Column::Canonical(canon, _) if worth_memoizing(canon)))
         .collect();
+    let extras = columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| matches!(c, Column::Extra(_)).then_some(i))
+        .collect();
     let header = Header {
         canonical: 1 + by_name.len(),
         by_name,
+        extras,
         memoized,
         columns,
         cells: header_cells,
@@ -679,8 +687,9 @@ enum MergeRow {
     Blank,
     Broken(Box<Problem>),
     Read {
-        /// The record's key (for keyed kinds) and its hash (see [`Meta::key_hash`]).
-        key: Option<(String, u64)>,
+        /// The record's key (for keyed kinds; inline up to 23 bytes, no allocation per row)
+        /// and its hash (see [`Meta::key_hash`]).
+        key: Option<(crate::record::Text, u64)>,
         span: Span,
         cell_errors: Vec<Problem>,
         missing_key: Option<Box<Problem>>,
@@ -708,7 +717,12 @@ fn convert_noted<N: Note>(
                 cell_errors,
                 missing_key,
             } => {
-                let key = keyed.then(|| (record.key.clone(), (meta.key_hash)(&record.key)));
+                let key = keyed.then(|| {
+                    (
+                        crate::record::Text::from(record.key.as_str()),
+                        (meta.key_hash)(&record.key),
+                    )
+                });
                 let span = record.span;
                 if missing_key.is_none() {
                     records.push(record);
@@ -802,13 +816,13 @@ fn merge<S: Sink + ?Sized>(
                                 Some(&i) => earlier_record(source, &starts, i, span.offset)?,
                                 None => None,
                             }
-                            .filter(|e| e.key == key);
+                            .filter(|e| e.key.as_str() == key.as_str());
                             match earlier {
                                 Some(e) => Some(e.span),
-                                None => match other_keys.get(&key) {
+                                None => match other_keys.get(key.as_str()) {
                                     Some(first) => Some(*first),
                                     None => {
-                                        other_keys.insert(key.clone(), span);
+                                        other_keys.insert(key.to_string(), span);
                                         None
                                     }
                                 },
@@ -1771,16 +1785,13 @@ impl<'a> Rows<'a> {
         let mut record = Record::new(kind, file, row_span);
         record.attrs = crate::record::Attrs::with_capacity(header.canonical);
         let keep = |i: usize| self.keep.is_none_or(|k| k.get(i).copied().unwrap_or(true));
-        for (i, ((column, value), span)) in columns
-            .iter()
-            .zip((0..row.count()).map(|i| row.field(i).unwrap_or_default()))
-            .zip(cells.iter())
-            .enumerate()
-        {
-            if let Column::Extra(name) = column
-                && keep(i)
-                && !trim(value).is_empty()
-            {
+        for &i in &header.extras {
+            let (Some(Column::Extra(name)), Some(value), Some(span)) =
+                (columns.get(i), row.field(i), cells.get(i))
+            else {
+                continue;
+            };
+            if keep(i) && !trim(value).is_empty() {
                 record.extra.insert(
                     name.clone(),
                     Attr {
