@@ -262,7 +262,7 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
     let mut attrs: HashMap<String, RestrictedExpression> = HashMap::new();
     attrs.insert(
         "key".into(),
-        RestrictedExpression::new_string(record.key.clone()),
+        RestrictedExpression::new_string(record.key.to_string()),
     );
     for (name, attr) in &record.attrs {
         attrs.insert(name.to_string(), value_expr(&attr.value));
@@ -464,7 +464,7 @@ fn school_entity(school: &School) -> Result<Entity, String> {
 /// Fills `{name}` placeholders from the record (attributes, extras, `key`, `age`).
 pub fn fill(template: &str, record: &Record, age: Option<i64>, today: NaiveDate) -> String {
     fill_with(template, |name| match name {
-        "key" => Some(record.key.clone()),
+        "key" => Some(record.key.to_string()),
         "age" => age.map(|a| a.to_string()),
         _ => record
             .attrs
@@ -552,7 +552,7 @@ fn finding_for(
             age,
             inputs.today,
         ),
-        subject: record.key.clone(),
+        subject: record.key.to_string(),
         kind: record.kind,
         file: record.file,
         span,
@@ -998,7 +998,7 @@ impl<'e, 'p> Collector<'e, 'p> {
                             kind: record.kind,
                             span: finding_span(packs, span_attr, record, inputs),
                             record_span: record.span,
-                            key: record.key.clone(),
+                            key: record.key.to_string(),
                             schools: record
                                 .get("schools")
                                 .and_then(|a| a.value.as_set())

@@ -336,7 +336,7 @@ pub struct Record {
     /// What the record describes.
     pub kind: RecordKind,
     /// The stable key: account id (or username), `platform/module`, consent id.
-    pub key: String,
+    pub key: Text,
     /// The file the record was read from.
     pub file: FileId,
     /// The span of the whole row or node.
@@ -352,7 +352,7 @@ impl Record {
     pub fn new(kind: RecordKind, file: FileId, span: Span) -> Self {
         Self {
             kind,
-            key: String::new(),
+            key: Text::default(),
             file,
             span,
             attrs: Attrs::default(),

@@ -1061,7 +1061,7 @@ mod tests {
                 let attrs = ["key", "username", "given_name", "family_name"];
                 let named: Vec<(&str, &str)> = attrs.into_iter().zip(cells).skip(1).collect();
                 let mut r = account(file, text, &named);
-                r.key = line.split(';').next().unwrap_or_default().to_owned();
+                r.key = line.split(';').next().unwrap_or_default().into();
                 if r.str("username").is_some_and(|u| u.contains('@')) {
                     let span = r.span_of("username").unwrap_or_default();
                     r.set("email", Value::Str("x.y@s.example".into()), span);

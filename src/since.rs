@@ -90,7 +90,7 @@ pub fn compare_ignoring(old: &[Record], new: &[Record], ignore: &[&str]) -> Chan
             .iter()
             .enumerate()
             .filter(|(_, r)| !r.key.is_empty())
-            .map(|(i, r)| ((r.kind, r.key.clone()), i))
+            .map(|(i, r)| ((r.kind, r.key.to_string()), i))
             .collect()
     };
     let (old_index, new_index) = (index(old), index(new));
@@ -133,7 +133,7 @@ pub fn compare_ignoring(old: &[Record], new: &[Record], ignore: &[&str]) -> Chan
         let found = identity(o).and_then(|id| by_identity.remove(&(o.kind, id)));
         match found.and_then(|j| new.get(j).map(|n| (j, n))) {
             Some((j, n)) => {
-                changes.renamed.push((o.key.clone(), n.key.clone()));
+                changes.renamed.push((o.key.to_string(), n.key.to_string()));
                 renamed_new.insert(j);
                 false
             }
@@ -143,11 +143,11 @@ pub fn compare_ignoring(old: &[Record], new: &[Record], ignore: &[&str]) -> Chan
     added.retain(|j| !renamed_new.contains(j));
     changes.added = added
         .iter()
-        .filter_map(|&j| new.get(j).map(|r| r.key.clone()))
+        .filter_map(|&j| new.get(j).map(|r| r.key.to_string()))
         .collect();
     changes.removed = removed
         .iter()
-        .filter_map(|&i| old.get(i).map(|r| r.key.clone()))
+        .filter_map(|&i| old.get(i).map(|r| r.key.to_string()))
         .collect();
     changes.added.sort();
     changes.removed.sort();

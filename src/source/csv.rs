@@ -717,12 +717,7 @@ fn convert_noted<N: Note>(
                 cell_errors,
                 missing_key,
             } => {
-                let key = keyed.then(|| {
-                    (
-                        crate::record::Text::from(record.key.as_str()),
-                        (meta.key_hash)(&record.key),
-                    )
-                });
+                let key = keyed.then(|| (record.key.clone(), (meta.key_hash)(&record.key)));
                 let span = record.span;
                 if missing_key.is_none() {
                     records.push(record);
@@ -1921,10 +1916,16 @@ pub fn type_word(ty: columns::AttrType) -> &'static str {
 }
 
 /// The key of a record: `id`, else `username` for accounts; `id`, else `person` for consents.
-pub fn record_key(record: &Record) -> Option<String> {
+pub fn record_key(record: &Record) -> Option<crate::record::Text> {
     key_candidates(record.kind)
         .iter()
-        .find_map(|c| record.get(c).map(|a| a.value.display()))
+        .find_map(|c| {
+            record.get(c).map(|a| match &a.value {
+                // Shared, not copied: inline up to 23 bytes, counted otherwise.
+                Value::Str(s) => s.clone(),
+                other => other.display().into(),
+            })
+        })
         .filter(|k| !k.trim().is_empty())
 }
 
@@ -2239,7 +2240,11 @@ mod tests {
         assert!(read.is_ok());
         assert_eq!(pieces.len(), 3);
         assert!(pieces.iter().all(|p| p.len() <= NEAR_ROWS));
-        let keys: Vec<String> = pieces.concat().into_iter().map(|r| r.key).collect();
+        let keys: Vec<String> = pieces
+            .concat()
+            .into_iter()
+            .map(|r| r.key.to_string())
+            .collect();
         let expected: Vec<String> = (0..(2 * NEAR_ROWS + 100)).map(|i| i.to_string()).collect();
         assert_eq!(keys, expected);
     }

@@ -123,7 +123,7 @@ pub fn read(file: FileId, text: &str, mapping: &BTreeMap<String, String>) -> Rea
     for entry in &entries {
         match read_entry(file, entry, mapping, &mut out) {
             Outcome::Account(record, dn) => {
-                if let Some(first) = seen.get(&record.key) {
+                if let Some(first) = seen.get(record.key.as_str()) {
                     out.problems.push(crate::source::duplicate_key(
                         file,
                         "account",
@@ -134,7 +134,7 @@ pub fn read(file: FileId, text: &str, mapping: &BTreeMap<String, String>) -> Rea
                     ));
                     continue;
                 }
-                seen.insert(record.key.clone(), record.span);
+                seen.insert(record.key.to_string(), record.span);
                 accounts.push((*record, dn));
             }
             Outcome::Group(group) => groups.push(group),
@@ -705,7 +705,7 @@ fn read_deleted(file: FileId, entry: &Entry, dn: &str, dn_line: &Line, change: S
         return Outcome::Skipped;
     }
     let mut record = Record::new(RecordKind::Account, file, entry.span);
-    record.key.clone_from(&uid);
+    record.key = uid.as_str().into();
     record.set("username", Value::Str(uid.into()), dn_line.span);
     record.set("state", Value::Str("deleted".into()), change);
     record.extra.insert(
@@ -886,7 +886,7 @@ fn read_account(
     record.key = record
         .str("username")
         .filter(|u| !u.trim().is_empty())
-        .map_or_else(|| dn.to_owned(), str::to_owned);
+        .map_or_else(|| dn.into(), Into::into);
     record
 }
 

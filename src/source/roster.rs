@@ -449,7 +449,7 @@ fn join_side_files(
         .records
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.key.clone(), i))
+        .map(|(i, r)| (r.key.to_string(), i))
         .collect();
     let mut version_11 = false;
     if let Some(spec) = bundle.find("manifest.csv")
@@ -578,7 +578,7 @@ fn join_side_files(
             row.get("relationshipusersourcedid"),
             row.get("relationshiprole"),
         ) {
-            links.push((other.clone(), role.clone(), r.key.clone()));
+            links.push((other.clone(), role.clone(), r.key.to_string()));
         }
     });
     for (guardian, role, child) in links {

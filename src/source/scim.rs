@@ -409,7 +409,7 @@ impl Reader {
             );
             return None;
         };
-        record.key = key;
+        record.key = key.into();
         Some(record)
     }
 
@@ -434,7 +434,7 @@ impl Reader {
         let mut seen: HashMap<String, Span> = HashMap::new();
         let mut records = Vec::with_capacity(self.out.records.len());
         for record in std::mem::take(&mut self.out.records) {
-            if let Some(first) = seen.get(&record.key) {
+            if let Some(first) = seen.get(record.key.as_str()) {
                 self.out.problems.push(crate::source::duplicate_key(
                     self.file,
                     "account",
@@ -445,7 +445,7 @@ impl Reader {
                 ));
                 continue;
             }
-            seen.insert(record.key.clone(), record.span);
+            seen.insert(record.key.to_string(), record.span);
             records.push(record);
         }
         self.out.records = records;

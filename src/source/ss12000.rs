@@ -274,7 +274,7 @@ fn person(
         );
         return None;
     };
-    record.key = key;
+    record.key = key.into();
     Some(record)
 }
 
@@ -413,7 +413,7 @@ fn dedupe(file: FileId, out: &mut ReadResult) {
     let mut seen: HashMap<String, Span> = HashMap::new();
     let mut records = Vec::with_capacity(out.records.len());
     for record in std::mem::take(&mut out.records) {
-        if let Some(first) = seen.get(&record.key) {
+        if let Some(first) = seen.get(record.key.as_str()) {
             out.problems.push(crate::source::duplicate_key(
                 file,
                 "person",
@@ -424,7 +424,7 @@ fn dedupe(file: FileId, out: &mut ReadResult) {
             ));
             continue;
         }
-        seen.insert(record.key.clone(), record.span);
+        seen.insert(record.key.to_string(), record.span);
         records.push(record);
     }
     out.records = records;

@@ -88,7 +88,7 @@ pub fn read(
                 continue;
             };
             if matches!(kind, RecordKind::Account | RecordKind::Person) {
-                if let Some(first) = seen.get(&record.key) {
+                if let Some(first) = seen.get(record.key.as_str()) {
                     out.problems.push(crate::source::duplicate_key(
                         file,
                         "account",
@@ -99,7 +99,7 @@ pub fn read(
                     ));
                     continue;
                 }
-                seen.insert(record.key.clone(), record.span);
+                seen.insert(record.key.to_string(), record.span);
             }
             out.records.push(record);
         }
@@ -206,9 +206,9 @@ fn finish_service(record: &mut Record, platform: Option<&Node>, root: &Node) {
     let platform = record.str("platform").unwrap_or("").to_owned();
     let module = record.str("module").unwrap_or("").to_owned();
     record.key = if platform.is_empty() {
-        module
+        module.into()
     } else {
-        format!("{platform}/{module}")
+        format!("{platform}/{module}").into()
     };
 }
 

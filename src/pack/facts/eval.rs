@@ -1089,7 +1089,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn ascii_lowercase_hashes_are_those_of_the_lowercased_text(text in "[ -~]{0,200}") {
-            use std::hash::{Hash as _, Hasher as _};
+            use std::hash::Hash as _;
             let mut streamed = crate::record::Hasher128::new();
             hash_ascii_lowercase(&mut streamed, &text);
             let mut whole = crate::record::Hasher128::new();
