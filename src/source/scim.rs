@@ -409,7 +409,7 @@ impl Reader {
             );
             return None;
         };
-        record.key = key.into();
+        record.key = key;
         Some(record)
     }
 

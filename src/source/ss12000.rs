@@ -274,7 +274,7 @@ fn person(
         );
         return None;
     };
-    record.key = key.into();
+    record.key = key;
     Some(record)
 }
 
