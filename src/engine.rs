@@ -99,7 +99,7 @@ struct Derived<'p> {
     consents: Vec<&'p str>,
     /// Every fact of the packs, in their order; those no policy of the record's kind reads
     /// are `false` unless all are wanted.
-    facts: Vec<(&'p str, bool)>,
+    facts: Vec<bool>,
 }
 
 /// Which derived values to compute: everything, or what the policies of a kind read.
@@ -201,13 +201,6 @@ impl Wanted<'_> {
             Self::Some(w) => w.consents,
         }
     }
-
-    fn days(self) -> bool {
-        match self {
-            Self::All => true,
-            Self::Some(w) => w.days,
-        }
-    }
 }
 
 fn derive<'a>(
@@ -215,6 +208,20 @@ fn derive<'a>(
     record: &'a Record,
     inputs: &'a FactInputs<'_>,
     wanted: Wanted<'_>,
+) -> Derived<'a> {
+    derive_into(packs, record, inputs, wanted, Vec::new())
+}
+
+/// [`derive`], with the facts written into `facts` (a buffer kept from record to record,
+/// cleared first). The days since each date are derived only when everything is wanted: a
+/// projection computes those it reads itself, and [`with_days`] adds them before an
+/// authorization request.
+fn derive_into<'a>(
+    packs: &'a PackSet,
+    record: &'a Record,
+    inputs: &'a FactInputs<'_>,
+    wanted: Wanted<'_>,
+    mut facts: Vec<bool>,
 ) -> Derived<'a> {
     let age = record
         .get("birth_date")
@@ -228,34 +235,38 @@ fn derive<'a>(
         } else {
             Vec::new()
         };
-    let facts = packs
-        .facts
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let value = wanted.fact(i) && facts::evaluate_in(f, record, inputs, age, &known);
-            (f.name(), value)
-        })
-        .collect();
-    let days = if wanted.days() {
-        record
-            .attrs
+    facts.clear();
+    facts.extend(
+        packs
+            .facts
             .iter()
-            .filter_map(|(name, a)| {
-                a.value
-                    .as_date()
-                    .map(|d| (name.as_ref(), (inputs.today - d).num_days()))
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Derived {
+            .enumerate()
+            .map(|(i, f)| wanted.fact(i) && facts::evaluate_in(f, record, inputs, age, &known)),
+    );
+    let derived = Derived {
         age,
-        days,
+        days: Vec::new(),
         consents,
         facts,
+    };
+    match wanted {
+        Wanted::All => with_days(derived, record, inputs.today),
+        Wanted::Some(_) => derived,
     }
+}
+
+/// `derived` with the days from each date attribute of `record` to `today`.
+fn with_days<'a>(mut derived: Derived<'a>, record: &'a Record, today: NaiveDate) -> Derived<'a> {
+    derived.days = record
+        .attrs
+        .iter()
+        .filter_map(|(name, a)| {
+            a.value
+                .as_date()
+                .map(|d| (name.as_ref(), (today - d).num_days()))
+        })
+        .collect();
+    derived
 }
 
 fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity, String> {
@@ -305,10 +316,11 @@ fn entity(packs: &PackSet, record: &Record, derived: &Derived) -> Result<Entity,
             ),
         );
     }
-    let facts = derived
+    let facts = packs
         .facts
         .iter()
-        .map(|(n, b)| ((*n).to_owned(), RestrictedExpression::new_bool(*b)))
+        .zip(&derived.facts)
+        .map(|(f, b)| (f.name().to_owned(), RestrictedExpression::new_bool(*b)))
         .collect();
     attrs.insert("facts".into(), record_expr(facts)?);
     let extra = packs
@@ -388,6 +400,7 @@ fn projection(
     packs: &PackSet,
     record: &Record,
     derived: &Derived,
+    today: NaiveDate,
     parts: &[Part],
     key: &mut Vec<u8>,
 ) {
@@ -397,16 +410,16 @@ fn projection(
     let mut at = 0;
     for part in parts {
         match part {
-            Part::Fact(index) => key.push(
-                match index.and_then(|i| derived.facts.get(i)).map(|(_, b)| *b) {
+            Part::Fact(index) => {
+                key.push(match index.and_then(|i| derived.facts.get(i)).copied() {
                     None => 0,
                     Some(false) => 1,
                     Some(true) => 2,
-                },
-            ),
+                })
+            }
             Part::Extra(name) => push_value(key, record.extra.get(name).map(|a| &a.value)),
             Part::Facts => {
-                for (_, b) in &derived.facts {
+                for b in &derived.facts {
                     key.push(u8::from(*b));
                 }
             }
@@ -423,10 +436,11 @@ fn projection(
             }
             Part::Attr { name, days_of } => {
                 push_value(key, record.attrs.seek(name, &mut at).map(|a| &a.value));
+                // As [`with_days`] derives them (not derived beforehand for a projection).
                 let days = days_of
                     .as_deref()
-                    .and_then(|base| derived.days.iter().find(|(n, _)| *n == base))
-                    .map(|(_, d)| *d);
+                    .and_then(|base| record.attrs.get(base)?.value.as_date())
+                    .map(|d| (today - d).num_days());
                 push_opt(key, days, i64::to_le_bytes);
             }
         }
@@ -774,42 +788,62 @@ impl<'p> Evaluator<'p> {
                 return self.decide(record, &derived);
             }
         };
-        let derived = derive(packs, record, inputs, Wanted::Some(wanted));
+        let facts = std::mem::take(&mut cache.facts);
+        let derived = derive_into(packs, record, inputs, Wanted::Some(wanted), facts);
         // The key is built in the cache's buffer and copied only when it is new.
         let mut key = std::mem::take(&mut cache.key);
-        projection(packs, record, &derived, &wanted.parts, &mut key);
-        let outcome = self.outcome_of(record, &derived, key.as_slice(), &mut cache.decided);
+        projection(
+            packs,
+            record,
+            &derived,
+            inputs.today,
+            &wanted.parts,
+            &mut key,
+        );
+        let days = wanted.days.then_some(inputs.today);
+        let (outcome, derived) =
+            self.outcome_of(record, derived, days, key.as_slice(), &mut cache.decided);
         cache.key = key;
+        cache.facts = derived.facts;
         outcome
     }
 
     /// The outcome of `record`, whose projection is `key`: the decision of the chunk's
     /// `cache` or of the run, else one authorization request (remembered in both).
-    fn outcome_of(
+    /// Gives `derived` back (its buffers are reused). With `days` (the evaluation date), the
+    /// days since each date are added to it before an authorization request.
+    fn outcome_of<'a>(
         &self,
-        record: &Record,
-        derived: &Derived,
+        record: &'a Record,
+        derived: Derived<'a>,
+        days: Option<NaiveDate>,
         key: &[u8],
         cache: &mut foldhash::HashMap<Vec<u8>, Vec<String>>,
-    ) -> RecordOutcome {
+    ) -> (RecordOutcome, Derived<'a>) {
         if let Some(violated) = cache.get(key) {
-            return RecordOutcome {
+            let outcome = RecordOutcome {
                 violated: violated.clone(),
                 age: derived.age,
                 errors: Vec::new(),
             };
+            return (outcome, derived);
         }
         // A poisoned lock only means no reuse.
         let known = self.decided.read().ok().and_then(|d| d.get(key).cloned());
         if let Some(violated) = known {
             cache.insert(key.to_vec(), violated.clone());
-            return RecordOutcome {
+            let outcome = RecordOutcome {
                 violated,
                 age: derived.age,
                 errors: Vec::new(),
             };
+            return (outcome, derived);
         }
-        let outcome = self.decide(record, derived);
+        let derived = match days {
+            Some(today) => with_days(derived, record, today),
+            None => derived,
+        };
+        let outcome = self.decide(record, &derived);
         if outcome.errors.is_empty() {
             if let Ok(mut decided) = self.decided.write()
                 && decided.len() < DECIDED_LIMIT
@@ -818,7 +852,7 @@ impl<'p> Evaluator<'p> {
             }
             cache.insert(key.to_vec(), outcome.violated.clone());
         }
-        outcome
+        (outcome, derived)
     }
 
     /// Whether records of `kind` can be decided alone, in the first pass over their input,
@@ -916,6 +950,8 @@ struct Cache {
     decided: foldhash::HashMap<Vec<u8>, Vec<String>>,
     /// The buffer projection keys are built in.
     key: Vec<u8>,
+    /// The buffer the facts of a record are derived into.
+    facts: Vec<bool>,
 }
 
 /// The records of a chunk that violate a policy or could not be evaluated, with their

@@ -148,6 +148,25 @@ struct Header {
     span: Span,
 }
 
+impl Header {
+    /// How many attributes a record can get when only the columns `keep` (all when `None`)
+    /// become attributes, plus one for `login_tracked`: a record's attributes are allocated
+    /// once. (A first pass keeps fewer; with a dozen attributes the allocation stays under
+    /// the size the allocator serves from its fast path, 1 KiB.)
+    fn capacity(&self, keep: Option<&[bool]>) -> usize {
+        match keep {
+            None => self.canonical,
+            Some(keep) => {
+                1 + self
+                    .by_name
+                    .iter()
+                    .filter(|&&i| keep.get(i).copied().unwrap_or(true))
+                    .count()
+            }
+        }
+    }
+}
+
 /// Reads a CSV file of `kind` records from decoded `text`.
 ///
 /// The header is read first; then one sequential pass of the `csv` crate finds record
@@ -388,6 +407,7 @@ fn read_hashing_keys(
         delimiter: plan.delimiter,
         header: &plan.header,
         keep: None,
+        capacity: plan.header.canonical,
         parsers: &parsers,
     };
     let meta = Meta {
@@ -1198,6 +1218,7 @@ impl CsvStream {
             delimiter: self.delimiter,
             header: &self.header,
             keep,
+            capacity: self.header.capacity(keep),
             parsers: &self.parsers,
         }
     }
@@ -1521,6 +1542,8 @@ struct Rows<'a> {
     /// Which columns become attributes (by column; all when `None`). The values of the others
     /// are still checked where they can be invalid (dates, numbers, flags).
     keep: Option<&'a [bool]>,
+    /// The attributes a record can get ([`Header::capacity`]).
+    capacity: usize,
     /// The file's parsers, one taken for each part read.
     parsers: &'a Parsers,
 }
@@ -1778,7 +1801,7 @@ impl<'a> Rows<'a> {
         let mut cells = std::mem::take(&mut memo.cells);
         row_cells_into(raw, base + start, delimiter, row, row_span, &mut cells);
         let mut record = Record::new(kind, file, row_span);
-        record.attrs = crate::record::Attrs::with_capacity(header.canonical);
+        record.attrs = crate::record::Attrs::with_capacity(self.capacity);
         let keep = |i: usize| self.keep.is_none_or(|k| k.get(i).copied().unwrap_or(true));
         for &i in &header.extras {
             let (Some(Column::Extra(name)), Some(value), Some(span)) =
