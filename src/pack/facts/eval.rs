@@ -186,6 +186,39 @@ fn match_value(record: &Record, attr: &str) -> Vec<String> {
     .collect()
 }
 
+/// Calls `each` with [`hash128`] of every value of [`match_value`], in its order, without
+/// building the lower-cased texts of ASCII values (the first pass hashes the key of every
+/// account this way when a leading system's export may look it up).
+fn match_hashes(record: &Record, attr: &str, mut each: impl FnMut(u128)) {
+    let mut one = |text: &str| {
+        let t = crate::source::value::trim(text);
+        if t.is_empty() {
+            return;
+        }
+        if t.is_ascii() {
+            let mut h = crate::record::Hasher128::new();
+            hash_ascii_lowercase(&mut h, t);
+            each(h.finish128());
+        } else {
+            each(hash128(t.to_lowercase()));
+        }
+    };
+    if attr == "key" {
+        return one(&record.key);
+    }
+    match record
+        .attrs
+        .get(attr)
+        .or_else(|| record.extra.get(attr))
+        .map(|a| &a.value)
+    {
+        Some(Value::Set(items)) => items.iter().for_each(|i| one(i)),
+        Some(Value::Str(s)) => one(s),
+        Some(v) => one(&v.display()),
+        None => {}
+    }
+}
+
 /// Whether an account is active: not disabled, not pending deletion.
 pub fn is_active(record: &Record) -> bool {
     record.get("enabled").and_then(|a| a.value.as_bool()) != Some(false)
@@ -418,16 +451,15 @@ impl Streamed {
                 continue;
             };
             for attr in match_on {
-                let hashes = records
-                    .iter()
-                    .filter(|r| r.kind == *kind)
-                    .flat_map(|r| match_value(r, attr).into_iter().map(hash128));
-                self.values
+                let hashes = self
+                    .values
                     .entry(*kind)
                     .or_default()
                     .entry(attr.clone())
-                    .or_default()
-                    .extend(hashes);
+                    .or_default();
+                for r in records.iter().filter(|r| r.kind == *kind) {
+                    match_hashes(r, attr, |h| hashes.push(h));
+                }
             }
         }
         self.links = self.links || links_present(facts, records);
@@ -721,9 +753,9 @@ impl<'a> FactInputs<'a> {
                     .get(&kind)
                     .and_then(|by_attr| by_attr.get(attr))
                     .is_some_and(|sorted| {
-                        match_value(record, attr)
-                            .iter()
-                            .any(|v| sorted.contains(hash128(v)))
+                        let mut found = false;
+                        match_hashes(record, attr, |h| found = found || sorted.contains(h));
+                        found
                     })
             })
     }
@@ -1083,6 +1115,53 @@ mod tests {
                 identity(&r, &attrs).map(hash128),
                 "{given} {family} {birth:?}"
             );
+        }
+    }
+
+    #[test]
+    fn match_hashes_are_the_hashes_of_the_match_values() {
+        let mut r = Record::new(RecordKind::Account, FileId(0), Span::default());
+        r.key = " K-17 ".into();
+        r.set(
+            "username",
+            Value::Str(" Anna.Berg ".into()),
+            Span::default(),
+        );
+        r.set("given_name", Value::Str("Ärne".into()), Span::default());
+        r.set("family_name", Value::Str("   ".into()), Span::default());
+        r.set(
+            "birth_date",
+            Value::Date(date("2010-01-31")),
+            Span::default(),
+        );
+        r.set("enabled", Value::Bool(true), Span::default());
+        r.set(
+            "roles",
+            Value::Set(vec!["Teacher".into(), " ".into(), "ÉLÈVE".into()]),
+            Span::default(),
+        );
+        r.extra.insert(
+            "Schulnummer".to_owned(),
+            crate::record::Attr {
+                value: Value::Str("AB12".into()),
+                span: Span::default(),
+            },
+        );
+        for attr in [
+            "key",
+            "username",
+            "given_name",
+            "family_name",
+            "birth_date",
+            "enabled",
+            "roles",
+            "Schulnummer",
+            "missing",
+        ] {
+            let mut hashes = Vec::new();
+            match_hashes(&r, attr, |h| hashes.push(h));
+            let expected: Vec<u128> = match_value(&r, attr).iter().map(hash128).collect();
+            assert_eq!(hashes, expected, "{attr}");
         }
     }
 
