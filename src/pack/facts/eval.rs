@@ -1024,22 +1024,22 @@ pub fn evaluate_in<'s>(
                 None => record.has_in_set("roles", "student"),
             };
             let text = |id| inputs.consents.text(id);
-            let consents: Vec<&ConsentEntry> = inputs
-                .consents_in(record, known)
-                .iter()
-                .copied()
-                .filter(|c| purpose == "*" || text(c.purpose) == Some(purpose.as_str()))
-                .collect();
-            let valid = consents
-                .iter()
+            // The record's consents for the purpose (walked again, not collected: a fact of
+            // every account).
+            let all = inputs.consents_in(record, known);
+            let consents = || {
+                all.iter()
+                    .copied()
+                    .filter(|c| purpose == "*" || text(c.purpose) == Some(purpose.as_str()))
+            };
+            let valid = consents()
                 .any(|c| inputs.in_force(c) && (!minor || text(c.granted_by) == Some("guardian")));
             match status {
                 ConsentStatus::Valid => valid,
-                ConsentStatus::Withdrawn => !valid && consents.iter().any(|c| inputs.withdrawn(c)),
+                ConsentStatus::Withdrawn => !valid && consents().any(|c| inputs.withdrawn(c)),
                 ConsentStatus::SelfBelowAge => {
                     minor
-                        && consents
-                            .iter()
+                        && consents()
                             .any(|c| inputs.in_force(c) && text(c.granted_by) == Some("self"))
                 }
             }
