@@ -465,6 +465,16 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// A prefix is the name's first eight bytes, zero-padded, at every length.
+        #[test]
+        fn prefixes_are_the_first_eight_bytes_padded(name in "[a-z_\x00ä]{0,12}") {
+            let mut padded = [0u8; 8];
+            for (to, from) in padded.iter_mut().zip(name.as_bytes()) {
+                *to = *from;
+            }
+            proptest::prop_assert_eq!(prefix(&name), u64::from_be_bytes(padded), "{:?}", name);
+        }
+
         /// A lookup by name finds the attribute of exactly that name: also among names that
         /// share their first eight bytes, differ only in length or end in NUL bytes.
         #[test]
