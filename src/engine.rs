@@ -809,9 +809,9 @@ impl<'p> Evaluator<'p> {
     }
 
     /// The outcome of `record`, whose projection is `key`: the decision of the chunk's
-    /// `cache` or of the run, else one authorization request (remembered in both).
-    /// Gives `derived` back (its buffers are reused). With `days` (the evaluation date), the
-    /// days since each date are added to it before an authorization request.
+    /// `cache` or of the run, else one authorization request (remembered in both). With
+    /// `days` (the evaluation date), the days since each date are added to `derived` before
+    /// an authorization request. Gives `derived` back, for its buffers to be reused.
     fn outcome_of<'a>(
         &self,
         record: &'a Record,

@@ -151,8 +151,7 @@ struct Header {
 impl Header {
     /// How many attributes a record can get when only the columns `keep` (all when `None`)
     /// become attributes, plus one for `login_tracked`: a record's attributes are allocated
-    /// once. (A first pass keeps fewer; with a dozen attributes the allocation stays under
-    /// the size the allocator serves from its fast path, 1 KiB.)
+    /// once, and a first pass, which keeps few columns, allocates only for those.
     fn capacity(&self, keep: Option<&[bool]>) -> usize {
         match keep {
             None => self.canonical,
