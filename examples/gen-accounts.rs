@@ -7,12 +7,17 @@
 //! OUT_DIR gets `konform.yaml` (a Hamburg school, packs common/eduport/iserv),
 //! `accounts.csv` (N accounts, DiViS/IServ style, `;`-separated, German headers),
 //! `consents.csv` (a video-conference consent for most accounts) and `iserv.yaml` (the
-//! video-conference module). About one row in 200 violates a rule (generic usernames,
-//! contract workers, missing consents, manual accounts), so findings stay few and grow with N.
-//! Names are made of invented syllables; the same N always gives the same bytes.
+//! video-conference module). About one row in 100 violates a rule (generic usernames,
+//! contract workers, missing consents, manual accounts, accounts never used or inactive for
+//! over a year), so findings stay few and grow with N. Dates are spread as in a real export:
+//! birth dates over the whole year, accounts created over seven school years, last logins
+//! mostly in the last four months (the checks run with `--today 2026-11-22`). Names are made
+//! of invented syllables; the same N always gives the same bytes.
 
 use std::io::{BufWriter, Write as _};
 use std::path::PathBuf;
+
+use chrono::{Days, NaiveDate};
 
 /// A small deterministic generator (SplitMix64), so that the files need no dependency.
 struct Rng(u64);
@@ -51,7 +56,17 @@ fn name(rng: &mut Rng) -> String {
     s
 }
 
+/// `date` less `days` days, as a German export writes it (`DD.MM.YYYY`).
+fn before(date: NaiveDate, days: usize) -> String {
+    date.checked_sub_days(Days::new(days as u64))
+        .unwrap_or(date)
+        .format("%d.%m.%Y")
+        .to_string()
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The day the benchmarks check on (`--today 2026-11-22`); never fails.
+    let today = NaiveDate::from_ymd_opt(2026, 11, 22).ok_or("bad date")?;
     let mut args = std::env::args().skip(1);
     let rows: usize = args
         .next()
@@ -93,13 +108,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             2008 + i % 10
         };
+        let born = NaiveDate::from_yo_opt(i32::try_from(year)?, 1)
+            .ok_or("bad year")?
+            .checked_add_days(Days::new(rng.below(365) as u64))
+            .ok_or("bad birth date")?;
+        // Created over seven school years, at least three weeks ago.
+        let age = 21 + rng.below(7 * 365);
+        // Mostly used in the last four months (not before it was created); one account in
+        // 500 never used, one in 400 not for over a year.
+        let login = if i % 500 == 7 {
+            String::new()
+        } else if i % 400 == 3 && age > 400 {
+            before(today, 366 + rng.below(age - 366))
+        } else {
+            before(today, rng.below(120.min(age)))
+        };
         writeln!(
             a,
-            "P{i};{user};{given};{family};{user}@schule.example;{role};{category};{origin};aktiv;{}a;{:02}.{:02}.{year};01.08.2023;{:02}.10.2026\r",
+            "P{i};{user};{given};{family};{user}@schule.example;{role};{category};{origin};aktiv;{}a;{};{};{login}\r",
             5 + i % 8,
-            i % 28 + 1,
-            i % 12 + 1,
-            i % 28 + 1,
+            born.format("%d.%m.%Y"),
+            before(today, age),
         )?;
         if i % 211 != 0 {
             let by = if teacher {

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::finding::{Finding, Related};
 use crate::pack::facts::{self, FactInputs};
 use crate::pack::manifest::Per;
-use crate::pack::reads::Reads;
+use crate::pack::reads::{Reads, Use};
 use crate::pack::{PackSet, PolicyMeta};
 use crate::problem::{Label, Problem};
 use crate::record::{Record, RecordKind, Value};
@@ -123,7 +123,8 @@ struct WantedPaths {
 }
 
 impl WantedPaths {
-    fn new(packs: &PackSet, paths: &std::collections::BTreeSet<String>) -> Self {
+    fn new(packs: &PackSet, kind: RecordKind, paths: &std::collections::BTreeSet<String>) -> Self {
+        let uses = packs.uses.get(&kind);
         let all_facts = paths.contains("facts");
         let facts: Vec<bool> = packs
             .facts
@@ -142,7 +143,7 @@ impl WantedPaths {
             consents,
             looks_up_consents,
             days: paths.iter().any(|p| p.ends_with("_days")),
-            parts: paths.iter().map(|p| Part::of(packs, p)).collect(),
+            parts: paths.iter().map(|p| Part::of(packs, p, uses)).collect(),
         }
     }
 }
@@ -157,30 +158,63 @@ enum Part {
     Facts,
     /// `extra`: every column the packs name.
     Extras,
-    Age,
+    Age(Keep),
     Consents,
     Key,
     /// An attribute, and for `<base>_days` the base whose days since it are derived.
     Attr {
         name: String,
         days_of: Option<String>,
+        keep: Keep,
     },
 }
 
+/// What a projection keeps of a number or attribute the policies read (see [`Use`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Keep {
+    /// The value.
+    Whole,
+    /// Whether there is one.
+    Presence,
+    /// Whether there is one and, of a number, where it falls among these constants
+    /// (ascending): below the first, on it, between it and the next, … (see [`cut_class`]).
+    Cuts(Vec<i64>),
+}
+
+impl Keep {
+    fn of(uses: Option<&BTreeMap<String, Use>>, name: &str) -> Self {
+        match uses.and_then(|u| u.get(name)) {
+            Some(Use::Presence) => Keep::Presence,
+            Some(Use::Cuts(cuts)) => Keep::Cuts(cuts.iter().copied().collect()),
+            Some(Use::Value) | None => Keep::Whole,
+        }
+    }
+}
+
+/// Where `n` falls among the ascending `cuts`: `2i` when it lies between the `i`-th cut and
+/// the one before, `2i + 1` when it equals the `i`-th. Two numbers of one class compare alike
+/// (`<`, `<=`, `>`, `>=`, `==`, `!=`) with every cut.
+fn cut_class(cuts: &[i64], n: i64) -> u32 {
+    let below = cuts.partition_point(|c| *c < n);
+    let on = cuts.get(below) == Some(&n);
+    u32::try_from(2 * below + usize::from(on)).unwrap_or(u32::MAX)
+}
+
 impl Part {
-    fn of(packs: &PackSet, path: &str) -> Self {
+    fn of(packs: &PackSet, path: &str, uses: Option<&BTreeMap<String, Use>>) -> Self {
         match path.split_once('.') {
             Some(("facts", name)) => Self::Fact(packs.facts.iter().position(|f| f.name() == name)),
             Some(("extra", name)) => Self::Extra(name.to_owned()),
             _ => match path {
                 "facts" => Self::Facts,
                 "extra" => Self::Extras,
-                "age" => Self::Age,
+                "age" => Self::Age(Keep::of(uses, "age")),
                 "consents" => Self::Consents,
                 "key" => Self::Key,
                 name => Self::Attr {
                     name: name.to_owned(),
                     days_of: name.strip_suffix("_days").map(str::to_owned),
+                    keep: Keep::of(uses, name),
                 },
             },
         }
@@ -381,6 +415,19 @@ fn push_value(key: &mut Vec<u8>, value: Option<&Value>) {
     }
 }
 
+/// A number the policies read (an age, days since a date), as much of it as they use.
+fn push_number(key: &mut Vec<u8>, value: Option<i64>, keep: &Keep) {
+    match (keep, value) {
+        (Keep::Whole, _) => push_opt(key, value, i64::to_le_bytes),
+        (Keep::Presence, _) => key.push(u8::from(value.is_some())),
+        (Keep::Cuts(_), None) => key.push(0),
+        (Keep::Cuts(cuts), Some(n)) => {
+            key.push(1);
+            key.extend_from_slice(&cut_class(cuts, n).to_le_bytes());
+        }
+    }
+}
+
 fn push_opt<T: Copy>(key: &mut Vec<u8>, value: Option<T>, bytes: impl Fn(T) -> [u8; 8]) {
     match value {
         None => key.push(0),
@@ -428,20 +475,32 @@ fn projection(
                     push_value(key, record.extra.get(name).map(|a| &a.value));
                 }
             }
-            Part::Age => push_opt(key, derived.age, i64::to_le_bytes),
+            Part::Age(keep) => push_number(key, derived.age, keep),
             Part::Consents => push_strings(key, &derived.consents),
             Part::Key => {
                 key.push(1);
                 push_str(key, &record.key);
             }
-            Part::Attr { name, days_of } => {
-                push_value(key, record.attrs.seek(name, &mut at).map(|a| &a.value));
+            Part::Attr {
+                name,
+                days_of,
+                keep,
+            } => {
+                let value = record.attrs.seek(name, &mut at).map(|a| &a.value);
+                match (keep, value) {
+                    (Keep::Presence, _) => key.push(u8::from(value.is_some())),
+                    (Keep::Cuts(cuts), Some(Value::Long(n))) => {
+                        key.push(6);
+                        key.extend_from_slice(&cut_class(cuts, *n).to_le_bytes());
+                    }
+                    _ => push_value(key, value),
+                }
                 // As [`with_days`] derives them (not derived beforehand for a projection).
                 let days = days_of
                     .as_deref()
                     .and_then(|base| record.attrs.get(base)?.value.as_date())
                     .map(|d| (today - d).num_days());
-                push_opt(key, days, i64::to_le_bytes);
+                push_number(key, days, keep);
             }
         }
     }
@@ -656,7 +715,7 @@ impl<'p> Evaluator<'p> {
             .reads
             .iter()
             .filter_map(|(kind, reads)| match reads {
-                Reads::Paths(p) => Some((*kind, WantedPaths::new(packs, p))),
+                Reads::Paths(p) => Some((*kind, WantedPaths::new(packs, *kind, p))),
                 Reads::All => None,
             })
             .collect();
@@ -1207,6 +1266,23 @@ fn ordinal(n: usize) -> String {
 mod tests {
     use super::*;
     use crate::pack::{PackRef, PackRequest};
+
+    proptest::proptest! {
+        /// Numbers of one class compare alike with every cut; numbers of different classes
+        /// do not (the class keeps no more than the comparisons tell apart), and classes
+        /// ascend with the numbers.
+        #[test]
+        fn numbers_of_one_cut_class_compare_alike(
+            cuts in proptest::collection::btree_set(-5i64..5, 0..4),
+            a in -7i64..7,
+            b in -7i64..7,
+        ) {
+            let cuts: Vec<i64> = cuts.into_iter().collect();
+            let compare = |n: i64| cuts.iter().map(|c| n.cmp(c)).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(cut_class(&cuts, a) == cut_class(&cuts, b), compare(a) == compare(b));
+            proptest::prop_assert_eq!(a <= b || cut_class(&cuts, a) >= cut_class(&cuts, b), true);
+        }
+    }
 
     /// The packs `request` asks for, loaded without problems.
     fn packs_of(request: &PackRequest) -> PackSet {

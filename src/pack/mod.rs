@@ -249,6 +249,9 @@ pub struct PackSet {
     pub disabled: BTreeSet<String>,
     /// What the policies of each record kind read of a record ([`reads`]).
     pub reads: BTreeMap<RecordKind, reads::Reads>,
+    /// How the policies of each record kind use each attribute they read ([`reads::uses`]):
+    /// what of its value the projection key keeps. An attribute not listed is kept whole.
+    pub uses: BTreeMap<RecordKind, BTreeMap<String, reads::Use>>,
 }
 
 struct RawPack {
@@ -433,9 +436,24 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
         .into_iter()
         .map(|k| (k, reads::Reads::Paths(BTreeSet::new())))
         .collect();
+    let mut uses_by_kind: BTreeMap<RecordKind, BTreeMap<String, reads::Use>> = BTreeMap::new();
     for policy in policies.policies() {
         let id = policy.id().to_string();
         let read = reads::reads(&policy.to_string());
+        // Without its JSON form, every attribute the policy reads counts as read whole.
+        let used = match policy.to_json() {
+            Ok(est) => reads::uses(&est, &params),
+            Err(_) => match &read {
+                reads::Reads::Paths(paths) => paths
+                    .iter()
+                    .map(|p| {
+                        let top = p.split('.').next().unwrap_or(p);
+                        (top.to_owned(), reads::Use::Value)
+                    })
+                    .collect(),
+                reads::Reads::All => BTreeMap::new(),
+            },
+        };
         let kinds = meta
             .get(&id)
             .map_or_else(|| RecordKind::ALL.to_vec(), |m| m.kinds.clone());
@@ -443,6 +461,7 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
             if let Some(r) = reads_by_kind.get_mut(&k) {
                 r.union(&read);
             }
+            reads::merge_uses(uses_by_kind.entry(k).or_default(), used.clone());
         }
     }
     let set = PackSet {
@@ -456,6 +475,7 @@ pub fn load(req: &PackRequest, sources: &mut SourceMap) -> (Option<PackSet>, Vec
         params,
         disabled,
         reads: reads_by_kind,
+        uses: uses_by_kind,
     };
     (Some(set), problems)
 }

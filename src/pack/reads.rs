@@ -8,7 +8,7 @@
 //! principal as a value, indexing, a quoted attribute name) makes the policy read everything,
 //! which switches the projection cache off for its kind.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The attributes a policy reads of its principal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +141,151 @@ pub fn reads(policy_text: &str) -> Reads {
     Reads::Paths(paths)
 }
 
+/// How the policies use one attribute of their principal, for the projection key: what of its
+/// value decides their outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Use {
+    /// Only whether the record has it (`principal has attr`).
+    Presence,
+    /// Whether it has it, and how a number compares with these constants: every use is
+    /// `principal has attr` or `principal.attr` compared (`<`, `<=`, `>`, `>=`, `==`, `!=`)
+    /// with a number literal or a number parameter (`context.params.pack.name`). Two numbers
+    /// that fall on the same side of (or on) each constant give every policy the same outcome.
+    Cuts(BTreeSet<i64>),
+    /// Its value, whole.
+    Value,
+}
+
+impl Use {
+    /// What both uses need.
+    fn union(&mut self, other: Use) {
+        *self = match (std::mem::replace(self, Use::Value), other) {
+            (Use::Value, _) | (_, Use::Value) => Use::Value,
+            (Use::Presence, Use::Presence) => Use::Presence,
+            (Use::Cuts(mut a), Use::Cuts(b)) => {
+                a.extend(b);
+                Use::Cuts(a)
+            }
+            (Use::Cuts(a), Use::Presence) | (Use::Presence, Use::Cuts(a)) => Use::Cuts(a),
+        };
+    }
+}
+
+/// The uses of a kind's attributes by all of its policies, merged: an attribute some policy
+/// reads whole is read whole.
+pub fn merge_uses(into: &mut BTreeMap<String, Use>, uses: BTreeMap<String, Use>) {
+    for (name, u) in uses {
+        match into.get_mut(&name) {
+            Some(known) => known.union(u),
+            None => {
+                into.insert(name, u);
+            }
+        }
+    }
+}
+
+/// How one policy (its JSON form, Cedar's EST) uses each top-level attribute of its principal
+/// (see [`Use`]); `params` are the values of `context.params`. Attributes the policy does not
+/// mention are absent. Conservative: a use the walk does not recognise (arithmetic, a method
+/// call, a comparison with anything but a number constant) reads the value whole.
+pub fn uses(
+    est: &serde_json::Value,
+    params: &BTreeMap<String, BTreeMap<String, super::manifest::ParamValue>>,
+) -> BTreeMap<String, Use> {
+    let mut out = BTreeMap::new();
+    if let Some(conditions) = est.get("conditions") {
+        walk(conditions, params, &mut out);
+    }
+    out
+}
+
+/// The attribute `e` reads of the principal when it is `principal.attr`.
+fn principal_attr(e: &serde_json::Value) -> Option<&str> {
+    let dot = e.get(".")?;
+    (dot.get("left")?.get("Var")?.as_str()? == "principal")
+        .then(|| dot.get("attr")?.as_str())
+        .flatten()
+}
+
+/// The number `e` stands for whatever the record: a literal, a negated one, or a number
+/// parameter.
+fn constant(
+    e: &serde_json::Value,
+    params: &BTreeMap<String, BTreeMap<String, super::manifest::ParamValue>>,
+) -> Option<i64> {
+    if let Some(v) = e.get("Value") {
+        return v.as_i64();
+    }
+    if let Some(neg) = e.get("neg") {
+        return constant(neg.get("arg")?, params)?.checked_neg();
+    }
+    // context.params.<pack>.<name>
+    let dot = e.get(".")?;
+    let name = dot.get("attr")?.as_str()?;
+    let pack_dot = dot.get("left")?.get(".")?;
+    let pack = pack_dot.get("attr")?.as_str()?;
+    let params_dot = pack_dot.get("left")?.get(".")?;
+    let is_params = params_dot.get("attr")?.as_str()? == "params"
+        && params_dot.get("left")?.get("Var")?.as_str()? == "context";
+    match params.get(pack)?.get(name)? {
+        super::manifest::ParamValue::Long(n) if is_params => Some(*n),
+        _ => None,
+    }
+}
+
+const COMPARISONS: &[&str] = &["<", "<=", ">", ">=", "==", "!="];
+
+fn walk(
+    e: &serde_json::Value,
+    params: &BTreeMap<String, BTreeMap<String, super::manifest::ParamValue>>,
+    out: &mut BTreeMap<String, Use>,
+) {
+    let note = |out: &mut BTreeMap<String, Use>, name: &str, u: Use| {
+        merge_uses(out, BTreeMap::from([(name.to_owned(), u)]));
+    };
+    match e {
+        serde_json::Value::Array(items) => {
+            for item in items {
+                walk(item, params, out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            if let Some(name) = principal_attr(e) {
+                note(out, name, Use::Value);
+                return;
+            }
+            if let Some(has) = map.get("has")
+                && has
+                    .get("left")
+                    .and_then(|l| l.get("Var"))
+                    .and_then(|v| v.as_str())
+                    == Some("principal")
+                && let Some(name) = has.get("attr").and_then(|a| a.as_str())
+            {
+                note(out, name, Use::Presence);
+                return;
+            }
+            if map.len() == 1
+                && let Some((op, args)) = map.iter().next()
+                && COMPARISONS.contains(&op.as_str())
+                && let (Some(left), Some(right)) = (args.get("left"), args.get("right"))
+            {
+                let sides = [(left, right), (right, left)];
+                if let Some((name, c)) = sides.iter().find_map(|(attr, other)| {
+                    Some((principal_attr(attr)?, constant(other, params)?))
+                }) {
+                    note(out, name, Use::Cuts(BTreeSet::from([c])));
+                    return;
+                }
+            }
+            for v in map.values() {
+                walk(v, params, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +338,94 @@ when { principal has last_login_days && principal.last_login_days > 30
         // A longer identifier is not `principal`.
         let text = "forbid (principal, action, resource) when { context.principals.contains(1) };";
         assert_eq!(paths(text), Vec::<String>::new());
+    }
+
+    fn uses_of(cond: &str) -> BTreeMap<String, Use> {
+        use std::str::FromStr;
+        let text = format!("forbid (principal, action, resource) when {{ {cond} }};");
+        let policy = cedar_policy::Policy::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        let est = policy.to_json().unwrap_or_else(|e| panic!("{e}"));
+        let params = BTreeMap::from([(
+            "common".to_owned(),
+            BTreeMap::from([
+                (
+                    "inactive_days".to_owned(),
+                    super::super::manifest::ParamValue::Long(365),
+                ),
+                (
+                    "pattern".to_owned(),
+                    super::super::manifest::ParamValue::Str("x".into()),
+                ),
+            ]),
+        )]);
+        uses(&est, &params)
+    }
+
+    fn cuts(values: &[i64]) -> Use {
+        Use::Cuts(values.iter().copied().collect())
+    }
+
+    #[test]
+    fn comparisons_with_number_constants_are_cuts() {
+        let u = uses_of(
+            "principal has last_login_days && principal.last_login_days > context.params.common.inactive_days \
+             && !(principal has last_login) && principal.created_days >= 30 && 5 < principal.created_days \
+             && principal.age != -3 && (if principal.valid_until_days == 0 then true else false)",
+        );
+        assert_eq!(u.get("last_login_days"), Some(&cuts(&[365])));
+        assert_eq!(u.get("last_login"), Some(&Use::Presence));
+        assert_eq!(u.get("created_days"), Some(&cuts(&[5, 30])));
+        assert_eq!(u.get("age"), Some(&cuts(&[-3])));
+        assert_eq!(u.get("valid_until_days"), Some(&cuts(&[0])));
+        assert_eq!(u.len(), 5, "{u:?}");
+    }
+
+    #[test]
+    fn every_other_use_reads_the_value() {
+        for cond in [
+            "principal.x + 1 > 5",
+            "principal.x > principal.y",
+            "principal.x == \"a\"",
+            "[1, 2].contains(principal.x)",
+            "principal.x > context.params.common.pattern",
+            "principal.x > context.params.common.missing",
+            "principal.x > context.params.other.inactive_days",
+            "principal.x > context.limit",
+            "principal.x",
+            "principal.x > 3 && principal.x < principal.z",
+            "principal has x && principal.x like \"a*\"",
+        ] {
+            assert_eq!(uses_of(cond).get("x"), Some(&Use::Value), "{cond}");
+        }
+    }
+
+    #[test]
+    fn uses_merge_to_what_both_need() {
+        let mut all = BTreeMap::from([
+            ("a".to_owned(), Use::Presence),
+            ("b".to_owned(), cuts(&[1])),
+            ("c".to_owned(), cuts(&[1])),
+            ("d".to_owned(), Use::Presence),
+        ]);
+        merge_uses(
+            &mut all,
+            BTreeMap::from([
+                ("a".to_owned(), cuts(&[2])),
+                ("b".to_owned(), cuts(&[3])),
+                ("c".to_owned(), Use::Value),
+                ("d".to_owned(), Use::Presence),
+                ("e".to_owned(), Use::Presence),
+            ]),
+        );
+        assert_eq!(
+            all,
+            BTreeMap::from([
+                ("a".to_owned(), cuts(&[2])),
+                ("b".to_owned(), cuts(&[1, 3])),
+                ("c".to_owned(), Use::Value),
+                ("d".to_owned(), Use::Presence),
+                ("e".to_owned(), Use::Presence),
+            ])
+        );
     }
 }

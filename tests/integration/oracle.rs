@@ -93,6 +93,10 @@ const CATEGORIES: &[&str] = &[
 ];
 const ORIGINS: &[&str] = &["DiViS", "manuell"];
 const STATES: &[&str] = &["aktiv", "deaktiviert", "zur Löschung freigegeben"];
+/// Dates on and around the days the default packs compare with, counted back from the day
+/// checked (22 November 2026): 0 (an end date passed), 60 (deletion grace), 90 (never used),
+/// 365 (inactive). Records a day apart must not share a decision when a comparison tells them
+/// apart (the projection keeps where a number falls among the constants it is compared with).
 const DATES: &[&str] = &[
     "",
     "01.08.2019",
@@ -100,8 +104,86 @@ const DATES: &[&str] = &[
     "01.11.2026",
     "21.11.2026",
     "31.07.2027",
+    "22.11.2026",
+    "23.11.2026",
+    "24.09.2026",
+    "23.09.2026",
+    "22.09.2026",
+    "25.08.2026",
+    "24.08.2026",
+    "23.08.2026",
+    "23.11.2025",
+    "22.11.2025",
+    "21.11.2025",
 ];
 const BIRTHS: &[&str] = &["", "01.01.2012", "03.05.2013", "17.09.1980"];
+/// Accounts alike but for one date, a day apart around each number the default packs compare
+/// days with (0, 60, 90, 365 days before the day checked), in ascending and then descending
+/// order, so that whichever is decided first would lend its decision to its neighbour if the
+/// projection kept too little of the days. Each state, because the rules on end dates apply
+/// to accounts pending deletion.
+#[test]
+fn dates_a_day_apart_around_each_comparison_agree_with_the_oracle() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
+    let mut days: Vec<i64> = [0i64, 60, 90, 365]
+        .iter()
+        .flat_map(|c| [c - 1, *c, c + 1])
+        .collect();
+    let descending: Vec<i64> = days.iter().rev().copied().collect();
+    days.extend(descending);
+    let date = |d: i64| {
+        (today - chrono::Duration::days(d))
+            .format("%d.%m.%Y")
+            .to_string()
+    };
+    let mut csv = String::from(
+        "Kennung;Benutzername;Rolle;Herkunft;Status;Erstellt;Letzte Anmeldung;Gültig bis;Vorname;Nachname;Geburtsdatum\n",
+    );
+    let mut i = 0;
+    for state in STATES {
+        for column in 0..3 {
+            for d in &days {
+                // The other dates stay where no rule fires on them.
+                let mut dates = [date(30), date(10), String::new()];
+                if let Some(slot) = dates.get_mut(column) {
+                    *slot = date(*d);
+                }
+                let [created, login, until] = dates;
+                csv.push_str(&format!("K{i};konto{i};Schüler;DiViS;{state};{created};{login};{until};Ada;Nachname{i};01.01.2012\n"));
+                i += 1;
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("accounts.csv"), csv).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("konform.yaml"),
+        "school: { id: \"1\", country: DE, state: HH }\npacks: [common, eduport]\ninputs:\n  - { path: accounts.csv, kind: accounts }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let oracle = findings(dir.path(), Vec::new(), true);
+    // The comparisons tell neighbours apart: 366 days without a login is inactive, 365 not.
+    let inactive: Vec<&str> = oracle
+        .iter()
+        .filter(|f| f.0 == "common.inactive-account")
+        .map(|f| f.4.as_str())
+        .collect();
+    assert!(
+        inactive.iter().any(|m| m.contains("366 days")),
+        "{inactive:?}"
+    );
+    assert!(
+        !inactive.iter().any(|m| m.contains("365 days")),
+        "{inactive:?}"
+    );
+    for chunk_rows in [None, Some(1), Some(5)] {
+        assert_eq!(
+            findings_in_chunks(dir.path(), Vec::new(), false, chunk_rows),
+            oracle
+        );
+    }
+}
+
 /// Few names: the same person (name and birth date) has several accounts.
 const GIVEN: &[&str] = &["", "Mira", "Ole"];
 const FAMILY: &[&str] = &["Sandvik", "Ørsted"];
