@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::finding::{Finding, Related};
 use crate::pack::facts::{self, FactInputs};
 use crate::pack::manifest::Per;
-use crate::pack::reads::{Reads, Use};
+use crate::pack::reads::{Cut, Reads, Use};
 use crate::pack::{PackSet, PolicyMeta};
 use crate::problem::{Label, Problem};
 use crate::record::{Record, RecordKind, Value};
@@ -123,7 +123,12 @@ struct WantedPaths {
 }
 
 impl WantedPaths {
-    fn new(packs: &PackSet, kind: RecordKind, paths: &std::collections::BTreeSet<String>) -> Self {
+    fn new(
+        packs: &PackSet,
+        kind: RecordKind,
+        paths: &std::collections::BTreeSet<String>,
+        today: NaiveDate,
+    ) -> Self {
         let uses = packs.uses.get(&kind);
         let all_facts = paths.contains("facts");
         let facts: Vec<bool> = packs
@@ -143,7 +148,10 @@ impl WantedPaths {
             consents,
             looks_up_consents,
             days: paths.iter().any(|p| p.ends_with("_days")),
-            parts: paths.iter().map(|p| Part::of(packs, p, uses)).collect(),
+            parts: paths
+                .iter()
+                .map(|p| Part::of(packs, p, uses, today))
+                .collect(),
         }
     }
 }
@@ -176,16 +184,31 @@ enum Keep {
     Whole,
     /// Whether there is one.
     Presence,
-    /// Whether there is one and, of a number, where it falls among these constants
-    /// (ascending): below the first, on it, between it and the next, … (see [`cut_class`]).
+    /// Whether there is one and, of a number or a date (as days since the common era),
+    /// where it falls among these constants (ascending): below the first, on it, between it
+    /// and the next, … (see [`cut_class`]).
     Cuts(Vec<i64>),
 }
 
 impl Keep {
-    fn of(uses: Option<&BTreeMap<String, Use>>, name: &str) -> Self {
+    /// What a projection keeps of `name`, whose constants stand for their values on `today`.
+    fn of(uses: Option<&BTreeMap<String, Use>>, name: &str, today: NaiveDate) -> Self {
+        let day = |d: NaiveDate| i64::from(d.num_days_from_ce());
         match uses.and_then(|u| u.get(name)) {
             Some(Use::Presence) => Keep::Presence,
-            Some(Use::Cuts(cuts)) => Keep::Cuts(cuts.iter().copied().collect()),
+            Some(Use::Cuts(cuts)) => {
+                let mut values: Vec<i64> = cuts
+                    .iter()
+                    .map(|c| match c {
+                        Cut::Number(n) => *n,
+                        Cut::Now => day(today),
+                        Cut::SchoolYearStart => day(school_year_start(today)),
+                    })
+                    .collect();
+                values.sort_unstable();
+                values.dedup();
+                Keep::Cuts(values)
+            }
             Some(Use::Value) | None => Keep::Whole,
         }
     }
@@ -201,20 +224,25 @@ fn cut_class(cuts: &[i64], n: i64) -> u32 {
 }
 
 impl Part {
-    fn of(packs: &PackSet, path: &str, uses: Option<&BTreeMap<String, Use>>) -> Self {
+    fn of(
+        packs: &PackSet,
+        path: &str,
+        uses: Option<&BTreeMap<String, Use>>,
+        today: NaiveDate,
+    ) -> Self {
         match path.split_once('.') {
             Some(("facts", name)) => Self::Fact(packs.facts.iter().position(|f| f.name() == name)),
             Some(("extra", name)) => Self::Extra(name.to_owned()),
             _ => match path {
                 "facts" => Self::Facts,
                 "extra" => Self::Extras,
-                "age" => Self::Age(Keep::of(uses, "age")),
+                "age" => Self::Age(Keep::of(uses, "age", today)),
                 "consents" => Self::Consents,
                 "key" => Self::Key,
                 name => Self::Attr {
                     name: name.to_owned(),
                     days_of: name.strip_suffix("_days").map(str::to_owned),
-                    keep: Keep::of(uses, name),
+                    keep: Keep::of(uses, name, today),
                 },
             },
         }
@@ -493,6 +521,12 @@ fn projection(
                         key.push(6);
                         key.extend_from_slice(&cut_class(cuts, *n).to_le_bytes());
                     }
+                    // A date is a Cedar datetime at midnight: days compare as the datetimes.
+                    (Keep::Cuts(cuts), Some(Value::Date(d))) => {
+                        key.push(7);
+                        let day = i64::from(d.num_days_from_ce());
+                        key.extend_from_slice(&cut_class(cuts, day).to_le_bytes());
+                    }
                     _ => push_value(key, value),
                 }
                 // As [`with_days`] derives them (not derived beforehand for a projection).
@@ -715,7 +749,7 @@ impl<'p> Evaluator<'p> {
             .reads
             .iter()
             .filter_map(|(kind, reads)| match reads {
-                Reads::Paths(p) => Some((*kind, WantedPaths::new(packs, *kind, p))),
+                Reads::Paths(p) => Some((*kind, WantedPaths::new(packs, *kind, p, ctx.today))),
                 Reads::All => None,
             })
             .collect();
@@ -1350,6 +1384,59 @@ mod tests {
                 "{fact}"
             );
         }
+    }
+
+    /// Dates compared with the day checked and the start of its school year, a day apart
+    /// around each: the projection keeps where a date falls among them, and every record
+    /// gets the decision of evaluating it on its own.
+    #[test]
+    fn dates_compared_with_the_context_dates_are_decided_as_alone() {
+        use crate::source::{FileId, Span};
+        let rules = "@id(\"early\")\n@severity(\"error\")\n@message(\"m\")\nforbid (principal is Account, action, resource)\nwhen { principal has valid_from && principal.valid_from < context.school_year_start };\n\
+            @id(\"ended\")\n@severity(\"error\")\n@message(\"m\")\nforbid (principal is Account, action, resource)\nwhen { principal has valid_until && context.now >= principal.valid_until };\n";
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let packs = own_pack(dir.path(), "id: mine\ntitle: test\n", rules);
+        assert!(matches!(
+            packs
+                .uses
+                .get(&RecordKind::Account)
+                .and_then(|u| u.get("valid_from")),
+            Some(Use::Cuts(_))
+        ));
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        // Ascending, then descending: whichever is decided first would lend its decision.
+        let mut dates = vec![
+            day(2026, 7, 31),
+            day(2026, 8, 1),
+            day(2026, 8, 2),
+            day(2026, 11, 21),
+            day(2026, 11, 22),
+            day(2026, 11, 23),
+        ];
+        let descending: Vec<NaiveDate> = dates.iter().rev().copied().collect();
+        dates.extend(descending);
+        let mut records = Vec::new();
+        for attr in ["valid_from", "valid_until"] {
+            for d in &dates {
+                let mut r = Record::new(RecordKind::Account, FileId(0), Span::default());
+                r.key = format!("{attr}-{d}-{}", records.len()).into();
+                r.set(attr, Value::Date(*d), Span::default());
+                records.push(r);
+            }
+        }
+        let found = |cache: bool| -> Vec<(String, String)> {
+            evaluate(&packs, &records, &context(cache))
+                .findings
+                .into_iter()
+                .map(|f| (f.policy, f.subject))
+                .collect()
+        };
+        let oracle = found(false);
+        // Before 1 August 2026 (one date, twice), on or before 22 November 2026 (five dates).
+        let count = |id: &str| oracle.iter().filter(|f| f.0 == id).count();
+        assert_eq!(count("mine.early"), 2, "{oracle:?}");
+        assert_eq!(count("mine.ended"), 10, "{oracle:?}");
+        assert_eq!(found(true), oracle);
     }
 
     #[test]

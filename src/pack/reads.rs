@@ -147,13 +147,24 @@ pub fn reads(policy_text: &str) -> Reads {
 pub enum Use {
     /// Only whether the record has it (`principal has attr`).
     Presence,
-    /// Whether it has it, and how a number compares with these constants: every use is
+    /// Whether it has it, and how it compares with these constants: every use is
     /// `principal has attr` or `principal.attr` compared (`<`, `<=`, `>`, `>=`, `==`, `!=`)
-    /// with a number literal or a number parameter (`context.params.pack.name`). Two numbers
-    /// that fall on the same side of (or on) each constant give every policy the same outcome.
-    Cuts(BTreeSet<i64>),
+    /// with a [`Cut`]. Two values that fall on the same side of (or on) each constant give
+    /// every policy the same outcome.
+    Cuts(BTreeSet<Cut>),
     /// Its value, whole.
     Value,
+}
+
+/// A constant the policies compare an attribute with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cut {
+    /// A number literal or a number parameter (`context.params.pack.name`).
+    Number(i64),
+    /// The day checked (`context.now`).
+    Now,
+    /// The start of its school year (`context.school_year_start`).
+    SchoolYearStart,
 }
 
 impl Use {
@@ -207,28 +218,39 @@ fn principal_attr(e: &serde_json::Value) -> Option<&str> {
         .flatten()
 }
 
-/// The number `e` stands for whatever the record: a literal, a negated one, or a number
-/// parameter.
+/// The constant `e` stands for whatever the record: a number literal, a negated one, a number
+/// parameter, or one of the context's dates.
 fn constant(
     e: &serde_json::Value,
     params: &BTreeMap<String, BTreeMap<String, super::manifest::ParamValue>>,
-) -> Option<i64> {
+) -> Option<Cut> {
     if let Some(v) = e.get("Value") {
-        return v.as_i64();
+        return v.as_i64().map(Cut::Number);
     }
     if let Some(neg) = e.get("neg") {
-        return constant(neg.get("arg")?, params)?.checked_neg();
+        return match constant(neg.get("arg")?, params)? {
+            Cut::Number(n) => n.checked_neg().map(Cut::Number),
+            _ => None,
+        };
     }
-    // context.params.<pack>.<name>
     let dot = e.get(".")?;
     let name = dot.get("attr")?.as_str()?;
+    // context.now, context.school_year_start
+    if dot.get("left")?.get("Var").and_then(|v| v.as_str()) == Some("context") {
+        return match name {
+            "now" => Some(Cut::Now),
+            "school_year_start" => Some(Cut::SchoolYearStart),
+            _ => None,
+        };
+    }
+    // context.params.<pack>.<name>
     let pack_dot = dot.get("left")?.get(".")?;
     let pack = pack_dot.get("attr")?.as_str()?;
     let params_dot = pack_dot.get("left")?.get(".")?;
     let is_params = params_dot.get("attr")?.as_str()? == "params"
         && params_dot.get("left")?.get("Var")?.as_str()? == "context";
     match params.get(pack)?.get(name)? {
-        super::manifest::ParamValue::Long(n) if is_params => Some(*n),
+        super::manifest::ParamValue::Long(n) if is_params => Some(Cut::Number(*n)),
         _ => None,
     }
 }
@@ -362,7 +384,7 @@ when { principal has last_login_days && principal.last_login_days > 30
     }
 
     fn cuts(values: &[i64]) -> Use {
-        Use::Cuts(values.iter().copied().collect())
+        Use::Cuts(values.iter().copied().map(Cut::Number).collect())
     }
 
     #[test]
@@ -378,6 +400,17 @@ when { principal has last_login_days && principal.last_login_days > 30
         assert_eq!(u.get("age"), Some(&cuts(&[-3])));
         assert_eq!(u.get("valid_until_days"), Some(&cuts(&[0])));
         assert_eq!(u.len(), 5, "{u:?}");
+        let u = uses_of(
+            "principal.valid_from < context.school_year_start && context.now >= principal.valid_until",
+        );
+        assert_eq!(
+            u.get("valid_from"),
+            Some(&Use::Cuts(BTreeSet::from([Cut::SchoolYearStart])))
+        );
+        assert_eq!(
+            u.get("valid_until"),
+            Some(&Use::Cuts(BTreeSet::from([Cut::Now])))
+        );
     }
 
     #[test]
@@ -391,6 +424,8 @@ when { principal has last_login_days && principal.last_login_days > 30
             "principal.x > context.params.common.missing",
             "principal.x > context.params.other.inactive_days",
             "principal.x > context.limit",
+            "principal.x > context.params",
+            "principal.x > -context.now",
             "principal.x",
             "principal.x > 3 && principal.x < principal.z",
             "principal has x && principal.x like \"a*\"",
