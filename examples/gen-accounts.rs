@@ -11,7 +11,8 @@
 //! contract workers, missing consents, manual accounts, accounts never used or inactive for
 //! over a year), so findings stay few and grow with N. Dates are spread as in a real export:
 //! birth dates over the whole year, accounts created over seven school years, last logins
-//! mostly in the last four months (the checks run with `--today 2026-11-22`). Names are made
+//! mostly in the last four months, consents signed over five years on numbered forms (the
+//! checks run with `--today 2026-11-22`). Names are made
 //! of invented syllables; the same N always gives the same bytes.
 
 use std::io::{BufWriter, Write as _};
@@ -136,7 +137,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             } else {
                 "Erziehungsberechtigte"
             };
-            writeln!(c, "P{i};videokonferenz;{by};01.09.2025;VK-{}\r", i % 3)?;
+            // Signed on a day of the last five years, on a form of its own.
+            let signed = before(today, 1 + rng.below(5 * 365));
+            writeln!(c, "P{i};videokonferenz;{by};{signed};VK-{i:07}\r")?;
         }
     }
     a.flush()?;
