@@ -443,6 +443,17 @@ fn push_value(key: &mut Vec<u8>, value: Option<&Value>) {
     }
 }
 
+/// The tag [`push_value`] writes for the type of `value`.
+fn type_tag(value: &Value) -> u8 {
+    match value {
+        Value::Str(_) => 1,
+        Value::Bool(_) => 2,
+        Value::Long(_) => 3,
+        Value::Date(_) => 4,
+        Value::Set(_) => 5,
+    }
+}
+
 /// A number the policies read (an age, days since a date), as much of it as they use.
 fn push_number(key: &mut Vec<u8>, value: Option<i64>, keep: &Keep) {
     match (keep, value) {
@@ -516,7 +527,9 @@ fn projection(
             } => {
                 let value = record.attrs.seek(name, &mut at).map(|a| &a.value);
                 match (keep, value) {
-                    (Keep::Presence, _) => key.push(u8::from(value.is_some())),
+                    // Its type too: a value of another type than the schema's fails the
+                    // request (an error, never reused) where a value of its type does not.
+                    (Keep::Presence, _) => key.push(value.map_or(0, type_tag)),
                     (Keep::Cuts(cuts), Some(Value::Long(n))) => {
                         key.push(6);
                         key.extend_from_slice(&cut_class(cuts, *n).to_le_bytes());
@@ -1437,6 +1450,46 @@ mod tests {
         assert_eq!(count("mine.early"), 2, "{oracle:?}");
         assert_eq!(count("mine.ended"), 10, "{oracle:?}");
         assert_eq!(found(true), oracle);
+    }
+
+    /// An attribute the policies only test with `has`, of the schema's type in one record and
+    /// of another in the next: the second fails its request (an error), and must not borrow
+    /// the first one's decision.
+    #[test]
+    fn a_value_of_another_type_is_not_decided_by_presence() {
+        use crate::source::{FileId, Span};
+        let rules = "@id(\"on\")\n@severity(\"error\")\n@message(\"m\")\nforbid (principal is Account, action, resource)\nwhen { principal has enabled };\n";
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let packs = own_pack(dir.path(), "id: mine\ntitle: test\n", rules);
+        assert_eq!(
+            packs
+                .uses
+                .get(&RecordKind::Account)
+                .and_then(|u| u.get("enabled")),
+            Some(&Use::Presence)
+        );
+        // The flag first: records are decided in chunks, each in order with a cache of its own.
+        let values = std::iter::once(Value::Bool(true))
+            .chain(std::iter::repeat_n(Value::Str("ja".into()), 9));
+        let records: Vec<Record> = values
+            .enumerate()
+            .map(|(i, v)| {
+                let mut r = Record::new(RecordKind::Account, FileId(0), Span::default());
+                r.key = format!("k{i}").into();
+                r.set("enabled", v, Span::default());
+                r
+            })
+            .collect();
+        let run = |cache: bool| {
+            let e = evaluate(&packs, &records, &context(cache));
+            let findings: Vec<String> = e.findings.into_iter().map(|f| f.subject).collect();
+            let problems: Vec<String> = e.problems.into_iter().map(|p| p.code).collect();
+            (findings, problems)
+        };
+        let oracle = run(false);
+        assert_eq!(oracle.0, vec!["k0".to_owned()]);
+        assert!(!oracle.1.is_empty(), "the text fails its request");
+        assert_eq!(run(true), oracle);
     }
 
     #[test]
