@@ -421,29 +421,18 @@ fn push_strings<S: AsRef<str>>(key: &mut Vec<u8>, items: &[S]) {
 
 /// Appends an unambiguous encoding of an optional value to a projection key.
 fn push_value(key: &mut Vec<u8>, value: Option<&Value>) {
+    key.push(value.map_or(0, type_tag));
     match value {
-        None => key.push(0),
-        Some(Value::Str(s)) => {
-            key.push(1);
-            push_str(key, s);
-        }
-        Some(Value::Bool(b)) => key.extend_from_slice(&[2, u8::from(*b)]),
-        Some(Value::Long(n)) => {
-            key.push(3);
-            key.extend_from_slice(&n.to_le_bytes());
-        }
-        Some(Value::Date(d)) => {
-            key.push(4);
-            key.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
-        }
-        Some(Value::Set(items)) => {
-            key.push(5);
-            push_strings(key, items);
-        }
+        None => {}
+        Some(Value::Str(s)) => push_str(key, s),
+        Some(Value::Bool(b)) => key.push(u8::from(*b)),
+        Some(Value::Long(n)) => key.extend_from_slice(&n.to_le_bytes()),
+        Some(Value::Date(d)) => key.extend_from_slice(&d.num_days_from_ce().to_le_bytes()),
+        Some(Value::Set(items)) => push_strings(key, items),
     }
 }
 
-/// The tag [`push_value`] writes for the type of `value`.
+/// The tag [`push_value`] writes before a value of the type of `value` (0 for none).
 fn type_tag(value: &Value) -> u8 {
     match value {
         Value::Str(_) => 1,

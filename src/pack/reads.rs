@@ -186,11 +186,16 @@ impl Use {
 /// reads whole is read whole.
 pub fn merge_uses(into: &mut BTreeMap<String, Use>, uses: BTreeMap<String, Use>) {
     for (name, u) in uses {
-        match into.get_mut(&name) {
-            Some(known) => known.union(u),
-            None => {
-                into.insert(name, u);
-            }
+        add_use(into, name, u);
+    }
+}
+
+/// Adds one use of `name` to `into`.
+fn add_use(into: &mut BTreeMap<String, Use>, name: String, u: Use) {
+    match into.get_mut(&name) {
+        Some(known) => known.union(u),
+        None => {
+            into.insert(name, u);
         }
     }
 }
@@ -262,9 +267,6 @@ fn walk(
     params: &BTreeMap<String, BTreeMap<String, super::manifest::ParamValue>>,
     out: &mut BTreeMap<String, Use>,
 ) {
-    let note = |out: &mut BTreeMap<String, Use>, name: &str, u: Use| {
-        merge_uses(out, BTreeMap::from([(name.to_owned(), u)]));
-    };
     match e {
         serde_json::Value::Array(items) => {
             for item in items {
@@ -273,7 +275,7 @@ fn walk(
         }
         serde_json::Value::Object(map) => {
             if let Some(name) = principal_attr(e) {
-                note(out, name, Use::Value);
+                add_use(out, name.to_owned(), Use::Value);
                 return;
             }
             if let Some(has) = map.get("has")
@@ -284,7 +286,7 @@ fn walk(
                     == Some("principal")
                 && let Some(name) = has.get("attr").and_then(|a| a.as_str())
             {
-                note(out, name, Use::Presence);
+                add_use(out, name.to_owned(), Use::Presence);
                 return;
             }
             if map.len() == 1
@@ -296,7 +298,7 @@ fn walk(
                 if let Some((name, c)) = sides.iter().find_map(|(attr, other)| {
                     Some((principal_attr(attr)?, constant(other, params)?))
                 }) {
-                    note(out, name, Use::Cuts(BTreeSet::from([c])));
+                    add_use(out, name.to_owned(), Use::Cuts(BTreeSet::from([c])));
                     return;
                 }
             }
