@@ -161,6 +161,11 @@ fn prefix(name: &str) -> u64 {
     }
 }
 
+/// The prefix [`Attrs::set_in_order`] takes with a name.
+pub fn name_prefix(name: &str) -> u64 {
+    prefix(name)
+}
+
 /// The order of attribute names, that of `str`: decided by their prefixes (see [`prefix`])
 /// where they differ, and for names of up to eight bytes by their lengths where not. Lookups by
 /// name are a large share of a big run's time: most take no call to `memcmp`.
@@ -283,6 +288,28 @@ impl Attrs {
             Err(i) => {
                 self.0.insert(i, entry);
                 None
+            }
+        }
+    }
+
+    /// Sets `name`, for names set in ascending order (of `str`) with `prefix` their
+    /// [`name_prefix`]: appended after the last attribute, or replacing it when it has the
+    /// same name, without computing the prefix again (a row's cells are set this way, a
+    /// dozen per row); a name out of order is inserted as by [`Attrs::insert`].
+    pub fn set_in_order(&mut self, name: &'static str, prefix: u64, attr: Attr) {
+        match self
+            .0
+            .last_mut()
+            .map(|last| (cmp_names((last.prefix, &last.name), (prefix, name)), last))
+        {
+            None | Some((std::cmp::Ordering::Less, _)) => self.0.push(Entry {
+                prefix,
+                name: Name::Borrowed(name),
+                attr,
+            }),
+            Some((std::cmp::Ordering::Equal, last)) => last.attr = attr,
+            Some((std::cmp::Ordering::Greater, _)) => {
+                self.insert(Name::Borrowed(name), attr);
             }
         }
     }
@@ -464,6 +491,19 @@ impl std::hash::Hasher for Hasher128 {
 mod tests {
     use super::*;
 
+    /// Names that share their first eight bytes, differ only in length, or are short.
+    const NAMES: [&str; 9] = [
+        "a",
+        "ab",
+        "birth_date",
+        "created",
+        "created_days",
+        "createdx",
+        "last_login",
+        "last_login_days",
+        "roles",
+    ];
+
     proptest::proptest! {
         /// A prefix is the name's first eight bytes, zero-padded, at every length.
         #[test]
@@ -473,6 +513,28 @@ mod tests {
                 *to = *from;
             }
             proptest::prop_assert_eq!(prefix(&name), u64::from_be_bytes(padded), "{:?}", name);
+        }
+
+        /// Setting names in order (with repeats, and out of order too) gives the attributes
+        /// that inserting them one by one gives.
+        #[test]
+        fn set_in_order_is_insert(
+            picks in proptest::collection::vec((0usize..NAMES.len(), proptest::bool::ANY), 0..24),
+        ) {
+            let (mut set, mut inserted) = (Attrs::default(), Attrs::default());
+            // Mostly ascending, as a row's cells come: sorted unless the flag says not.
+            let mut sorted: Vec<usize> = picks.iter().map(|(i, _)| *i).collect();
+            sorted.sort_unstable();
+            for (n, (&i, &(j, shuffled))) in sorted.iter().zip(&picks).enumerate() {
+                let name = NAMES.get(if shuffled { j } else { i }).copied().unwrap_or("");
+                let attr = Attr {
+                    value: Value::Long(i64::try_from(n).unwrap_or_default()),
+                    span: Span::default(),
+                };
+                set.set_in_order(name, name_prefix(name), attr.clone());
+                inserted.insert(Name::Borrowed(name), attr);
+            }
+            proptest::prop_assert_eq!(set, inserted);
         }
 
         /// A lookup by name finds the attribute of exactly that name: also among names that

@@ -144,6 +144,9 @@ struct Header {
     /// By column: whether its values are few and worth converting once per chunk (see
     /// [`Memo`]).
     memoized: Vec<bool>,
+    /// By column: the [`crate::record::name_prefix`] of its attribute's name (0 for other
+    /// columns), computed once instead of per cell.
+    prefixes: Vec<u64>,
     cells: Vec<Span>,
     span: Span,
 }
@@ -564,7 +567,15 @@ fn plan_with<R: std::io::Read>(
         .enumerate()
         .filter_map(|(i, c)| matches!(c, Column::Extra(_)).then_some(i))
         .collect();
+    let prefixes = columns
+        .iter()
+        .map(|c| match c {
+            Column::Canonical(canon, _) => crate::record::name_prefix(canon.name),
+            _ => 0,
+        })
+        .collect();
     let header = Header {
+        prefixes,
         canonical: 1 + by_name.len(),
         by_name,
         extras,
@@ -1839,7 +1850,14 @@ impl<'a> Rows<'a> {
                 convert()
             };
             match parsed {
-                Ok(Some(v)) if kept => record.set(canon.name, v, *span),
+                Ok(Some(v)) if kept => record.attrs.set_in_order(
+                    canon.name,
+                    header.prefixes.get(i).copied().unwrap_or_default(),
+                    Attr {
+                        value: v,
+                        span: *span,
+                    },
+                ),
                 Ok(_) => {}
                 Err(e) => cell_errors.push((
                     i,
