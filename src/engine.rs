@@ -271,26 +271,34 @@ fn derive<'a>(
     inputs: &'a FactInputs<'_>,
     wanted: Wanted<'_>,
 ) -> Derived<'a> {
-    derive_into(packs, record, inputs, wanted, Vec::new())
+    derive_into(
+        packs,
+        record,
+        inputs,
+        wanted,
+        Vec::new(),
+        facts::RecordConsents::default(),
+    )
 }
 
 /// [`derive`], with the facts written into `facts` (a buffer kept from record to record,
-/// cleared first). The days since each date are derived only when everything is wanted: a
+/// cleared first) and the record's consent entries kept in `known` (looked up on first use
+/// unless they were looked up with its batch's). The days since each date are derived only when everything is wanted: a
 /// projection computes those it reads itself, and [`with_days`] adds them before an
 /// authorization request.
-fn derive_into<'a>(
+fn derive_into<'a, 's: 'a>(
     packs: &'a PackSet,
     record: &'a Record,
-    inputs: &'a FactInputs<'_>,
+    inputs: &'s FactInputs<'_>,
     wanted: Wanted<'_>,
     mut facts: Vec<bool>,
+    known: facts::RecordConsents<'s>,
 ) -> Derived<'a> {
     let age = record
         .get("birth_date")
         .and_then(|a| a.value.as_date())
         .map(|b| facts::age(b, inputs.today));
     // Looked up once for every fact about consents.
-    let known = facts::RecordConsents::default();
     let consents =
         if matches!(record.kind, RecordKind::Account | RecordKind::Person) && wanted.consents() {
             inputs.consent_purposes_in(record, &known)
@@ -861,16 +869,17 @@ impl<'p> Evaluator<'p> {
         let mut cache = Cache::default();
         chunk
             .iter()
-            .map(|record| self.outcome(record, inputs, &mut cache))
+            .map(|record| self.outcome(record, inputs, None, &mut cache))
             .collect()
     }
 
     /// The outcome of one record: the decision for its projection when `cache` or the run
     /// has one, else one authorization request.
-    fn outcome(
+    fn outcome<'s>(
         &self,
         record: &Record,
-        inputs: &FactInputs<'_>,
+        inputs: &'s FactInputs<'_>,
+        known: Option<facts::RecordConsents<'s>>,
         cache: &mut Cache,
     ) -> RecordOutcome {
         let (packs, ctx) = (self.packs, self.ctx);
@@ -884,7 +893,14 @@ impl<'p> Evaluator<'p> {
             }
         };
         let facts = std::mem::take(&mut cache.facts);
-        let derived = derive_into(packs, record, inputs, Wanted::Some(wanted), facts);
+        let derived = derive_into(
+            packs,
+            record,
+            inputs,
+            Wanted::Some(wanted),
+            facts,
+            known.unwrap_or_default(),
+        );
         // The key is built in the cache's buffer and copied only when it is new.
         let mut key = std::mem::take(&mut cache.key);
         projection(
@@ -984,20 +1000,26 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    /// Brings into the cache what `batch` will look up in the consent register, for every
-    /// record at once (see [`FactInputs::warm_consents`]), when the policies of their kind
-    /// read consents.
-    fn warm(&self, batch: &[Record], inputs: &FactInputs<'_>) {
-        // A batch comes from one input, so of one kind; warming or not changes no outcome.
+    /// The consent entries of each record of `batch`, looked up for the batch at once (see
+    /// [`FactInputs::resolve_consents`]) when the policies of their kind read consents; else
+    /// none (each record then looks its entries up on first use, if ever).
+    fn resolve<'s>(
+        &self,
+        batch: &[Record],
+        inputs: &'s FactInputs<'_>,
+    ) -> Vec<facts::RecordConsents<'s>> {
+        // A batch comes from one input, so of one kind; resolving or not changes no outcome.
         let Some(kind) = batch.first().map(|r| r.kind) else {
-            return;
+            return Vec::new();
         };
         let looks_up = match self.wanted(kind) {
             Wanted::Some(wanted) => wanted.looks_up_consents,
             Wanted::All => true,
         };
         if looks_up {
-            inputs.warm_consents(batch);
+            inputs.resolve_consents(batch)
+        } else {
+            Vec::new()
         }
     }
 
@@ -1019,10 +1041,10 @@ impl<'p> Evaluator<'p> {
             if batch.is_empty() {
                 break;
             }
-            self.warm(&batch, inputs);
+            let mut known = self.resolve(&batch, inputs).into_iter();
             for record in batch.drain(..) {
                 seen += 1;
-                let outcome = self.outcome(&record, inputs, &mut cache);
+                let outcome = self.outcome(&record, inputs, known.next(), &mut cache);
                 if !outcome.violated.is_empty() || !outcome.errors.is_empty() {
                     kept.push((record, outcome));
                 }
@@ -1035,7 +1057,7 @@ impl<'p> Evaluator<'p> {
     }
 }
 
-/// Records whose look-ups are warmed together (see [`Evaluator::warm`]): a few KB of records,
+/// Records whose consents are looked up together (see [`Evaluator::resolve`]): a few KB of records,
 /// still in the core's cache when they are evaluated.
 const WARM_BATCH: usize = 16;
 

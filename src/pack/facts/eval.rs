@@ -670,25 +670,57 @@ impl<'a> FactInputs<'a> {
         }))
     }
 
-    /// Brings into the cache what the look-ups of `records` in the consent register will
-    /// touch, for a batch of records at once (see [`SortedHashes::warm`]). Changes no
-    /// outcome: a later look-up finds the same, only sooner.
-    pub fn warm_consents(&self, records: &[Record]) {
+    /// The consent entries of each of `records` (in order), looked up for the batch at once:
+    /// the memory the look-ups touch is first brought into the cache for every record (see
+    /// [`SortedHashes::warm`]), so the cache misses of a batch overlap instead of stalling one
+    /// after the other, and each person is hashed once. Records of other kinds than accounts
+    /// and people get an empty [`RecordConsents`] that looks up on first use, as always.
+    pub fn resolve_consents<'s>(&'s self, records: &[Record]) -> Vec<RecordConsents<'s>> {
+        let persons = |r: &Record| matches!(r.kind, RecordKind::Account | RecordKind::Person);
         if self.consents.entries.is_empty() {
-            return;
+            return records
+                .iter()
+                .map(|r| {
+                    let known = RecordConsents::default();
+                    if persons(r) {
+                        let _ = known.0.set(Vec::new());
+                    }
+                    known
+                })
+                .collect();
         }
+        // The persons `consents_of` looks up: the key, and the username when it differs.
         let mut hashes: Vec<u128> = Vec::with_capacity(2 * records.len());
-        for r in records
-            .iter()
-            .filter(|r| matches!(r.kind, RecordKind::Account | RecordKind::Person))
-        {
-            // The persons `consents_of` looks up.
+        let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(records.len());
+        for r in records {
+            if !persons(r) {
+                spans.push(None);
+                continue;
+            }
+            let from = hashes.len();
             hashes.push(hash128(r.key.as_str()));
             if let Some(u) = r.str("username").filter(|u| *u != r.key) {
                 hashes.push(hash128(u));
             }
+            spans.push(Some((from, hashes.len())));
         }
         self.consents.entries.warm(&hashes);
+        spans
+            .into_iter()
+            .map(|span| {
+                let known = RecordConsents::default();
+                if let Some((from, to)) = span {
+                    let entries = hashes
+                        .get(from..to)
+                        .unwrap_or_default()
+                        .iter()
+                        .flat_map(|h| self.consents.entries.equal(*h).iter().map(|(_, e)| e))
+                        .collect();
+                    let _ = known.0.set(entries);
+                }
+                known
+            })
+            .collect()
     }
 
     /// The consents of an account: entries whose person is its key or its username.
@@ -1382,6 +1414,52 @@ mod tests {
     fn ages_in_whole_years() {
         assert_eq!(age(date("2010-11-23"), date("2026-11-22")), 15);
         assert_eq!(age(date("2010-11-22"), date("2026-11-22")), 16);
+    }
+
+    #[test]
+    fn consents_resolved_for_a_batch_are_those_looked_up_one_by_one() {
+        let register = vec![
+            consent("k1", "guardian", "2026-09-01", None),
+            consent("u2", "self", "2026-09-01", None),
+            consent("k2", "guardian", "2025-09-01", Some("2026-01-01")),
+            consent("k1", "self", "2024-09-01", None),
+            consent("nobody", "guardian", "2026-09-01", None),
+        ];
+        let today = date("2026-11-22");
+        let mut by_username = account("k2", &["student"], None);
+        by_username.set("username", Value::Str("u2".into()), Span::default());
+        let mut person = account("k1", &["student"], None);
+        person.kind = RecordKind::Person;
+        let batch = vec![
+            account("k1", &["teacher"], None),
+            by_username,
+            account("none", &["student"], None),
+            consent("k1", "guardian", "2026-09-01", None),
+            person,
+        ];
+        for inputs in [
+            FactInputs::new(&register, today, "DE", &[]),
+            FactInputs::new(&[], today, "DE", &[]),
+        ] {
+            let resolved = inputs.resolve_consents(&batch);
+            assert_eq!(resolved.len(), batch.len());
+            for (r, known) in batch.iter().zip(&resolved) {
+                let lazy = RecordConsents::default();
+                assert_eq!(
+                    format!("{:?}", inputs.consents_in(r, known)),
+                    format!("{:?}", inputs.consents_in(r, &lazy)),
+                    "{}",
+                    r.key
+                );
+            }
+        }
+        // Both persons of an account whose username is not its key, in that order.
+        let inputs = FactInputs::new(&register, today, "DE", &[]);
+        let resolved = inputs.resolve_consents(&batch);
+        let found = resolved
+            .get(1)
+            .map(|known| inputs.consents_in(&batch[1], known).len());
+        assert_eq!(found, Some(2));
     }
 
     #[test]
