@@ -830,12 +830,53 @@ fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
 /// accounts in 30 MB instead of 150.
 fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
     use std::hash::Hasher as _;
-    // Framed as the hash of the tuple (`Vec<String>`): length, then each text. The bytes are
-    // collected on the stack and hashed at once (the hash of a stream of bytes does not
-    // depend on how it is split; SipHash's writes cost more than the copies): an identity
-    // is seven writes.
+    // The bytes are collected on the stack and hashed at once (the hash of a stream of bytes
+    // does not depend on how it is split; SipHash's writes cost more than the copies): an
+    // identity is seven writes. One longer than the buffer is written piece by piece.
     let mut buf = IdentityBytes::default();
-    buf.put(&attributes.len().to_le_bytes());
+    write_identity(record, attributes, &mut buf)?;
+    let mut h = crate::record::Hasher128::new();
+    match buf.bytes() {
+        Some(bytes) => h.write(bytes),
+        None => write_identity(record, attributes, &mut h)?,
+    }
+    Some(h.finish128())
+}
+
+/// Where [`write_identity`] writes: a hasher, or a buffer on the stack.
+trait IdentitySink {
+    fn put(&mut self, bytes: &[u8]);
+    /// `text` (ASCII) lower-cased.
+    fn put_ascii_lowercase(&mut self, text: &str);
+}
+
+impl IdentitySink for crate::record::Hasher128 {
+    fn put(&mut self, bytes: &[u8]) {
+        std::hash::Hasher::write(self, bytes);
+    }
+
+    /// A block of at most 64 bytes at a time lower-cased on the stack.
+    fn put_ascii_lowercase(&mut self, text: &str) {
+        let mut block = [0u8; 64];
+        for part in text.as_bytes().chunks(block.len()) {
+            let lowered = block.get_mut(..part.len()).unwrap_or_default();
+            for (to, from) in lowered.iter_mut().zip(part) {
+                *to = from.to_ascii_lowercase();
+            }
+            self.put(lowered);
+        }
+    }
+}
+
+/// Writes the identity tuple of `record` framed as the hash of the tuple (`Vec<String>`)
+/// would be: its length (as SipHash writes a `usize`: little-endian), then each text and
+/// `0xff`. `None` when a part is empty or missing.
+fn write_identity(
+    record: &Record,
+    attributes: &[String],
+    out: &mut impl IdentitySink,
+) -> Option<()> {
+    out.put(&attributes.len().to_le_bytes());
     for a in attributes {
         let value = (a != "key")
             .then(|| record.attrs.get(a).or_else(|| record.extra.get(a)))
@@ -847,30 +888,17 @@ fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
                     return None;
                 }
                 if t.is_ascii() {
-                    buf.put_ascii_lowercase(t);
+                    out.put_ascii_lowercase(t);
                 } else {
-                    buf.put(t.to_lowercase().as_bytes());
+                    out.put(t.to_lowercase().as_bytes());
                 }
-                buf.put(&[0xff]);
             }
-            Some(Value::Date(d)) if let Some(iso) = iso_date_bytes(*d) => {
-                buf.put(&iso);
-                buf.put(&[0xff]);
-            }
-            _ => {
-                let text = match_value(record, a).into_iter().next()?;
-                buf.put(text.as_bytes());
-                buf.put(&[0xff]);
-            }
+            Some(Value::Date(d)) if let Some(iso) = iso_date_bytes(*d) => out.put(&iso),
+            _ => out.put(match_value(record, a).into_iter().next()?.as_bytes()),
         }
+        out.put(&[0xff]);
     }
-    let mut h = crate::record::Hasher128::new();
-    match buf.bytes() {
-        Some(bytes) => h.write(bytes),
-        // Longer than the buffer: the same stream, written piece by piece.
-        None => return identity_hash_by_pieces(record, attributes),
-    }
-    Some(h.finish128())
+    Some(())
 }
 
 /// The bytes [`identity_hash`] hashes, collected on the stack; `None` once they do not fit.
@@ -891,6 +919,15 @@ impl Default for IdentityBytes {
 }
 
 impl IdentityBytes {
+    fn bytes(&self) -> Option<&[u8]> {
+        if self.overflow {
+            return None;
+        }
+        self.buf.get(..self.len)
+    }
+}
+
+impl IdentitySink for IdentityBytes {
     fn put(&mut self, bytes: &[u8]) {
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
             Some(to) if !self.overflow => {
@@ -913,60 +950,14 @@ impl IdentityBytes {
             _ => self.overflow = true,
         }
     }
-
-    fn bytes(&self) -> Option<&[u8]> {
-        if self.overflow {
-            return None;
-        }
-        self.buf.get(..self.len)
-    }
-}
-
-/// [`identity_hash`] written to the hasher piece by piece (an identity longer than its
-/// buffer).
-fn identity_hash_by_pieces(record: &Record, attributes: &[String]) -> Option<u128> {
-    use std::hash::{Hash as _, Hasher as _};
-    let mut h = crate::record::Hasher128::new();
-    h.write_usize(attributes.len());
-    for a in attributes {
-        let value = (a != "key")
-            .then(|| record.attrs.get(a).or_else(|| record.extra.get(a)))
-            .flatten();
-        match value.map(|attr| &attr.value) {
-            Some(Value::Str(s)) => {
-                let t = crate::source::value::trim(s);
-                if t.is_empty() {
-                    return None;
-                }
-                if t.is_ascii() {
-                    hash_ascii_lowercase(&mut h, t);
-                } else {
-                    t.to_lowercase().hash(&mut h);
-                }
-            }
-            Some(Value::Date(d)) if let Some(iso) = iso_date_bytes(*d) => {
-                std::str::from_utf8(&iso).ok()?.hash(&mut h);
-            }
-            _ => match_value(record, a).into_iter().next()?.hash(&mut h),
-        }
-    }
-    Some(h.finish128())
 }
 
 /// Hashes ASCII `text` lower-cased into `h`, as `text.to_lowercase().hash(h)` would (the
 /// bytes, then `0xff`), without building the lower-cased copy: a block of at most 64 bytes at
 /// a time on the stack (a hasher's result does not depend on how its input is split).
 fn hash_ascii_lowercase(h: &mut crate::record::Hasher128, text: &str) {
-    use std::hash::Hasher as _;
-    let mut block = [0u8; 64];
-    for part in text.as_bytes().chunks(block.len()) {
-        let lowered = block.get_mut(..part.len()).unwrap_or_default();
-        for (to, from) in lowered.iter_mut().zip(part) {
-            *to = from.to_ascii_lowercase();
-        }
-        h.write(lowered);
-    }
-    h.write_u8(0xff);
+    h.put_ascii_lowercase(text);
+    h.put(&[0xff]);
 }
 
 /// `YYYY-MM-DD` of a date of the years 0 to 9999 (as [`Value::display`] writes it), without
