@@ -283,9 +283,9 @@ fn derive<'a>(
 
 /// [`derive`], with the facts written into `facts` (a buffer kept from record to record,
 /// cleared first) and the record's consent entries kept in `known` (looked up on first use
-/// unless they were looked up with its batch's). The days since each date are derived only when everything is wanted: a
-/// projection computes those it reads itself, and [`with_days`] adds them before an
-/// authorization request.
+/// unless they were looked up with its batch's). The days since each date are derived only
+/// when everything is wanted: a projection computes those it reads itself, and [`with_days`]
+/// adds them before an authorization request.
 fn derive_into<'a, 's: 'a>(
     packs: &'a PackSet,
     record: &'a Record,

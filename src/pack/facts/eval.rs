@@ -677,18 +677,8 @@ impl<'a> FactInputs<'a> {
     /// and people get an empty [`RecordConsents`] that looks up on first use, as always.
     pub fn resolve_consents<'s>(&'s self, records: &[Record]) -> Vec<RecordConsents<'s>> {
         let persons = |r: &Record| matches!(r.kind, RecordKind::Account | RecordKind::Person);
-        if self.consents.entries.is_empty() {
-            return records
-                .iter()
-                .map(|r| {
-                    let known = RecordConsents::default();
-                    if persons(r) {
-                        let _ = known.0.set(Vec::new());
-                    }
-                    known
-                })
-                .collect();
-        }
+        // An empty register has nothing to find: no person is hashed.
+        let register = !self.consents.entries.is_empty();
         // The persons `consents_of` looks up: the key, and the username when it differs.
         let mut hashes: Vec<u128> = Vec::with_capacity(2 * records.len());
         let mut spans: Vec<Option<(usize, usize)>> = Vec::with_capacity(records.len());
@@ -698,9 +688,11 @@ impl<'a> FactInputs<'a> {
                 continue;
             }
             let from = hashes.len();
-            hashes.push(hash128(r.key.as_str()));
-            if let Some(u) = r.str("username").filter(|u| *u != r.key) {
-                hashes.push(hash128(u));
+            if register {
+                hashes.push(hash128(r.key.as_str()));
+                if let Some(u) = r.str("username").filter(|u| *u != r.key) {
+                    hashes.push(hash128(u));
+                }
             }
             spans.push(Some((from, hashes.len())));
         }
@@ -927,27 +919,39 @@ impl IdentityBytes {
     }
 }
 
+impl IdentityBytes {
+    /// The next `n` bytes of the buffer, taken; `None` (and the bytes overflowed) when they do
+    /// not fit.
+    fn take(&mut self, n: usize) -> Option<&mut [u8]> {
+        let room = self
+            .buf
+            .get_mut(self.len..self.len + n)
+            .filter(|_| !self.overflow);
+        match room {
+            Some(room) => {
+                self.len += n;
+                Some(room)
+            }
+            None => {
+                self.overflow = true;
+                None
+            }
+        }
+    }
+}
+
 impl IdentitySink for IdentityBytes {
     fn put(&mut self, bytes: &[u8]) {
-        match self.buf.get_mut(self.len..self.len + bytes.len()) {
-            Some(to) if !self.overflow => {
-                to.copy_from_slice(bytes);
-                self.len += bytes.len();
-            }
-            _ => self.overflow = true,
+        if let Some(to) = self.take(bytes.len()) {
+            to.copy_from_slice(bytes);
         }
     }
 
     fn put_ascii_lowercase(&mut self, text: &str) {
-        let bytes = text.as_bytes();
-        match self.buf.get_mut(self.len..self.len + bytes.len()) {
-            Some(to) if !self.overflow => {
-                for (to, from) in to.iter_mut().zip(bytes) {
-                    *to = from.to_ascii_lowercase();
-                }
-                self.len += bytes.len();
+        if let Some(to) = self.take(text.len()) {
+            for (to, from) in to.iter_mut().zip(text.as_bytes()) {
+                *to = from.to_ascii_lowercase();
             }
-            _ => self.overflow = true,
         }
     }
 }
