@@ -6,7 +6,7 @@
 //! policies (all forbids are evaluated, see DEPENDENCY-NOTES §1e). Policy evaluation errors
 //! are surfaced as problems, never dropped. Limits are counted per group afterwards.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
 use cedar_policy::{
@@ -687,6 +687,7 @@ fn finding_for(
     }
 }
 
+#[derive(Clone)]
 struct RecordOutcome {
     violated: Vec<String>,
     age: Option<i64>,
@@ -985,6 +986,23 @@ impl<'p> Evaluator<'p> {
             .all(|(i, f)| !Wanted::Some(wanted).fact(i) || f.reads_record_only())
     }
 
+    /// Whether records of `kind` can be decided in the first pass over their streamed input
+    /// once every other input is read: their policies read no fact that looks records of
+    /// their own kind up, but for the identities of duplicate facts (a record whose identity
+    /// turns out to be shared is decided again) and the links of `links_to` facts (decided so
+    /// only when no row of the input can link to another). Accounts only.
+    pub fn decides_after_others(&self, kind: RecordKind) -> bool {
+        if !self.ctx.cache || kind != RecordKind::Account {
+            return false;
+        }
+        let wanted = self.wanted(kind);
+        self.packs
+            .facts
+            .iter()
+            .enumerate()
+            .all(|(i, f)| !wanted.fact(i) || f.decidable_before(kind))
+    }
+
     /// Whether the policies of `kind` read the fact at `index` of the packs' facts (always,
     /// for the oracle and for kinds whose policies read every fact).
     pub fn reads_fact(&self, kind: RecordKind, index: usize) -> bool {
@@ -1079,6 +1097,56 @@ impl Decided {
     /// Whether no record violates a policy or failed.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The outcomes, by the offset of the record's row, without the records (a first pass
+    /// that keeps every record it decided would keep the memory of all the rows they were
+    /// converted among).
+    pub fn into_rows(self) -> DecidedRows {
+        DecidedRows(
+            self.0
+                .into_iter()
+                .map(|(r, outcome)| (r.span.offset, outcome))
+                .collect(),
+        )
+    }
+}
+
+/// The outcomes of records with findings or errors, by the offset of their row (see
+/// [`Decided::into_rows`]).
+#[derive(Default)]
+pub struct DecidedRows(Vec<(usize, RecordOutcome)>);
+
+impl DecidedRows {
+    /// The outcomes of `parts` (of one file, in order), together.
+    pub fn concat(parts: Vec<DecidedRows>) -> DecidedRows {
+        DecidedRows(parts.into_iter().flat_map(|p| p.0).collect())
+    }
+
+    /// The offsets of the rows, in order.
+    pub fn offsets(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().map(|(offset, _)| *offset)
+    }
+
+    /// The records of `records` (converted again, in order) whose rows have an outcome
+    /// here, with it, but those whose rows start at `again`; and the records of `decided`
+    /// (those decided anew): in the order of their rows.
+    pub fn join(&self, records: Vec<Record>, again: &HashSet<usize>, decided: Decided) -> Decided {
+        let mut all: Vec<(Record, RecordOutcome)> = Vec::with_capacity(records.len());
+        for record in records {
+            let offset = record.span.offset;
+            if again.contains(&offset) {
+                continue;
+            }
+            if let Ok(i) = self.0.binary_search_by_key(&offset, |(o, _)| *o)
+                && let Some((_, outcome)) = self.0.get(i)
+            {
+                all.push((record, outcome.clone()));
+            }
+        }
+        all.extend(decided.0);
+        all.sort_by_key(|(r, _)| r.span.offset);
+        Decided(all)
     }
 }
 

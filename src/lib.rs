@@ -292,6 +292,17 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         _ => None,
     };
     let whole: &[record::RecordKind] = alone.as_ref().map_or(&[], |(_, _, k)| k.as_slice());
+    // Account lists streamed from disk are decided in their first pass too, once every other
+    // input is read (see `Evaluator::decides_after_others`): their first pass waits until
+    // then, and no second pass converts their rows again.
+    let defer: Vec<record::RecordKind> = match &evaluator {
+        Some(Ok(evaluator)) => stream_kinds
+            .iter()
+            .copied()
+            .filter(|k| evaluator.decides_after_others(*k))
+            .collect(),
+        _ => Vec::new(),
+    };
     let bundle_inputs = bundles
         .iter()
         .map(|(dir, kind)| {
@@ -313,6 +324,8 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                     facts,
                     alone: alone.as_ref().map(|(e, i, k)| (*e, i, k.as_slice())),
                     deciding: false,
+                    login: None,
+                    shorts: false,
                 };
                 load::load_streaming(
                     spec,
@@ -323,6 +336,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                         chunk_rows: options.stream_chunk_rows,
                         only: Some(&first_pass_attributes),
                         whole,
+                        defer: &defer,
                         sink: &mut sink,
                     },
                 )
@@ -330,7 +344,41 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             (spec.join, loaded, first)
         })
         .collect::<Vec<_>>();
-    let (side_inputs, file_inputs): (Vec<_>, Vec<_>) =
+    // The first pass of a deferred input whose rows may link to other accounts (a column of
+    // a `links_to` fact) runs now, as any other: when a record links, every streamed input is
+    // read whole.
+    let link_attributes: Vec<&str> = facts
+        .iter()
+        .filter_map(pack::facts::CompiledFact::link_attribute)
+        .collect();
+    let mut first_pass_now = |loaded: &mut load::LoadedInput, first: &mut FirstPass| {
+        let Some(deferred) = loaded.deferred.take() else {
+            return;
+        };
+        let mut sink = FirstPassSink {
+            first,
+            facts,
+            alone: alone.as_ref().map(|(e, i, k)| (*e, i, k.as_slice())),
+            deciding: false,
+            login: None,
+            shorts: false,
+        };
+        let (problems, stream) =
+            deferred.open(Some(&first_pass_attributes), &mut sink, &mut report.sources);
+        loaded.problems.extend(problems);
+        loaded.stream = stream;
+    };
+    let mut file_inputs = file_inputs;
+    for (_, loaded, first) in &mut file_inputs {
+        if loaded
+            .deferred
+            .as_ref()
+            .is_some_and(|d| link_attributes.iter().any(|a| d.has_attribute(a)))
+        {
+            first_pass_now(loaded, first);
+        }
+    }
+    let (side_inputs, mut file_inputs): (Vec<_>, Vec<_>) =
         file_inputs.into_iter().partition(|(join, _, _)| *join);
     // A `links_to` fact looks accounts up by key: when any record links to another, streamed
     // inputs are read whole after all.
@@ -339,6 +387,11 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         .map(|(_, l, first)| (l, first))
         .chain(bundle_inputs.iter().map(|(l, first)| (l, first)))
         .any(|(l, first)| first.streamed.links || pack::facts::links_present(facts, &l.records));
+    if links {
+        for (_, loaded, first) in &mut file_inputs {
+            first_pass_now(loaded, first);
+        }
+    }
     let mut streamed = pack::facts::Streamed::default();
     // Inputs in order: records held (a range of `records`) or streamed.
     let mut segments: Vec<Segment> = Vec::new();
@@ -347,11 +400,27 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
     let mut read_whole: Vec<source::csv::CsvStream> = Vec::new();
     // Records of the streamed inputs that are checked (complete ones).
     let mut streamed_records = 0usize;
+    // Deferred inputs, in order (see `defer`).
+    let mut pending: Vec<Pending> = Vec::new();
     for (mut loaded, first) in file_inputs
         .into_iter()
         .map(|(_, l, f)| (l, f))
         .chain(bundle_inputs)
     {
+        if let Some(deferred) = loaded.deferred.take() {
+            // Decided below, once the inputs are complete; its place kept.
+            pending.push(Pending {
+                deferred,
+                name: loaded.name,
+                problems: loaded.problems,
+                first,
+                segment: segments.len(),
+                problems_at: report.problems.len(),
+                incomplete_at: report.stats.incomplete_files.len(),
+            });
+            segments.push(Segment::Pending);
+            continue;
+        }
         let mut tracked = first.tracked;
         if let Some(stream) = loaded.stream.take() {
             if loaded.is_complete() && !links {
@@ -385,15 +454,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         // Rules about logins (never used, inactive) need an input that records them at all:
         // SCIM, SS 12000 and most LDIF exports carry no last login.
         tracked = tracked || loaded.records.iter().any(|r| r.get("last_login").is_some());
-        for r in &mut loaded.records {
-            if matches!(
-                r.kind,
-                record::RecordKind::Account | record::RecordKind::Person
-            ) {
-                let span = r.span;
-                r.set("login_tracked", record::Value::Bool(tracked), span);
-            }
-        }
+        mark_login_tracked(&mut loaded.records, tracked);
         if loaded.is_complete() {
             complete_files += 1;
             let start = records.len();
@@ -440,21 +501,35 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         // of a kind among the inputs (complete ones: held or streamed) read such a fact: the
         // keys of a million accounts, noted in case a leading system's export looks them up,
         // take 16 MB. Facts no policy of a record's kind reads are never evaluated for it.
-        if let Some(Ok(evaluator)) = &evaluator {
-            let present: HashSet<record::RecordKind> = streamed
-                .kinds
-                .iter()
-                .copied()
-                .chain(records.iter().map(|r| r.kind))
-                .collect();
-            streamed.retain_values(|looked_for| {
-                facts.iter().enumerate().any(|(i, f)| {
-                    f.missing_in() == Some(looked_for)
-                        && present.iter().any(|k| evaluator.reads_fact(*k, i))
-                })
-            });
-        }
-        let inputs = pack::facts::FactInputs::with_streamed(
+        // (The deferred inputs are read below.)
+        let present: HashSet<record::RecordKind> = streamed
+            .kinds
+            .iter()
+            .copied()
+            .chain(records.iter().map(|r| r.kind))
+            .chain(pending.iter().map(|p| p.deferred.kind()))
+            .collect();
+        let values_needed = |looked_for: record::RecordKind| match &evaluator {
+            Some(Ok(evaluator)) => facts.iter().enumerate().any(|(i, f)| {
+                f.missing_in() == Some(looked_for)
+                    && present.iter().any(|k| evaluator.reads_fact(*k, i))
+            }),
+            _ => true,
+        };
+        streamed.retain_values(values_needed);
+        // The inputs the deferred inputs' records are decided against: every other input,
+        // without the identities of the streamed ones (noted again with the deferred inputs'
+        // below) and with the deferred inputs' kinds.
+        let other_kinds = streamed.kinds.clone();
+        let identities = if pending.is_empty() {
+            pack::facts::Identities::default()
+        } else {
+            streamed.take_identities()
+        };
+        streamed
+            .kinds
+            .extend(pending.iter().map(|p| p.deferred.kind()));
+        let mut inputs = pack::facts::FactInputs::with_streamed(
             &records,
             ctx.today,
             &ctx.school.country,
@@ -462,11 +537,176 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             streamed,
         );
         let mut stream_problems = Vec::new();
+        if let Some(Ok(evaluator)) = &evaluator
+            && !pending.is_empty()
+        {
+            // First passes that decide: each record against every other input, its
+            // identities counted as unshared (their records are decided again below when
+            // they turn out to be shared), logins recorded when a column can hold them (a
+            // file without one then decided anew in a second pass, as it would have been).
+            let mut noted = pack::facts::Streamed::default();
+            let (mut problems_shift, mut incomplete_shift) = (0, 0);
+            let mut decided_inputs = Vec::new();
+            // What no record looks up is not noted (every other input is read by now: the
+            // keys of a million accounts take 16 MB).
+            let noted_facts: Vec<pack::facts::CompiledFact> = facts
+                .iter()
+                .filter(|f| f.missing_in().is_none_or(values_needed))
+                .cloned()
+                .collect();
+            for mut p in std::mem::take(&mut pending) {
+                let kind = p.deferred.kind();
+                let guess = p.deferred.has_attribute("last_login");
+                let mut sink = FirstPassSink {
+                    first: &mut p.first,
+                    facts: &noted_facts,
+                    alone: Some((evaluator, &inputs, std::slice::from_ref(&kind))),
+                    deciding: false,
+                    login: Some(guess),
+                    shorts: true,
+                };
+                let (problems, stream) = p.deferred.open(None, &mut sink, &mut report.sources);
+                p.problems.extend(problems);
+                let complete = !p.problems.iter().any(Problem::is_error);
+                if complete {
+                    complete_files += 1;
+                } else {
+                    let at = (p.incomplete_at + incomplete_shift)
+                        .min(report.stats.incomplete_files.len());
+                    report.stats.incomplete_files.insert(at, p.name.clone());
+                    incomplete_shift += 1;
+                }
+                let at = (p.problems_at + problems_shift).min(report.problems.len());
+                problems_shift += p.problems.len();
+                report.problems.splice(at..at, p.problems);
+                let Some(stream) = stream else {
+                    continue;
+                };
+                if complete {
+                    let first = &mut p.first;
+                    noted.merge(std::mem::take(&mut first.streamed));
+                    for (file, spans) in std::mem::take(&mut first.secrets) {
+                        secrets.entry(file).or_default().extend(spans);
+                    }
+                    streamed_records += stream.len();
+                    let segment = match first.decided.take() {
+                        Some(_) if first.tracked == guess => {
+                            let shorts = std::mem::take(&mut first.shorts);
+                            let rows = std::mem::take(&mut first.rows);
+                            decided_inputs.push((p.segment, streams.len(), rows, shorts, guess));
+                            Segment::Pending
+                        }
+                        // Logins recorded otherwise than guessed: decided anew.
+                        _ => Segment::Stream(streams.len(), first.tracked),
+                    };
+                    if let Some(s) = segments.get_mut(p.segment) {
+                        *s = segment;
+                    }
+                }
+                streams.push(stream);
+            }
+            noted.retain_values(values_needed);
+            inputs.complete(facts, identities, noted, other_kinds);
+            // The records whose identity turned out to be shared are decided again when they
+            // are collected.
+            let shared = inputs.repeated_shorts();
+            for (segment, at, rows, shorts, tracked) in decided_inputs {
+                let Some(stream) = streams.get(at) else {
+                    continue;
+                };
+                let per_record = shorts.len().checked_div(stream.len()).unwrap_or(0);
+                let decided = if shorts.len() == per_record * stream.len() {
+                    let again: Vec<usize> = if per_record == 0 || shared.is_empty() {
+                        Vec::new()
+                    } else {
+                        let rows: Vec<usize> = shorts
+                            .chunks_exact(per_record)
+                            .enumerate()
+                            .filter(|(_, s)| s.iter().any(|h| shared.contains(h)))
+                            .map(|(i, _)| i)
+                            .collect();
+                        stream.row_offsets(&rows)
+                    };
+                    Segment::Rows {
+                        stream: at,
+                        rows: engine::DecidedRows::concat(rows),
+                        again,
+                        tracked,
+                    }
+                } else {
+                    // Not one entry per record: every record decided anew.
+                    Segment::Stream(at, tracked)
+                };
+                if let Some(s) = segments.get_mut(segment) {
+                    *s = decided;
+                }
+            }
+            segments.retain(|s| !matches!(s, Segment::Pending));
+            if let Some(p) = &options.progress {
+                p.total.store(
+                    records.len() + streamed_records,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+            }
+        }
+        let inputs = inputs;
         let evaluation = match &evaluator {
             Some(Ok(evaluator)) => {
                 let mut collector = engine::Collector::new(evaluator);
                 for segment in &mut segments {
                     match segment {
+                        Segment::Pending => {}
+                        Segment::Rows {
+                            stream,
+                            rows,
+                            again,
+                            tracked,
+                        } => {
+                            let Some(stream) = streams.get(*stream) else {
+                                continue;
+                            };
+                            // Only the rows with findings and those decided again are
+                            // converted again, a few thousand at a time.
+                            let mut offsets: Vec<usize> = rows.offsets().collect();
+                            offsets.extend(again.iter().copied());
+                            offsets.sort_unstable();
+                            offsets.dedup();
+                            let again: HashSet<usize> = again.iter().copied().collect();
+                            let ranges: Vec<(usize, usize)> =
+                                offsets.iter().map(|o| (*o, *o + 1)).collect();
+                            let tracked = *tracked;
+                            let decide = |records: Vec<record::Record>| {
+                                let mut records: Vec<record::Record> = records
+                                    .into_iter()
+                                    .filter(|r| offsets.binary_search(&r.span.offset).is_ok())
+                                    .collect();
+                                mark_login_tracked(&mut records, tracked);
+                                let found = records.len();
+                                let (anew, kept): (Vec<_>, Vec<_>) = records
+                                    .into_iter()
+                                    .partition(|r| again.contains(&r.span.offset));
+                                let anew = evaluator.decide_each(anew.into_iter(), &inputs);
+                                (found, rows.join(kept, &again, anew))
+                            };
+                            let mut found = 0;
+                            let read =
+                                stream.for_each_near_map(&ranges, &decide, &mut |(n, decided)| {
+                                    found += n;
+                                    collector.add_decided(decided, &inputs);
+                                });
+                            match read {
+                                // Checked in part: the run fails (exit code 2).
+                                Err(p) => stream_problems.push(p),
+                                Ok(()) if found != offsets.len() => {
+                                    stream_problems.push(source::csv::changed(
+                                        stream.file(),
+                                        &report.sources.get(stream.file()).name,
+                                        "a row is no longer what it was",
+                                    ));
+                                }
+                                Ok(()) => {}
+                            }
+                        }
                         Segment::Decided(_, decided) => {
                             for decided in std::mem::take(decided) {
                                 collector.add_decided(decided, &inputs);
@@ -563,10 +803,12 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             .iter()
             .map(|r| (r.file, r.kind, 1))
             .chain(segments.iter().filter_map(|s| match s {
-                Segment::Stream(i, _) | Segment::Decided(i, _) => {
+                Segment::Stream(i, _)
+                | Segment::Decided(i, _)
+                | Segment::Rows { stream: i, .. } => {
                     streams.get(*i).map(|s| (s.file(), s.kind(), s.len()))
                 }
-                Segment::Records(_) => None,
+                Segment::Records(_) | Segment::Pending => None,
             }));
         for (file, kind, n) in counts {
             *report.stats.by_kind.entry(kind.name()).or_default() += n;
@@ -759,6 +1001,12 @@ struct FirstPass {
     /// The records with findings or errors, for an input decided in the first pass (see
     /// `Evaluator::decides_alone`), in order.
     decided: Option<Vec<engine::Decided>>,
+    /// For an input decided once every other input is read: what is kept of each record's
+    /// identities, in order (see `Streamed::add_noting`).
+    shorts: Vec<u32>,
+    /// For such an input: the outcomes of its records with findings or errors, in order,
+    /// without the records.
+    rows: Vec<engine::DecidedRows>,
 }
 
 /// Notes what the first pass needs of each chunk of a streamed input.
@@ -773,6 +1021,11 @@ struct FirstPassSink<'s, 'a, 'p, 'i> {
     )>,
     /// Whether this input's records are decided in the first pass.
     deciding: bool,
+    /// Whether logins are recorded, as the records decided in the first pass are told (when
+    /// they are accounts or people: see `Evaluator::decides_after_others`).
+    login: Option<bool>,
+    /// Whether to keep what identifies each record's identities (see [`FirstPass::shorts`]).
+    shorts: bool,
 }
 
 /// What the first pass notes of a chunk's records, in the task that converted them.
@@ -780,21 +1033,35 @@ struct FirstPassNoter<'a, 'p, 'i> {
     facts: &'a [pack::facts::CompiledFact],
     /// Decides the records (of a kind decided alone).
     decide: Option<(&'a engine::Evaluator<'p>, &'a pack::facts::FactInputs<'i>)>,
+    /// See [`FirstPassSink::login`].
+    login: Option<bool>,
+    /// See [`FirstPassSink::shorts`].
+    shorts: bool,
 }
 
 impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
     type Notes = FirstPass;
 
-    fn note(&self, records: Vec<record::Record>) -> FirstPass {
+    fn note(&self, mut records: Vec<record::Record>) -> FirstPass {
         let mut notes = FirstPass {
             tracked: records.iter().any(|r| r.get("last_login").is_some()),
             ..FirstPass::default()
         };
-        notes.streamed.add(self.facts, &records);
+        let FirstPass {
+            streamed, shorts, ..
+        } = &mut notes;
+        streamed.add_noting(self.facts, &records, self.shorts.then_some(shorts));
         redact::secret_spans(&records, &mut notes.secrets);
+        if let Some(tracked) = self.login {
+            mark_login_tracked(&mut records, tracked);
+        }
         if let Some((evaluator, inputs)) = self.decide {
             let decided = evaluator.decide_each(records.into_iter(), inputs);
             notes.decided = Some(if decided.is_empty() {
+                Vec::new()
+            } else if self.shorts {
+                // Only the outcomes: the records are converted again at the end.
+                notes.rows.push(decided.into_rows());
                 Vec::new()
             } else {
                 vec![decided]
@@ -809,6 +1076,12 @@ impl<'a, 'p, 'i> source::csv::Sink for FirstPassSink<'_, 'a, 'p, 'i> {
 
     fn expect(&mut self, kind: record::RecordKind, rows: usize) {
         self.first.streamed.reserve(self.facts, kind, rows);
+        if self.shorts {
+            let per_record = pack::facts::identities_per_record(self.facts);
+            self.first
+                .shorts
+                .reserve_exact(rows.saturating_mul(per_record));
+        }
         self.deciding = self
             .alone
             .is_some_and(|(_, _, kinds)| kinds.contains(&kind));
@@ -824,6 +1097,8 @@ impl<'a, 'p, 'i> source::csv::Sink for FirstPassSink<'_, 'a, 'p, 'i> {
                 .alone
                 .filter(|_| self.deciding)
                 .map(|(evaluator, inputs, _)| (evaluator, inputs)),
+            login: self.login,
+            shorts: self.shorts,
         }
     }
 
@@ -837,11 +1112,53 @@ impl<'a, 'p, 'i> source::csv::Sink for FirstPassSink<'_, 'a, 'p, 'i> {
         if let (Some(mine), Some(decided)) = (&mut first.decided, notes.decided) {
             mine.extend(decided);
         }
+        first.shorts.extend(notes.shorts);
+        first.rows.extend(notes.rows);
     }
+}
+
+/// Tells accounts and people whether their input records logins (`login_tracked`): rules
+/// about logins need an input that records them at all.
+fn mark_login_tracked(records: &mut [record::Record], tracked: bool) {
+    for r in records {
+        if matches!(
+            r.kind,
+            record::RecordKind::Account | record::RecordKind::Person
+        ) {
+            let span = r.span;
+            r.set("login_tracked", record::Value::Bool(tracked), span);
+        }
+    }
+}
+
+/// A streamed input whose first pass waits until every other input is read (see `defer` in
+/// [`check_outcome`]).
+struct Pending {
+    deferred: load::DeferredStream,
+    name: String,
+    problems: Vec<Problem>,
+    first: FirstPass,
+    /// Its place among the segments.
+    segment: usize,
+    /// Where its problems go among the report's, and its name among the incomplete files'.
+    problems_at: usize,
+    incomplete_at: usize,
 }
 
 /// The inputs in order, as evaluated.
 enum Segment {
+    /// A deferred input, until it is decided (see [`Pending`]).
+    Pending,
+    /// A deferred input decided in its first pass (an index into the streams): the outcomes
+    /// of its records with findings or errors, the offsets of the rows to decide again
+    /// (their identity is shared), and whether it records logins. The rows of both are
+    /// converted again as they are collected.
+    Rows {
+        stream: usize,
+        rows: engine::DecidedRows,
+        again: Vec<usize>,
+        tracked: bool,
+    },
     /// Records held in memory (a range of all held records).
     Records(std::ops::Range<usize>),
     /// A streamed input (an index into the streams) and whether it records logins.

@@ -1139,6 +1139,36 @@ pub fn open(
     only: Option<&HashSet<String>>,
     sink: &mut (impl Sink + ?Sized),
 ) -> (Vec<Problem>, Option<CsvStream>) {
+    match plan_stream(file, source, kind, options, chunk_rows) {
+        (mut problems, Some(planned)) => {
+            let (more, stream) = planned.open(only, sink);
+            problems.extend(more);
+            (problems, stream)
+        }
+        (problems, None) => (problems, None),
+    }
+}
+
+/// A streamed CSV input whose header has been read and whose record boundaries are found,
+/// before its first pass (see [`plan_stream`]): the caller can look at its columns first.
+#[derive(Debug)]
+pub struct Planned {
+    stream: CsvStream,
+    /// How many rows the chunks hold.
+    rows: usize,
+    /// The malformed row the rows end before, if any.
+    failure: Option<Problem>,
+}
+
+/// The first half of [`open`]: reads the header and finds the record boundaries (one
+/// sequential pass, cheap). `None` when the header already makes the file unreadable.
+pub fn plan_stream(
+    file: FileId,
+    source: StreamSource,
+    kind: RecordKind,
+    options: CsvOptions,
+    chunk_rows: Option<usize>,
+) -> (Vec<Problem>, Option<Planned>) {
     let mut out = ReadResult::default();
     let chunk_rows = chunk_rows.unwrap_or(STREAM_CHUNK_ROWS);
     let Some(plan) = plan(
@@ -1151,7 +1181,7 @@ pub fn open(
     ) else {
         return (out.problems, None);
     };
-    let mut stream = CsvStream {
+    let stream = CsvStream {
         file,
         source,
         kind,
@@ -1162,39 +1192,83 @@ pub fn open(
         starts: Offsets::default(),
         parsers: Parsers::new(plan.delimiter),
     };
-    let meta = Meta {
-        file,
-        kind,
-        options: &stream.options,
-        header_span: stream.header.span,
-        key_hash: hash64,
+    let planned = Planned {
+        stream,
         rows: plan.rows,
+        failure: plan.failure,
     };
-    let keeping = only.map(|only| Keeping {
-        stream: &stream,
-        keep: columns_kept(&stream.header, kind, only),
-    });
-    let source: &dyn Convert = match &keeping {
-        Some(k) => k,
-        None => &stream,
-    };
-    let merged = merge(
-        &meta,
-        source,
-        &stream.chunks,
-        plan.failure,
-        // The first pass keeps notes, not records: windows four times as long leave a core
-        // idle at the end of a window a quarter as often.
-        4 * stream_window_chunks(),
-        &mut out.problems,
-        sink,
-    );
-    match merged {
-        Some(starts) => {
-            stream.starts = starts;
-            (out.problems, Some(stream))
+    (out.problems, Some(planned))
+}
+
+impl Planned {
+    /// The kind of the records.
+    pub fn kind(&self) -> RecordKind {
+        self.stream.kind
+    }
+
+    /// The file the records come from.
+    pub fn file(&self) -> FileId {
+        self.stream.file
+    }
+
+    /// Whether a column becomes the attribute `name` (a canonical name, or the name of
+    /// another column kept as it is).
+    pub fn has_attribute(&self, name: &str) -> bool {
+        self.stream.header.columns.iter().any(|c| match c {
+            Column::Canonical(canon, _) => canon.name == name,
+            Column::Extra(extra) => extra == name,
+            Column::Ignored => false,
+        })
+    }
+
+    /// The second half of [`open`]: the first pass, handing the records to `sink`.
+    pub fn open(
+        self,
+        only: Option<&HashSet<String>>,
+        sink: &mut (impl Sink + ?Sized),
+    ) -> (Vec<Problem>, Option<CsvStream>) {
+        let Planned {
+            mut stream,
+            rows,
+            failure,
+        } = self;
+        let mut problems = Vec::new();
+        let meta = Meta {
+            file: stream.file,
+            kind: stream.kind,
+            options: &stream.options,
+            header_span: stream.header.span,
+            key_hash: hash64,
+            rows,
+        };
+        let keeping = only.map(|only| Keeping {
+            stream: &stream,
+            keep: columns_kept(&stream.header, stream.kind, only),
+        });
+        let source: &dyn Convert = match &keeping {
+            Some(k) => k,
+            None => &stream,
+        };
+        let merged = merge(
+            &meta,
+            source,
+            &stream.chunks,
+            failure,
+            // A first pass that keeps notes, not records (but for records with findings), and
+            // converts only some columns: windows four times as long leave a core idle at the
+            // end of a window a quarter as often. Whole records take more room.
+            if only.is_some() { 4 } else { 1 } * stream_window_chunks(),
+            &mut problems,
+            sink,
+        );
+        drop(keeping);
+        match merged {
+            Some(starts) => {
+                stream.starts = starts;
+                (problems, Some(stream))
+            }
+            None => (problems, None),
         }
-        None => (out.problems, None),
     }
 }
 
@@ -1339,6 +1413,12 @@ impl CsvStream {
         let mut out = Vec::new();
         self.for_each_near(ranges, &mut |records| out.extend(records))?;
         Ok(out)
+    }
+
+    /// The offsets at which the rows at these indices (into the records the first pass handed
+    /// on) start.
+    pub fn row_offsets(&self, rows: &[usize]) -> Vec<usize> {
+        rows.iter().filter_map(|i| self.starts.get(*i)).collect()
     }
 
     /// [`CsvStream::records_near`], handed to `each` in order a few thousand records at a

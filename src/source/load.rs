@@ -100,6 +100,9 @@ pub struct LoadedInput {
     /// A streamed CSV input (see [`load_streaming`]): its records were handed to the sink and
     /// are converted again from here; `records` is then empty.
     pub stream: Option<crate::source::csv::CsvStream>,
+    /// A streamed CSV input whose first pass is left to the caller (see
+    /// [`StreamRequest::defer`]); `stream` is then `None` until it runs.
+    pub deferred: Option<DeferredStream>,
 }
 
 impl LoadedInput {
@@ -127,6 +130,9 @@ pub struct StreamRequest<'s, S: csv::Sink + ?Sized> {
     /// Kinds whose records keep every attribute all the same (the sink decides them in the
     /// first pass).
     pub whole: &'s [RecordKind],
+    /// Kinds whose CSV inputs streamed from disk are only planned (header and record
+    /// boundaries): their first pass is left to the caller ([`LoadedInput::deferred`]).
+    pub defer: &'s [RecordKind],
     /// Receives what is noted of the records of a streamed input, chunk by chunk, in order.
     pub sink: &'s mut S,
 }
@@ -161,6 +167,7 @@ fn load_with<S: csv::Sink + ?Sized>(
         records: Vec::new(),
         problems: Vec::new(),
         stream: None,
+        deferred: None,
     };
     // A CSV file of a kind that is streamed is scanned block by block and read again by range:
     // its text is never held whole (see `source::disk`). A file that cannot be read like that
@@ -430,26 +437,84 @@ fn stream_from_disk<S: csv::Sink + ?Sized>(
     out.file = Some(file);
     out.kind = Some(kind);
     let options = csv_options(spec, limits);
-    let (problems, stream) = csv::open(
-        file,
-        StreamSource::Disk(disk.clone()),
-        kind,
-        options,
-        request.chunk_rows,
-        request.only.filter(|_| !request.whole.contains(&kind)),
-        request.sink,
-    );
+    let source = StreamSource::Disk(disk.clone());
+    let (problems, stream) = if request.defer.contains(&kind) {
+        // Only the header and the record boundaries now; the first pass when the caller
+        // opens the deferred stream.
+        match csv::plan_stream(file, source, kind, options, request.chunk_rows) {
+            (problems, Some(planned)) => {
+                out.problems.extend(problems);
+                out.deferred = Some(DeferredStream { planned, disk });
+                return out;
+            }
+            (problems, None) => (problems, None),
+        }
+    } else {
+        csv::open(
+            file,
+            source,
+            kind,
+            options,
+            request.chunk_rows,
+            request.only.filter(|_| !request.whole.contains(&kind)),
+            request.sink,
+        )
+    };
     out.problems.extend(problems);
-    // An unreadable header or a file over the record limit leaves no stream to read the lines
-    // of its problems: its text is held.
+    out.stream = hold_unless_streamed(file, &disk, stream, sources, &mut out.problems);
+    out
+}
+
+/// An unreadable header or a file over the record limit leaves no stream to read the lines
+/// of its problems: its text is then held.
+fn hold_unless_streamed(
+    file: crate::source::FileId,
+    disk: &DiskText,
+    stream: Option<csv::CsvStream>,
+    sources: &mut SourceMap,
+    problems: &mut Vec<Problem>,
+) -> Option<csv::CsvStream> {
     if stream.is_none() {
         match disk.read(0, disk.len()) {
             Ok(text) => sources.hold(file, std::sync::Arc::from(text)),
-            Err(why) => out.problems.push(csv::changed(file, disk.name(), &why)),
+            Err(why) => problems.push(csv::changed(file, disk.name(), &why)),
         }
     }
-    out.stream = stream;
-    out
+    stream
+}
+
+/// A CSV input streamed from disk whose first pass the caller runs later (see
+/// [`StreamRequest::defer`]): its file is in the source map, its header read.
+#[derive(Debug)]
+pub struct DeferredStream {
+    planned: csv::Planned,
+    disk: DiskText,
+}
+
+impl DeferredStream {
+    /// The kind of the records.
+    pub fn kind(&self) -> RecordKind {
+        self.planned.kind()
+    }
+
+    /// Whether a column becomes the attribute `name` (see [`csv::Planned::has_attribute`]).
+    pub fn has_attribute(&self, name: &str) -> bool {
+        self.planned.has_attribute(name)
+    }
+
+    /// Runs the first pass, as [`load_streaming`] would have: its problems and the stream
+    /// (`None` when the file turned out unreadable; its text is then held).
+    pub fn open<S: csv::Sink + ?Sized>(
+        self,
+        only: Option<&std::collections::HashSet<String>>,
+        sink: &mut S,
+        sources: &mut SourceMap,
+    ) -> (Vec<Problem>, Option<csv::CsvStream>) {
+        let file = self.planned.file();
+        let (mut problems, stream) = self.planned.open(only, sink);
+        let stream = hold_unless_streamed(file, &self.disk, stream, sources, &mut problems);
+        (problems, stream)
+    }
 }
 
 /// Reads and decodes a file into the source map. Returns its id, text and notes, or the file
@@ -473,6 +538,7 @@ pub(crate) fn read_source(
         records: Vec::new(),
         problems: Vec::new(),
         stream: None,
+        deferred: None,
     };
     let bytes: std::borrow::Cow<'_, [u8]> = if let Some((_, bytes)) = &spec.member {
         std::borrow::Cow::Borrowed(bytes)
@@ -610,6 +676,7 @@ mod tests {
                 chunk_rows,
                 only: None,
                 whole: &[],
+                defer: &[],
                 sink,
             },
         )

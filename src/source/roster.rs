@@ -294,6 +294,7 @@ pub fn read(
         records: Vec::new(),
         problems: Vec::new(),
         stream: None,
+        deferred: None,
     };
     // A path that is a file is a `.zip` bundle; its members are read into memory.
     let bundle = if dir.is_file() {

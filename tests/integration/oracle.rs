@@ -184,6 +184,81 @@ fn dates_a_day_apart_around_each_comparison_agree_with_the_oracle() {
     }
 }
 
+/// Account lists are decided in their first pass once every other input is read, their
+/// identities counted as unshared until all are: the accounts of one person in two lists (and
+/// twice in one), a list without a login column and one whose login column stays empty (its
+/// records are decided anew: logins were guessed recorded), with a consent register and a
+/// leading system's export read after them, find what the oracle finds.
+#[test]
+fn account_lists_decided_before_every_identity_is_counted_agree_with_the_oracle() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write(
+        "a.csv",
+        "Kennung;Benutzername;Rolle;Herkunft;Status;Erstellt;Vorname;Nachname;Geburtsdatum\n\
+         A1;mira.sandvik;Schüler;DiViS;aktiv;01.08.2020;Mira;Sandvik;03.05.2013\n\
+         A2;lehrer1;Lehrkraft;manuell;aktiv;01.08.2020;Ole;Berg;01.01.1980\n\
+         A3;ole.orsted;Schüler;DiViS;aktiv;01.08.2020;Ole;Ørsted;04.06.2012\n\
+         A4;ole.orsted2;Schüler;DiViS;aktiv;01.08.2020;OLE;Ørsted;04.06.2012\n",
+    );
+    write(
+        "b.csv",
+        "Kennung;Benutzername;Rolle;Herkunft;Status;Erstellt;Letzte Anmeldung;Vorname;Nachname;Geburtsdatum\n\
+         B1;mira.s;Schüler;DiViS;aktiv;01.08.2020;;Mira;Sandvik;03.05.2013\n\
+         B2;ada.lind;Schüler;DiViS;aktiv;01.08.2020;;Ada;Lind;02.02.2014\n\
+         B3;kim.berg;Lehrkraft;DiViS;aktiv;01.01.2019;;Kim;Berg;01.01.1985\n",
+    );
+    write(
+        "consents.csv",
+        "Person;Zweck;Erteilt von;Datum;Formular\nA1;videokonferenz;Erziehungsberechtigte;01.09.2025;VK-1\nB2;videokonferenz;selbst;01.09.2025;VK-2\n",
+    );
+    write(
+        "divis.csv",
+        "Kennung;Vorname;Nachname;Personalgruppe\nA1;Mira;Sandvik;Schüler\nX1;Erika;Muster;Lehrkraft\n",
+    );
+    write(
+        "iserv.yaml",
+        "platform: iserv\nmodules:\n  videoconference: { enabled: true, allowed_roles: [student, teacher], recording: false }\n",
+    );
+    write(
+        "konform.yaml",
+        "school: { id: \"1\", country: DE, state: HH }\npacks: [common, eduport, iserv]\ninputs:\n  - { path: a.csv, kind: accounts }\n  - { path: b.csv, kind: accounts }\n  - { path: consents.csv, kind: consents }\n  - { path: divis.csv, kind: people }\n  - path: iserv.yaml\n",
+    );
+    let oracle = findings(dir.path(), Vec::new(), true);
+    let duplicates: Vec<&str> = oracle
+        .iter()
+        .filter(|f| f.0 == "common.duplicate-identity")
+        .map(|f| f.1.as_str())
+        .collect();
+    assert_eq!(duplicates, ["A1", "A3", "A4", "B1"], "{oracle:?}");
+    assert!(
+        oracle
+            .iter()
+            .any(|f| f.0 == "common.generic-account" && f.1 == "A2"),
+        "{oracle:?}"
+    );
+    assert!(
+        oracle
+            .iter()
+            .any(|f| f.0 == "eduport.missing-account" && f.1 == "X1"),
+        "{oracle:?}"
+    );
+    assert!(
+        oracle
+            .iter()
+            .any(|f| f.0 == "iserv.videoconference-without-consent"),
+        "{oracle:?}"
+    );
+    for chunk_rows in [None, Some(1), Some(2)] {
+        assert_eq!(
+            findings_in_chunks(dir.path(), Vec::new(), false, chunk_rows),
+            oracle
+        );
+    }
+}
+
 /// Few names: the same person (name and birth date) has several accounts.
 const GIVEN: &[&str] = &["", "Mira", "Ole"];
 const FAMILY: &[&str] = &["Sandvik", "Ørsted"];

@@ -64,6 +64,36 @@ impl CompiledFact {
         )
     }
 
+    /// Whether the fact, for a record of `kind`, reads nothing of other records of that kind
+    /// but whether its identity is shared (`duplicate`) and what records link to (`links_to`):
+    /// it can be evaluated once every input but those of `kind` is read (see
+    /// `Evaluator::decides_after_others`).
+    pub fn decidable_before(&self, kind: RecordKind) -> bool {
+        match &self.how {
+            Compiled::Regex { .. } => true,
+            Compiled::Plain(
+                FactKind::MissingIn { kind: other, .. } | FactKind::DiffersFrom { kind: other, .. },
+            ) => *other != kind,
+            Compiled::Plain(
+                FactKind::Regex { .. }
+                | FactKind::NationalId { .. }
+                | FactKind::Column { .. }
+                | FactKind::Duplicate { .. }
+                | FactKind::LinksTo { .. }
+                | FactKind::Consent { .. }
+                | FactKind::ModuleAccess { .. },
+            ) => true,
+        }
+    }
+
+    /// The attributes `links_to` facts look up.
+    pub fn link_attribute(&self) -> Option<&str> {
+        match &self.how {
+            Compiled::Plain(FactKind::LinksTo { attribute, .. }) => Some(attribute),
+            _ => None,
+        }
+    }
+
     /// The kind of the records a `missing_in` fact looks for.
     pub fn missing_in(&self) -> Option<RecordKind> {
         match &self.how {
@@ -264,15 +294,62 @@ pub struct Identities(foldhash::HashMap<String, SortedHashes<u128>>);
 impl Identities {
     /// Notes the identities of the active accounts among `records` for the duplicate `facts`.
     pub fn count(&mut self, facts: &[CompiledFact], records: &[Record]) {
-        for f in facts {
-            let Compiled::Plain(FactKind::Duplicate { attributes }) = &f.how else {
-                continue;
-            };
-            let hashes = records
-                .iter()
-                .filter(|r| r.kind == RecordKind::Account && is_active(r))
-                .filter_map(|r| identity_hash(r, attributes));
-            self.0.entry(f.name.clone()).or_default().extend(hashes);
+        self.count_noting(facts, records, None);
+    }
+
+    /// [`Identities::count`], also appending to `shorts`, for each record in order and for each
+    /// duplicate fact in the facts' order, the [`identity_short`] of the identity it counted of
+    /// the record (0 when it counted none).
+    fn count_noting(
+        &mut self,
+        facts: &[CompiledFact],
+        records: &[Record],
+        mut shorts: Option<&mut Vec<u32>>,
+    ) {
+        let duplicates = facts.iter().filter_map(|f| match &f.how {
+            Compiled::Plain(FactKind::Duplicate { attributes }) => Some((&f.name, attributes)),
+            _ => None,
+        });
+        let per_record = identities_per_record(facts);
+        let base = shorts.as_deref().map_or(0, Vec::len);
+        if let Some(shorts) = shorts.as_deref_mut() {
+            shorts.resize(base + per_record * records.len(), 0);
+        }
+        for (j, (name, attributes)) in duplicates.enumerate() {
+            let hashes = self.0.entry(name.clone()).or_default();
+            for (i, r) in records.iter().enumerate() {
+                if r.kind != RecordKind::Account || !is_active(r) {
+                    continue;
+                }
+                let Some(hash) = identity_hash(r, attributes) else {
+                    continue;
+                };
+                hashes.push(hash);
+                if let Some(slot) = shorts
+                    .as_deref_mut()
+                    .and_then(|s| s.get_mut(base + i * per_record + j))
+                {
+                    *slot = identity_short(hash);
+                }
+            }
+        }
+    }
+
+    /// Adds the identities another collection noted (taking its table over where this one
+    /// has none: a million identities are not copied).
+    fn append(&mut self, other: Self) {
+        for (name, mut hashes) in other.0 {
+            match self.0.entry(name) {
+                std::collections::hash_map::Entry::Occupied(mut mine) if !mine.get().is_empty() => {
+                    mine.get_mut().extend(hashes.take());
+                }
+                std::collections::hash_map::Entry::Occupied(mut mine) => {
+                    *mine.get_mut() = hashes;
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(hashes);
+                }
+            }
         }
     }
 
@@ -290,6 +367,23 @@ impl Identities {
     fn repeated(&self, name: &str, hash: u128) -> Option<bool> {
         Some(self.0.get(name)?.contains(hash))
     }
+}
+
+/// The top 32 bits of an identity hash: what a first pass keeps of each account's identity
+/// (4 MB for a million) to find, once every identity is counted, the accounts whose identity
+/// is shared. A superset: with a thousand shared identities, about one account in four
+/// million shares the top bits of one without sharing the identity, and is decided again for
+/// nothing.
+pub fn identity_short(hash: u128) -> u32 {
+    u32::try_from(hash >> 96).unwrap_or_default()
+}
+
+/// How many identities [`Identities::count`] hashes of each account: one per duplicate fact.
+pub fn identities_per_record(facts: &[CompiledFact]) -> usize {
+    facts
+        .iter()
+        .filter(|f| matches!(f.how, Compiled::Plain(FactKind::Duplicate { .. })))
+        .count()
 }
 
 /// Sorted hashed values (see [`Streamed`]).
@@ -437,7 +531,19 @@ pub struct Streamed {
 impl Streamed {
     /// Notes what facts need of a window of streamed records.
     pub fn add(&mut self, facts: &[CompiledFact], records: &[Record]) {
-        self.identities.count(facts, records);
+        self.add_noting(facts, records, None);
+    }
+
+    /// [`Streamed::add`], also appending the [`identity_short`]s of the records to `shorts`
+    /// (see `Identities::count_noting`): for a first pass that decides the records before
+    /// every identity is counted.
+    pub fn add_noting(
+        &mut self,
+        facts: &[CompiledFact],
+        records: &[Record],
+        shorts: Option<&mut Vec<u32>>,
+    ) {
+        self.identities.count_noting(facts, records, shorts);
         // Records of one input share a kind: noted once per run of it.
         let mut last = None;
         for r in records {
@@ -497,6 +603,12 @@ impl Streamed {
         }
     }
 
+    /// Takes out the identities noted (to be counted with those of inputs read later, see
+    /// [`FactInputs::complete`]).
+    pub fn take_identities(&mut self) -> Identities {
+        std::mem::take(&mut self.identities)
+    }
+
     /// Drops the values noted of the records of the kinds for which `needed` is false: no
     /// record will look them up (a million keys take 16 MB).
     pub fn retain_values(&mut self, needed: impl Fn(RecordKind) -> bool) {
@@ -517,13 +629,7 @@ impl Streamed {
     /// Adds what the first pass found in another chunk of the same input, into the room
     /// [`Streamed::reserve`] made.
     pub fn append(&mut self, other: Self) {
-        for (name, mut hashes) in other.identities.0 {
-            self.identities
-                .0
-                .entry(name)
-                .or_default()
-                .extend(hashes.take());
-        }
+        self.identities.append(other.identities);
         self.kinds.extend(other.kinds);
         for (kind, by_attr) in other.values {
             let mine = self.values.entry(kind).or_default();
@@ -653,6 +759,52 @@ impl<'a> FactInputs<'a> {
             }
         }
         out
+    }
+
+    /// Completes inputs that were built without what the first passes of some streamed
+    /// inputs note (their records decided against these inputs, see `check_outcome`): the
+    /// identities `identities` of the other streamed inputs (taken out before these inputs
+    /// were built) and those of `deferred` are counted with the held records' anew, the
+    /// record kinds become `kinds` (of the other streamed inputs) with those of `deferred` and
+    /// of the held records, and the values and consents of `deferred` are added. The inputs
+    /// are then those [`FactInputs::with_streamed`] builds of every streamed input.
+    pub fn complete(
+        &mut self,
+        facts: &[CompiledFact],
+        mut identities: Identities,
+        deferred: Streamed,
+        kinds: foldhash::HashSet<RecordKind>,
+    ) {
+        identities.append(deferred.identities);
+        identities.count(facts, self.records);
+        identities.finish();
+        self.duplicates = identities;
+        self.kinds = kinds;
+        self.kinds.extend(deferred.kinds);
+        self.kinds.extend(self.records.iter().map(|r| r.kind));
+        for (kind, by_attr) in deferred.values {
+            let mine = self.streamed_values.entry(kind).or_default();
+            for (attr, mut hashes) in by_attr {
+                let values = mine.entry(attr).or_default();
+                values.extend(hashes.take());
+                values.finish_distinct();
+            }
+        }
+        if !deferred.consents.entries.is_empty() {
+            self.consents.merge(deferred.consents);
+            self.consents.finish();
+        }
+    }
+
+    /// The [`identity_short`]s of the identities shared by more than one active account, for
+    /// every duplicate fact.
+    pub fn repeated_shorts(&self) -> foldhash::HashSet<u32> {
+        self.duplicates
+            .0
+            .values()
+            .flat_map(|hashes| hashes.items())
+            .map(|h| identity_short(*h))
+            .collect()
     }
 
     /// The records of `kind` by the lower-cased values of `attr`, if facts look them up.
@@ -1601,6 +1753,85 @@ mod tests {
             matched_attribute(&fact, &records[0], &inputs).as_deref(),
             Some("given_name")
         );
+    }
+
+    #[test]
+    fn shorts_are_the_identities_counted_record_by_record() {
+        let by_name = CompiledFact {
+            name: "by_name".into(),
+            how: Compiled::Plain(FactKind::Duplicate {
+                attributes: vec!["given_name".into()],
+            }),
+        };
+        let by_key = CompiledFact {
+            name: "by_key".into(),
+            how: Compiled::Plain(FactKind::Duplicate {
+                attributes: vec!["key".into()],
+            }),
+        };
+        let facts = [
+            by_name.clone(),
+            plain(FactKind::Column { names: Vec::new() }),
+            by_key,
+        ];
+        assert_eq!(identities_per_record(&facts), 2);
+        let mut disabled = person(RecordKind::Account, "a2", "Bo");
+        disabled.set("enabled", Value::Bool(false), Span::default());
+        let records = vec![
+            person(RecordKind::Account, "a1", "Anna"),
+            disabled,
+            person(RecordKind::Person, "p1", "Anna"),
+            person(RecordKind::Account, "a3", "Anna"),
+        ];
+        let mut streamed = Streamed::default();
+        // Appended after what is there, record by record, fact by fact.
+        let mut shorts = vec![7];
+        streamed.add_noting(&facts, &records, Some(&mut shorts));
+        let short = |r: &Record, attrs: &[&str]| {
+            let attrs: Vec<String> = attrs.iter().map(|a| (*a).to_owned()).collect();
+            identity_hash(r, &attrs).map_or(0, identity_short)
+        };
+        let expected: Vec<u32> = std::iter::once(7)
+            .chain(records.iter().flat_map(|r| {
+                let counted = r.kind == RecordKind::Account && is_active(r);
+                [
+                    if counted {
+                        short(r, &["given_name"])
+                    } else {
+                        0
+                    },
+                    if counted { short(r, &["key"]) } else { 0 },
+                ]
+            }))
+            .collect();
+        assert_eq!(shorts, expected);
+        assert_ne!(shorts.get(1), Some(&0));
+        assert_eq!(shorts.get(1), shorts.get(7), "one given name, one short");
+        // Completed inputs are those built with every input's identities at once.
+        let mut identities = Streamed::default();
+        identities.add(std::slice::from_ref(&by_name), &records[..1]);
+        let mut deferred = Streamed::default();
+        deferred.add(std::slice::from_ref(&by_name), &records[1..]);
+        let mut inputs = FactInputs::with_streamed(
+            &[],
+            date("2026-11-22"),
+            "DE",
+            std::slice::from_ref(&by_name),
+            Streamed::default(),
+        );
+        assert!(!evaluate(&by_name, &records[0], &inputs, None));
+        inputs.complete(
+            std::slice::from_ref(&by_name),
+            identities.take_identities(),
+            deferred,
+            foldhash::HashSet::default(),
+        );
+        assert!(evaluate(&by_name, &records[0], &inputs, None));
+        assert!(evaluate(&by_name, &records[3], &inputs, None));
+        assert!(!evaluate(&by_name, &records[1], &inputs, None));
+        let shared = inputs.repeated_shorts();
+        assert_eq!(shared.len(), 1);
+        assert!(shorts.get(1).is_some_and(|s| shared.contains(s)));
     }
 
     #[test]

@@ -50,6 +50,11 @@ impl<T: Hashed + Send> SortedHashes<T> {
         self.items.push(item);
     }
 
+    /// The items (sorted by hash once finished).
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
     /// Makes room for `n` more items, exactly.
     pub fn reserve(&mut self, n: usize) {
         self.items.reserve_exact(n);

@@ -20,7 +20,8 @@ mod hashed;
 
 pub use eval::{
     CompiledFact, FactInputs, Identities, RecordConsents, Streamed, age, compile, evaluate,
-    evaluate_in, links_present, matched_attribute, streamable_kinds, streamed_attributes,
+    evaluate_in, identities_per_record, identity_short, links_present, matched_attribute,
+    streamable_kinds, streamed_attributes,
 };
 
 use std::collections::BTreeMap;
