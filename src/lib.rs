@@ -629,7 +629,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                     };
                     Segment::Rows {
                         stream: at,
-                        rows: engine::DecidedRows::concat(rows),
+                        rows,
                         again,
                         tracked,
                     }
@@ -1006,7 +1006,7 @@ struct FirstPass {
     shorts: Vec<u32>,
     /// For such an input: the outcomes of its records with findings or errors, in order,
     /// without the records.
-    rows: Vec<engine::DecidedRows>,
+    rows: engine::DecidedRows,
 }
 
 /// Notes what the first pass needs of each chunk of a streamed input.
@@ -1061,7 +1061,7 @@ impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
                 Vec::new()
             } else if self.shorts {
                 // Only the outcomes: the records are converted again at the end.
-                notes.rows.push(decided.into_rows());
+                notes.rows = decided.into_rows();
                 Vec::new()
             } else {
                 vec![decided]
@@ -1113,7 +1113,7 @@ impl<'a, 'p, 'i> source::csv::Sink for FirstPassSink<'_, 'a, 'p, 'i> {
             mine.extend(decided);
         }
         first.shorts.extend(notes.shorts);
-        first.rows.extend(notes.rows);
+        first.rows.append_copy(notes.rows);
     }
 }
 

@@ -788,10 +788,14 @@ fn merge<S: Sink + ?Sized>(
     let keyed = matches!(kind, RecordKind::Account | RecordKind::Person);
     sink.expect(kind, rows);
     let noter = sink.noter();
-    let mut seen_keys: foldhash::HashMap<u64, u32> = foldhash::HashMap::with_capacity_and_hasher(
-        if keyed { rows } else { 0 },
-        foldhash::fast::RandomState::default(),
-    );
+    // The hash as two halves: an entry then takes 12 bytes instead of 16 (a `u64` aligns
+    // the pair to 8), 8 MB less for a million keys.
+    let halves = |hash: u64| hash.to_le_bytes();
+    let mut seen_keys: foldhash::HashMap<[u8; 8], u32> =
+        foldhash::HashMap::with_capacity_and_hasher(
+            if keyed { rows } else { 0 },
+            foldhash::fast::RandomState::default(),
+        );
     let mut other_keys: HashMap<String, Span> = HashMap::new();
     let mut cell_errors = 0usize;
     let mut starts = Offsets::with_capacity(rows);
@@ -831,9 +835,9 @@ fn merge<S: Sink + ?Sized>(
                 let index = noted;
                 noted += 1;
                 if let Some((key, hash)) = key {
-                    let first = match (seen_keys.get(&hash), u32::try_from(starts.len())) {
+                    let first = match (seen_keys.get(&halves(hash)), u32::try_from(starts.len())) {
                         (None, Ok(at)) => {
-                            seen_keys.insert(hash, at);
+                            seen_keys.insert(halves(hash), at);
                             None
                         }
                         (hit, _) => {
