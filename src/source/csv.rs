@@ -783,19 +783,12 @@ fn merge<S: Sink + ?Sized>(
     // Keys by a 64-bit hash, with the index of their record in `starts`: a million keys need
     // no copies of their text (36 MB). A hit is checked against the earlier row, read again:
     // two keys that share a hash go to `other_keys` instead of being taken for a duplicate.
-    // Sized once for every row: growing them would hold the old and the new table at once.
+    // Sized once for every row: growing it would hold the old and the new table at once.
     let rows = meta.rows.min(options.max_records.saturating_add(1));
     let keyed = matches!(kind, RecordKind::Account | RecordKind::Person);
     sink.expect(kind, rows);
     let noter = sink.noter();
-    // The hash as two halves: an entry then takes 12 bytes instead of 16 (a `u64` aligns
-    // the pair to 8), 8 MB less for a million keys.
-    let halves = |hash: u64| hash.to_le_bytes();
-    let mut seen_keys: foldhash::HashMap<[u8; 8], u32> =
-        foldhash::HashMap::with_capacity_and_hasher(
-            if keyed { rows } else { 0 },
-            foldhash::fast::RandomState::default(),
-        );
+    let mut seen_keys = SeenKeys::with_rows(if keyed { rows } else { 0 });
     let mut other_keys: HashMap<String, Span> = HashMap::new();
     let mut cell_errors = 0usize;
     let mut starts = Offsets::with_capacity(rows);
@@ -835,15 +828,15 @@ fn merge<S: Sink + ?Sized>(
                 let index = noted;
                 noted += 1;
                 if let Some((key, hash)) = key {
-                    let first = match (seen_keys.get(&halves(hash)), u32::try_from(starts.len())) {
-                        (None, Ok(at)) => {
-                            seen_keys.insert(halves(hash), at);
-                            None
-                        }
-                        (hit, _) => {
+                    let seen = u32::try_from(starts.len())
+                        .ok()
+                        .map(|at| seen_keys.find_or_insert(hash, at));
+                    let first = match seen {
+                        Some(None) => None,
+                        hit => {
                             let earlier = match hit {
-                                Some(&i) => earlier_record(source, &starts, i, span.offset)?,
-                                None => None,
+                                Some(Some(i)) => earlier_record(source, &starts, i, span.offset)?,
+                                _ => None,
                             }
                             .filter(|e| e.key.as_str() == key.as_str());
                             match earlier {
@@ -983,6 +976,78 @@ fn merge<S: Sink + ?Sized>(
         );
     }
     Some(starts)
+}
+
+/// The keys a merge has seen, by their 64-bit hash ([`hash64`]): an open-addressing table
+/// (linear probing) of 8-byte slots, each 32 bits of a key's hash and the index of its
+/// record, three slots for every two rows. A million keys take 12 MB, where a
+/// `HashMap<u64, u32>` takes 27 MB (16-byte entries on a power-of-two table at most 7/8
+/// full, plus control bytes). A slot found says only that a key with the same bits was seen:
+/// the caller reads that record again and compares the keys.
+#[derive(Debug)]
+struct SeenKeys {
+    /// `(tag, index)`; tag 0 marks an empty slot (a hash's tag is never 0).
+    slots: Vec<(u32, u32)>,
+    used: usize,
+    /// Keys over the table's load limit (only when a file has more rows than were counted).
+    overflow: foldhash::HashMap<u64, u32>,
+}
+
+impl SeenKeys {
+    fn with_rows(rows: usize) -> Self {
+        let len = if rows == 0 {
+            0
+        } else {
+            rows.saturating_add(rows / 2).saturating_add(1)
+        };
+        Self {
+            slots: vec![(0, 0); len],
+            used: 0,
+            overflow: foldhash::HashMap::default(),
+        }
+    }
+
+    /// The index of the record of the first key seen on `hash`'s probe sequence that shares
+    /// its tag (most likely, but not surely, the same key); otherwise notes `index` for `hash`
+    /// and returns `None`. A key is found again as long as no key that shares its tag was
+    /// noted in a slot before its own on the sequence, which is then found instead: the
+    /// caller falls back to comparing texts.
+    fn find_or_insert(&mut self, hash: u64, index: u32) -> Option<u32> {
+        let tag = u32::try_from(hash & u64::from(u32::MAX))
+            .unwrap_or(1)
+            .max(1);
+        let len = self.slots.len();
+        // The hash's position in the table: its value scaled to the length (no modulo).
+        let start = usize::try_from((u128::from(hash) * len as u128) >> 64).unwrap_or(0);
+        let (tail, head) = self.slots.split_at_mut(start.min(len));
+        for slot in head.iter_mut().chain(tail.iter_mut()) {
+            match *slot {
+                (0, _) => {
+                    // At most three quarters full, so probe sequences stay short.
+                    if let Some(&i) = self.overflow.get(&hash) {
+                        return Some(i);
+                    }
+                    if self.used < len - len / 4 {
+                        *slot = (tag, index);
+                        self.used += 1;
+                    } else {
+                        self.overflow.insert(hash, index);
+                    }
+                    return None;
+                }
+                (t, i) if t == tag => return Some(i),
+                _ => {}
+            }
+        }
+        // A table without an empty slot: only an empty one (no rows were counted).
+        match self.overflow.get(&hash) {
+            Some(&i) => Some(i),
+            None => {
+                self.overflow.insert(hash, index);
+                None
+            }
+        }
+    }
 }
 
 /// A 64-bit hash of a record key (SipHash-1-3).
@@ -2892,5 +2957,53 @@ mod tests {
         let r = read_accounts("id;username\n1;a\n;\n\n2;b\n");
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert_eq!(r.records.len(), 2);
+    }
+
+    #[test]
+    fn seen_keys_find_each_key_noted_and_nothing_else() {
+        let mut seen = SeenKeys::with_rows(1000);
+        for i in 0..1000u32 {
+            assert_eq!(seen.find_or_insert(hash64(&format!("key{i}")), i), None);
+        }
+        for i in 0..1000u32 {
+            assert_eq!(
+                seen.find_or_insert(hash64(&format!("key{i}")), 5000),
+                Some(i)
+            );
+        }
+        for i in 1000..2000u32 {
+            assert_eq!(seen.find_or_insert(hash64(&format!("key{i}")), i), None);
+        }
+        assert_eq!(seen.slots.len(), 1501);
+        assert!(seen.used <= 1501 - 1501 / 4);
+        // Keys over the load limit go to the overflow, and are found there.
+        assert!(!seen.overflow.is_empty());
+        for i in 0..2000u32 {
+            assert_eq!(
+                seen.find_or_insert(hash64(&format!("key{i}")), 9999),
+                Some(i)
+            );
+        }
+    }
+
+    #[test]
+    fn seen_keys_sharing_a_tag_are_found_as_the_first_one_noted() {
+        // Same low 32 bits (the tag), same high bits (the position): the second key is
+        // reported as the first one's (the caller compares the texts).
+        let mut seen = SeenKeys::with_rows(4);
+        let (a, b) = (0xdead_0000_1234_5678_u64, 0xdead_0001_1234_5678_u64);
+        assert_eq!(seen.find_or_insert(a, 0), None);
+        assert_eq!(seen.find_or_insert(b, 1), Some(0));
+        // A tag of 0 (the empty mark) is taken as 1.
+        assert_eq!(seen.find_or_insert(0x0100_0000_0000_0000, 2), None);
+        assert_eq!(seen.find_or_insert(0x0100_0000_0000_0001, 3), Some(2));
+    }
+
+    #[test]
+    fn seen_keys_without_rows_use_the_overflow() {
+        let mut seen = SeenKeys::with_rows(0);
+        assert_eq!(seen.find_or_insert(7, 0), None);
+        assert_eq!(seen.find_or_insert(7, 1), Some(0));
+        assert_eq!(seen.find_or_insert(8, 2), None);
     }
 }

@@ -138,6 +138,7 @@ impl DiskText {
             }
         }
         let text_len = read.checked_sub(scan.skip)?;
+        scan.line_starts.shrink_to_fit();
         if !scan.finish(text_len) || (!asked && !wanted(&scan.head)) {
             return None;
         }

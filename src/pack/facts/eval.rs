@@ -335,12 +335,16 @@ impl Identities {
         }
     }
 
-    /// Adds the identities another collection noted (taking its table over where this one
-    /// has none: a million identities are not copied).
+    /// Adds the identities another collection noted: into the room reserved for them, or
+    /// by taking the other's table over where this one has none and no room for it (a
+    /// million identities are not copied; a table grown while it fills would at one point be
+    /// held one and a half times over).
     fn append(&mut self, other: Self) {
         for (name, mut hashes) in other.0 {
             match self.0.entry(name) {
-                std::collections::hash_map::Entry::Occupied(mut mine) if !mine.get().is_empty() => {
+                std::collections::hash_map::Entry::Occupied(mut mine)
+                    if !mine.get().is_empty() || mine.get().room() >= hashes.len() =>
+                {
                     mine.get_mut().extend(hashes.take());
                 }
                 std::collections::hash_map::Entry::Occupied(mut mine) => {

@@ -60,6 +60,16 @@ impl<T: Hashed + Send> SortedHashes<T> {
         self.items.reserve_exact(n);
     }
 
+    /// How many items there are.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// How many more items fit without growing.
+    pub fn room(&self) -> usize {
+        self.items.capacity() - self.items.len()
+    }
+
     /// Takes the items out, leaving the table empty (to merge them into another table).
     pub fn take(&mut self) -> Vec<T> {
         self.starts.clear();
