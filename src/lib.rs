@@ -752,10 +752,12 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             },
             None => engine::Evaluation::default(),
         };
-        // The decisions kept for the run (up to 65,536 projections) are not needed for the
-        // outputs: freed before the shown rows are read again.
+        // The decisions kept for the run (up to 65,536 projections) and what facts looked up
+        // (a million consent-register entries take 32 MB) are not needed for the outputs:
+        // freed before the shown rows are read again.
         drop(alone);
         drop(evaluator);
+        drop(inputs);
         report.stats.files = complete_files;
         report.findings = evaluation
             .findings
