@@ -366,6 +366,12 @@ impl Identities {
         }
     }
 
+    /// Whether any identity may be shared by more than one active account for the duplicate
+    /// fact `name` (none when its table is empty); `None` when the fact was not counted.
+    fn any_repeated(&self, name: &str) -> Option<bool> {
+        Some(!self.0.get(name)?.is_empty())
+    }
+
     /// Whether more than one active account has the identity `hash` for the duplicate fact
     /// `name`; `None` when the fact was not counted.
     fn repeated(&self, name: &str, hash: u128) -> Option<bool> {
@@ -1204,9 +1210,19 @@ pub fn matched_attribute(
                 })
                 .map(|(name, _)| name.clone()),
             FactKind::Duplicate { attributes } => {
+                // The identity is hashed (about 900 instructions) only when it may be found
+                // shared: of an active account, with shared identities counted (an account
+                // list decided in its first pass counts none until every identity is known).
+                if record.kind != RecordKind::Account
+                    || !inputs.duplicates.any_repeated(&fact.name)?
+                    || !is_active(record)
+                {
+                    return None;
+                }
                 let tuple = identity_hash(record, attributes)?;
-                let repeated = inputs.duplicates.repeated(&fact.name, tuple)?;
-                (repeated && record.kind == RecordKind::Account && is_active(record))
+                inputs
+                    .duplicates
+                    .repeated(&fact.name, tuple)?
                     .then(|| attributes.first().cloned())
                     .flatten()
             }
