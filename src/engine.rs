@@ -6,7 +6,7 @@
 //! policies (all forbids are evaluated, see DEPENDENCY-NOTES §1e). Policy evaluation errors
 //! are surfaced as problems, never dropped. Limits are counted per group afterwards.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use cedar_policy::{
@@ -1131,15 +1131,12 @@ impl DecidedRows {
     }
 
     /// The records of `records` (converted again, in order) whose rows have an outcome
-    /// here, with it, but those whose rows start at `again`; and the records of `decided`
-    /// (those decided anew): in the order of their rows.
-    pub fn join(&self, records: Vec<Record>, again: &HashSet<usize>, decided: Decided) -> Decided {
+    /// here, with it, and the records of `decided` (those decided anew, none of them among
+    /// `records`): in the order of their rows.
+    pub fn join(&self, records: Vec<Record>, decided: Decided) -> Decided {
         let mut all: Vec<(Record, RecordOutcome)> = Vec::with_capacity(records.len());
         for record in records {
             let offset = record.span.offset;
-            if again.contains(&offset) {
-                continue;
-            }
             if let Ok(i) = self.0.binary_search_by_key(&offset, |(o, _)| *o)
                 && let Some((_, outcome)) = self.0.get(i)
             {

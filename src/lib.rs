@@ -686,7 +686,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                                     .into_iter()
                                     .partition(|r| again.contains(&r.span.offset));
                                 let anew = evaluator.decide_each(anew.into_iter(), &inputs);
-                                (found, rows.join(kept, &again, anew))
+                                (found, rows.join(kept, anew))
                             };
                             let mut found = 0;
                             let read =
@@ -723,13 +723,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                             // with findings come back.
                             let decide = |chunk: &mut dyn Iterator<Item = record::Record>| {
                                 let marked = chunk.map(|mut r| {
-                                    if matches!(
-                                        r.kind,
-                                        record::RecordKind::Account | record::RecordKind::Person
-                                    ) {
-                                        let span = r.span;
-                                        r.set("login_tracked", record::Value::Bool(*tracked), span);
-                                    }
+                                    mark_login_tracked(std::slice::from_mut(&mut r), *tracked);
                                     r
                                 });
                                 evaluator.decide_each(marked, &inputs)

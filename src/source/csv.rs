@@ -1020,33 +1020,32 @@ impl SeenKeys {
         // The hash's position in the table: its value scaled to the length (no modulo).
         let start = usize::try_from((u128::from(hash) * len as u128) >> 64).unwrap_or(0);
         let (tail, head) = self.slots.split_at_mut(start.min(len));
+        let mut empty = None;
         for slot in head.iter_mut().chain(tail.iter_mut()) {
             match *slot {
                 (0, _) => {
-                    // At most three quarters full, so probe sequences stay short.
-                    if let Some(&i) = self.overflow.get(&hash) {
-                        return Some(i);
-                    }
-                    if self.used < len - len / 4 {
-                        *slot = (tag, index);
-                        self.used += 1;
-                    } else {
-                        self.overflow.insert(hash, index);
-                    }
-                    return None;
+                    empty = Some(slot);
+                    break;
                 }
                 (t, i) if t == tag => return Some(i),
                 _ => {}
             }
         }
-        // A table without an empty slot: only an empty one (no rows were counted).
-        match self.overflow.get(&hash) {
-            Some(&i) => Some(i),
-            None => {
+        if let Some(&i) = self.overflow.get(&hash) {
+            return Some(i);
+        }
+        // At most three quarters full, so probe sequences stay short (an empty table has no
+        // slot at all).
+        match empty {
+            Some(slot) if self.used < len - len / 4 => {
+                *slot = (tag, index);
+                self.used += 1;
+            }
+            _ => {
                 self.overflow.insert(hash, index);
-                None
             }
         }
+        None
     }
 }
 
