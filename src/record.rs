@@ -140,12 +140,32 @@ pub type Name = std::borrow::Cow<'static, str>;
 /// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it, without its format interpreter for the
 /// years of any school list.
 fn iso_date(d: NaiveDate) -> String {
-    use chrono::Datelike as _;
-    if (0..=9999).contains(&d.year()) {
-        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
-    } else {
-        d.format("%Y-%m-%d").to_string()
+    match iso_date_bytes(d) {
+        // Digits and dashes: always UTF-8.
+        Some(bytes) => bytes.iter().map(|&b| char::from(b)).collect(),
+        None => d.format("%Y-%m-%d").to_string(),
     }
+}
+
+/// `YYYY-MM-DD` of a date of the years 0 to 9999 (as [`Value::display`] writes it), without
+/// an allocation.
+pub fn iso_date_bytes(d: NaiveDate) -> Option<[u8; 10]> {
+    use chrono::Datelike as _;
+    let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+    let digit = |n: u32| b'0' + u8::try_from(n % 10).unwrap_or(0);
+    let (m, day) = (d.month(), d.day());
+    Some([
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ])
 }
 
 /// A name's first eight bytes as a big-endian number (zero-padded): names in the order of

@@ -454,8 +454,15 @@ impl PersonalData {
         const KINDS: &[IdKind] = &[IdKind::SePersonnummer, IdKind::DkCpr, IdKind::DeSteuerId];
         let file = sources.get(r.file);
         for attr in r.attrs.values().chain(r.extra.values()) {
-            let text = attr.value.display();
-            if national_id::contains(&text, KINDS) {
+            let found = match &attr.value {
+                Value::Str(s) => national_id::contains(s, KINDS),
+                // A date of the years 0 to 9999 shows eight digits and a flag none; every
+                // national id has ten.
+                Value::Date(d) if crate::record::iso_date_bytes(*d).is_some() => false,
+                Value::Bool(_) => false,
+                other => national_id::contains(&other.display(), KINDS),
+            };
+            if found {
                 self.add(r, file, attr.span, &attr.value, PersonalKind::NationalId);
             }
         }

@@ -150,8 +150,9 @@ pub fn is_de_steuer_id(digits: &str) -> bool {
 
 /// Whether `text` contains a national id number of one of `kinds`.
 pub fn contains(text: &str, kinds: &[IdKind]) -> bool {
-    // Every kind has at least ten digits: most texts (names, usernames) have far fewer.
-    if text.bytes().filter(u8::is_ascii_digit).count() < 10 {
+    // Every kind has at least ten digits: most texts (names, usernames) have far fewer, and
+    // many are shorter than that (ids, short usernames).
+    if text.len() < 10 || text.bytes().filter(u8::is_ascii_digit).count() < 10 {
         return false;
     }
     digit_runs(text).iter().any(|(digits, _)| {

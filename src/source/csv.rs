@@ -1887,7 +1887,17 @@ impl<'a> Rows<'a> {
     /// Converts the rows between the record boundaries `a` and `b` (byte offsets into the
     /// file's text, inside the part held).
     fn read(&self, a: usize, b: usize) -> Vec<RowOutcome> {
-        self.each(a, b).collect()
+        // Room for every row at once (a row ends at a line break; one quoted line break
+        // too many only leaves room unused): a chunk's outcomes are large, and growing the
+        // vector by doubling would copy them about once more each.
+        let lines = self
+            .text
+            .as_bytes()
+            .get(a.saturating_sub(self.base)..b.saturating_sub(self.base))
+            .map_or(0, |t| memchr::memchr_iter(b'\n', t).count());
+        let mut rows = Vec::with_capacity(lines + 1);
+        rows.extend(self.each(a, b));
+        rows
     }
 
     /// The rows between the record boundaries `a` and `b`, converted one by one as they are
