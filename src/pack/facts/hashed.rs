@@ -25,6 +25,11 @@ pub struct SortedHashes<T> {
     /// entry than buckets); empty until finished.
     starts: Vec<usize>,
     bits: u32,
+    /// A bit for every eight items (a power of two of them), set for the low bits of each
+    /// item's hash: a hash whose bit is clear is in no bucket. Most look-ups of a person's
+    /// consents by username find nothing, and this answers them from 1 MB per million items
+    /// instead of two cache misses in the index and the items. Empty until finished.
+    filter: Vec<u64>,
 }
 
 impl<T> Default for SortedHashes<T> {
@@ -33,6 +38,7 @@ impl<T> Default for SortedHashes<T> {
             items: Vec::new(),
             starts: Vec::new(),
             bits: 0,
+            filter: Vec::new(),
         }
     }
 }
@@ -47,6 +53,7 @@ impl<T: Hashed + Send> SortedHashes<T> {
 
     pub fn push(&mut self, item: T) {
         self.starts.clear();
+        self.filter.clear();
         self.items.push(item);
     }
 
@@ -73,6 +80,7 @@ impl<T: Hashed + Send> SortedHashes<T> {
     /// Takes the items out, leaving the table empty (to merge them into another table).
     pub fn take(&mut self) -> Vec<T> {
         self.starts.clear();
+        self.filter.clear();
         std::mem::take(&mut self.items)
     }
 
@@ -138,6 +146,21 @@ impl<T: Hashed + Send> SortedHashes<T> {
             self.starts.push(at);
         }
         self.starts.push(n);
+        let words = (n / 8).next_power_of_two();
+        self.filter = vec![0; words];
+        for item in &self.items {
+            let (word, bit) = filter_bit(item.hash(), words);
+            if let Some(w) = self.filter.get_mut(word) {
+                *w |= bit;
+            }
+        }
+    }
+
+    /// Whether an item may have the hash `hash` (never false for one that has; always
+    /// false before [`SortedHashes::finish`]).
+    fn may_contain(&self, hash: u128) -> bool {
+        let (word, bit) = filter_bit(hash, self.filter.len());
+        self.filter.get(word).is_some_and(|w| w & bit != 0)
     }
 
     fn bucket(&self, hash: u128) -> usize {
@@ -150,6 +173,9 @@ impl<T: Hashed + Send> SortedHashes<T> {
     /// The items whose hash is `hash`: none before [`SortedHashes::finish`], and none after
     /// items are added until it is called again.
     pub fn equal(&self, hash: u128) -> &[T] {
+        if !self.may_contain(hash) {
+            return &[];
+        }
         let b = self.bucket(hash);
         let (Some(&lo), Some(&hi)) = (self.starts.get(b), self.starts.get(b + 1)) else {
             return &[];
@@ -177,17 +203,31 @@ impl<T: Hashed + Send> SortedHashes<T> {
             return;
         }
         let mut sum = 0u128;
-        for chunk in hashes.chunks(WARM_AT_ONCE) {
+        // Only hashes the filter lets through are looked up further.
+        let mut wanted = hashes.iter().filter(|h| self.may_contain(**h));
+        loop {
             let mut at = [0usize; WARM_AT_ONCE];
-            for (slot, hash) in at.iter_mut().zip(chunk) {
+            let mut n = 0;
+            for (slot, hash) in at.iter_mut().zip(wanted.by_ref()) {
                 *slot = self.starts.get(self.bucket(*hash)).copied().unwrap_or(0);
+                n += 1;
             }
-            for start in at.iter().take(chunk.len()) {
+            for start in at.iter().take(n) {
                 sum ^= self.items.get(*start).map_or(0, Hashed::hash);
+            }
+            if n < WARM_AT_ONCE {
+                break;
             }
         }
         std::hint::black_box(sum);
     }
+}
+
+/// The word of a filter of `words` words (a power of two) and the bit in it that stand for
+/// `hash`: its low bits (the bucket index takes the top ones).
+fn filter_bit(hash: u128, words: usize) -> (usize, u64) {
+    let low = usize::try_from(hash & u128::from(u32::MAX)).unwrap_or(0);
+    ((low >> 6) & words.saturating_sub(1), 1u64 << (low & 63))
 }
 
 /// Look-ups warmed together by [`SortedHashes::warm`] (about as many misses as a core keeps
@@ -197,6 +237,7 @@ const WARM_AT_ONCE: usize = 16;
 impl<T> Extend<T> for SortedHashes<T> {
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
         self.starts.clear();
+        self.filter.clear();
         self.items.extend(iter);
     }
 }
@@ -243,6 +284,25 @@ mod tests {
         none.extend([3, 2, 1]);
         none.finish_repeated();
         assert!(none.is_empty() && !none.contains(2));
+    }
+
+    #[test]
+    fn the_filter_passes_every_item_and_few_others() {
+        use crate::record::hash128;
+        let mut t = SortedHashes::default();
+        t.extend((0..10_000).map(|i| hash128(format!("P{i}"))));
+        t.finish();
+        assert!((0..10_000).all(|i| t.may_contain(hash128(format!("P{i}")))));
+        let passed = (0..10_000)
+            .filter(|i| t.may_contain(hash128(format!("user{i}"))))
+            .count();
+        // Eight bits an item, one set each: about one in nine absent hashes passes.
+        assert!(passed < 2_000, "{passed} of 10,000 absent hashes passed");
+        t.push(1);
+        assert!(
+            !t.may_contain(hash128("P1")),
+            "an unsorted table filters everything"
+        );
     }
 
     proptest! {
