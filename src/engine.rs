@@ -1003,6 +1003,45 @@ impl<'p> Evaluator<'p> {
             .all(|(i, f)| !wanted.fact(i) || f.decidable_before(kind))
     }
 
+    /// The attributes the policies of `kind` read, when they read nothing else and only
+    /// whether each is there (`principal has purpose`): records of the kind with the same
+    /// attributes of these present, each of its type, then get the same decision. `None` when
+    /// they read anything else (a value, a number, a fact, the key, days since a date) or
+    /// when records of the kind are not decided by their projection (the oracle).
+    pub fn presence_reads(&self, kind: RecordKind) -> Option<Vec<&str>> {
+        let wanted = match self.wanted(kind) {
+            Wanted::Some(wanted) => wanted,
+            Wanted::All => return None,
+        };
+        wanted
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Attr {
+                    name,
+                    days_of: None,
+                    keep: Keep::Presence,
+                } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether `record` has no finding and no evaluation error, decided as every record of
+    /// its kind is (by its projection). Counts no progress.
+    pub fn decides_clean(&self, record: &Record, inputs: &FactInputs<'_>) -> bool {
+        let outcome = self.outcome(record, inputs, None, &mut Cache::default());
+        outcome.violated.is_empty() && outcome.errors.is_empty()
+    }
+
+    /// Counts `n` records as checked, for the progress bar (records noted without being
+    /// decided one by one).
+    pub fn count_checked(&self, n: usize) {
+        if let Some(p) = &self.ctx.progress {
+            p.done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// Whether the policies of `kind` read the fact at `index` of the packs' facts (always,
     /// for the oracle and for kinds whose policies read every fact).
     pub fn reads_fact(&self, kind: RecordKind, index: usize) -> bool {
@@ -1388,7 +1427,7 @@ fn ordinal(n: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::pack::{PackRef, PackRequest};
 
@@ -1410,14 +1449,14 @@ mod tests {
     }
 
     /// The packs `request` asks for, loaded without problems.
-    fn packs_of(request: &PackRequest) -> PackSet {
+    pub(crate) fn packs_of(request: &PackRequest) -> PackSet {
         let (packs, problems) = crate::pack::load(request, &mut crate::source::SourceMap::new());
         assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
         packs.unwrap_or_else(|| panic!("no packs"))
     }
 
     /// The packs of `manifest` and `policy` (a pack of its own), loaded without problems.
-    fn own_pack(dir: &std::path::Path, manifest: &str, policy: &str) -> PackSet {
+    pub(crate) fn own_pack(dir: &std::path::Path, manifest: &str, policy: &str) -> PackSet {
         let written = std::fs::write(dir.join("pack.yaml"), manifest)
             .and_then(|()| std::fs::write(dir.join("a.cedar"), policy));
         assert!(written.is_ok(), "{written:?}");
@@ -1428,7 +1467,7 @@ mod tests {
         })
     }
 
-    fn context(cache: bool) -> EvalContext {
+    pub(crate) fn context(cache: bool) -> EvalContext {
         EvalContext {
             today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default(),
             school: School::default(),

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod baseline;
+pub mod cells;
 pub mod config;
 pub mod diff;
 pub mod engine;
@@ -326,6 +327,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                     deciding: false,
                     login: None,
                     shorts: false,
+                    plan: None,
                 };
                 load::load_streaming(
                     spec,
@@ -362,6 +364,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             deciding: false,
             login: None,
             shorts: false,
+            plan: None,
         };
         let (problems, stream) =
             deferred.open(Some(&first_pass_attributes), &mut sink, &mut report.sources);
@@ -564,6 +567,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                     deciding: false,
                     login: Some(guess),
                     shorts: true,
+                    plan: None,
                 };
                 let (problems, stream) = p.deferred.open(None, &mut sink, &mut report.sources);
                 p.problems.extend(problems);
@@ -1022,6 +1026,9 @@ struct FirstPassSink<'s, 'a, 'p, 'i> {
     login: Option<bool>,
     /// Whether to keep what identifies each record's identities (see [`FirstPass::shorts`]).
     shorts: bool,
+    /// How the rows of the input being read are noted and decided from their cells, when
+    /// they can be (see [`cells::ConsentPlan`]).
+    plan: Option<std::sync::Arc<cells::ConsentPlan>>,
 }
 
 /// What the first pass notes of a chunk's records, in the task that converted them.
@@ -1033,16 +1040,40 @@ struct FirstPassNoter<'a, 'p, 'i> {
     login: Option<bool>,
     /// See [`FirstPassSink::shorts`].
     shorts: bool,
+    /// See [`FirstPassSink::plan`] (only with `decide`).
+    plan: Option<std::sync::Arc<cells::ConsentPlan>>,
 }
 
 impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
     type Notes = FirstPass;
+    type Cells = FirstPass;
 
-    fn note(&self, mut records: Vec<record::Record>) -> FirstPass {
-        let mut notes = FirstPass {
-            tracked: records.iter().any(|r| r.get("last_login").is_some()),
-            ..FirstPass::default()
+    fn notes_cells(&self) -> bool {
+        self.plan.is_some() && self.decide.is_some()
+    }
+
+    fn note_cells(
+        &self,
+        values: &[Option<record::Value>],
+        cells: &mut FirstPass,
+        record: &mut dyn FnMut() -> Option<record::Record>,
+    ) -> bool {
+        let (Some(plan), Some((evaluator, inputs))) = (&self.plan, self.decide) else {
+            return false;
         };
+        let noted = plan.note(values, &mut cells.streamed, || {
+            record().map(|r| evaluator.decides_clean(&r, inputs))
+        });
+        if noted {
+            evaluator.count_checked(1);
+        }
+        noted
+    }
+
+    fn note(&self, mut records: Vec<record::Record>, cells: FirstPass) -> FirstPass {
+        // Rows noted from their cells have no login (see `cells::ConsentPlan::compile`).
+        let mut notes = cells;
+        notes.tracked = notes.tracked || records.iter().any(|r| r.get("last_login").is_some());
         let FirstPass {
             streamed, shorts, ..
         } = &mut notes;
@@ -1070,7 +1101,12 @@ impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
 impl<'a, 'p, 'i> source::csv::Sink for FirstPassSink<'_, 'a, 'p, 'i> {
     type Noter = FirstPassNoter<'a, 'p, 'i>;
 
-    fn expect(&mut self, kind: record::RecordKind, rows: usize) {
+    fn expect(
+        &mut self,
+        kind: record::RecordKind,
+        rows: usize,
+        columns: &[source::csv::ColumnName<'_>],
+    ) {
         self.first.streamed.reserve(self.facts, kind, rows);
         if self.shorts {
             let per_record = pack::facts::identities_per_record(self.facts);
@@ -1084,6 +1120,13 @@ impl<'a, 'p, 'i> source::csv::Sink for FirstPassSink<'_, 'a, 'p, 'i> {
         if self.deciding {
             self.first.decided = Some(Vec::new());
         }
+        self.plan = match self.alone {
+            Some((evaluator, _, _)) if self.deciding => {
+                cells::ConsentPlan::compile(evaluator, self.facts, kind, columns)
+                    .map(std::sync::Arc::new)
+            }
+            _ => None,
+        };
     }
 
     fn noter(&self) -> FirstPassNoter<'a, 'p, 'i> {
@@ -1095,6 +1138,7 @@ impl<'a, 'p, 'i> source::csv::Sink for FirstPassSink<'_, 'a, 'p, 'i> {
                 .map(|(evaluator, inputs, _)| (evaluator, inputs)),
             login: self.login,
             shorts: self.shorts,
+            plan: self.plan.clone(),
         }
     }
 

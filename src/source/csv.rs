@@ -417,6 +417,7 @@ fn read_hashing_keys(
         kind,
         options,
         header_span: plan.header.span,
+        header: &plan.header,
         key_hash,
         rows: plan.rows,
     };
@@ -666,8 +667,43 @@ pub trait Note: Sync {
     /// What is noted of a chunk.
     type Notes: Send;
 
-    /// Notes the records of a chunk (its rows that became records, in order).
-    fn note(&self, records: Vec<Record>) -> Self::Notes;
+    /// What the rows of a chunk noted from their cells leave (see [`Note::note_cells`]).
+    type Cells: Default;
+
+    /// Whether rows may be noted from their cells: [`Note::note_cells`] is then offered every
+    /// row of a file of a kind without keys (consents) first.
+    fn notes_cells(&self) -> bool {
+        false
+    }
+
+    /// Notes a row from the values of its cells, without a record: `values` by column, as
+    /// the row's record would get them (`None` for an empty cell and a column that is no
+    /// attribute). Returns `false` when the row has to become a record, noted by
+    /// [`Note::note`] with the others (nothing is noted of it then). `record` converts the
+    /// row to its record (for a plan that learns what rows like it need from one of them).
+    fn note_cells(
+        &self,
+        _values: &[Option<Value>],
+        _cells: &mut Self::Cells,
+        _record: &mut dyn FnMut() -> Option<Record>,
+    ) -> bool {
+        false
+    }
+
+    /// Notes the records of a chunk (its rows that became records, in order), with what its
+    /// rows noted from their cells left.
+    fn note(&self, records: Vec<Record>, cells: Self::Cells) -> Self::Notes;
+}
+
+/// A column of a file's header as a [`Sink`] is told of it (see [`Sink::expect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnName<'a> {
+    /// Maps onto this canonical attribute.
+    Canonical(&'static str),
+    /// Kept under its own name.
+    Extra(&'a str),
+    /// Neither (an unnamed, repeated or ignored column).
+    Ignored,
 }
 
 /// Where a streamed file's records go, chunk by chunk, in order.
@@ -676,8 +712,8 @@ pub trait Sink: Send {
     type Noter: Note;
 
     /// Told once, before the first window, how many rows the file has at most (to size what
-    /// the sink keeps once instead of growing it).
-    fn expect(&mut self, _kind: RecordKind, _rows: usize) {}
+    /// the sink keeps once instead of growing it), and the columns of its header.
+    fn expect(&mut self, _kind: RecordKind, _rows: usize, _columns: &[ColumnName<'_>]) {}
 
     /// What notes the chunks' records. It must not borrow the sink: [`Sink::take`] runs while
     /// the next window's chunks are noted.
@@ -693,8 +729,9 @@ pub struct Whole;
 
 impl Note for Whole {
     type Notes = Vec<Record>;
+    type Cells = ();
 
-    fn note(&self, records: Vec<Record>) -> Vec<Record> {
+    fn note(&self, records: Vec<Record>, (): ()) -> Vec<Record> {
         records
     }
 }
@@ -735,33 +772,91 @@ fn convert_noted<N: Note>(
     (a, b): (usize, usize),
 ) -> Result<(Vec<MergeRow>, N::Notes), Problem> {
     let keyed = matches!(meta.kind, RecordKind::Account | RecordKind::Person);
+    if noter.notes_cells() && !keyed {
+        let mut noted = None;
+        source.with_rows(a, b, &mut |rows| {
+            noted = Some(convert_noting_cells(rows, meta, noter, (a, b)));
+        })?;
+        return noted.ok_or_else(|| changed(meta.file, "", "it could not be read again"));
+    }
     let outcomes = source.convert_rows(a, b)?;
     let mut records = Vec::with_capacity(outcomes.len());
     let rows = outcomes
         .into_iter()
-        .map(|outcome| match outcome {
-            RowOutcome::Blank => MergeRow::Blank,
-            RowOutcome::Broken(p) => MergeRow::Broken(p),
-            RowOutcome::Read {
-                record,
+        .map(|outcome| merge_row(outcome, meta, &mut records))
+        .collect();
+    Ok((rows, noter.note(records, N::Cells::default())))
+}
+
+/// What the merge checks of a converted row; its record (unless its key is missing) goes to
+/// `records`.
+fn merge_row(outcome: RowOutcome, meta: &Meta<'_>, records: &mut Vec<Record>) -> MergeRow {
+    let keyed = matches!(meta.kind, RecordKind::Account | RecordKind::Person);
+    match outcome {
+        RowOutcome::Blank => MergeRow::Blank,
+        RowOutcome::Broken(p) => MergeRow::Broken(p),
+        RowOutcome::Read {
+            record,
+            cell_errors,
+            missing_key,
+        } => {
+            let key = keyed.then(|| (record.key.clone(), (meta.key_hash)(&record.key)));
+            let span = record.span;
+            if missing_key.is_none() {
+                records.push(record);
+            }
+            MergeRow::Read {
+                key,
+                span,
                 cell_errors,
                 missing_key,
-            } => {
-                let key = keyed.then(|| (record.key.clone(), (meta.key_hash)(&record.key)));
-                let span = record.span;
-                if missing_key.is_none() {
-                    records.push(record);
-                }
-                MergeRow::Read {
-                    key,
-                    span,
-                    cell_errors,
-                    missing_key,
-                }
             }
-        })
-        .collect();
-    Ok((rows, noter.note(records)))
+        }
+    }
+}
+
+/// [`convert_noted`] for a noter that notes rows from their cells: each row is offered to
+/// [`Note::note_cells`] first, and only the rows it declines are converted to records. A
+/// row noted from its cells is one whose record would have had no cell error and a key, so
+/// the merge sees it as such a record.
+fn convert_noting_cells<N: Note>(
+    rows: &Rows<'_>,
+    meta: &Meta<'_>,
+    noter: &N,
+    (a, b): (usize, usize),
+) -> (Vec<MergeRow>, N::Notes) {
+    let mut merge_rows = Vec::with_capacity(rows.lines_between(a, b) + 1);
+    let mut records = Vec::new();
+    let mut cells = N::Cells::default();
+    let mut values: Vec<Option<Value>> = Vec::new();
+    let mut memo = Memo::default();
+    rows.for_each_parsed(a, b, |start, end, fields| {
+        if rows.cell_values(fields, &mut values, &mut memo) {
+            let mut record = || match rows.row(start, end, fields, &mut Memo::default()) {
+                RowOutcome::Read {
+                    record,
+                    cell_errors,
+                    missing_key: None,
+                } if cell_errors.is_empty() => Some(record),
+                _ => None,
+            };
+            if noter.note_cells(&values, &mut cells, &mut record) {
+                merge_rows.push(MergeRow::Read {
+                    key: None,
+                    span: rows.row_span(start, end),
+                    cell_errors: Vec::new(),
+                    missing_key: None,
+                });
+                return;
+            }
+        }
+        merge_rows.push(merge_row(
+            rows.row(start, end, fields, &mut memo),
+            meta,
+            &mut records,
+        ));
+    });
+    (merge_rows, noter.note(records, cells))
 }
 
 /// Converts the chunks in windows of `window_chunks` (in parallel within a window, each
@@ -786,7 +881,17 @@ fn merge<S: Sink + ?Sized>(
     // Sized once for every row: growing it would hold the old and the new table at once.
     let rows = meta.rows.min(options.max_records.saturating_add(1));
     let keyed = matches!(kind, RecordKind::Account | RecordKind::Person);
-    sink.expect(kind, rows);
+    let columns: Vec<ColumnName<'_>> = meta
+        .header
+        .columns
+        .iter()
+        .map(|c| match c {
+            Column::Canonical(canon, _) => ColumnName::Canonical(canon.name),
+            Column::Extra(name) => ColumnName::Extra(name),
+            Column::Ignored => ColumnName::Ignored,
+        })
+        .collect();
+    sink.expect(kind, rows, &columns);
     let noter = sink.noter();
     let mut seen_keys = SeenKeys::with_rows(if keyed { rows } else { 0 });
     let mut other_keys: HashMap<String, Span> = HashMap::new();
@@ -913,7 +1018,7 @@ fn merge<S: Sink + ?Sized>(
                         _ => None,
                     })
                     .collect();
-                sink.take(noter.note(kept));
+                sink.take(noter.note(kept, <S::Noter as Note>::Cells::default()));
             }
         }
         Ok(true)
@@ -1114,6 +1219,8 @@ struct Meta<'a> {
     kind: RecordKind,
     options: &'a CsvOptions,
     header_span: Span,
+    /// The file's header.
+    header: &'a Header,
     /// The hash of record keys in the duplicate-key check.
     key_hash: fn(&str) -> u64,
     /// How many rows there are (see [`Plan::rows`]).
@@ -1124,11 +1231,19 @@ struct Meta<'a> {
 trait Convert: Sync {
     /// Converts the rows between the record boundaries `a` and `b`.
     fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem>;
+
+    /// Calls `f` with the rows of the part of the text between `a` and `b`.
+    fn with_rows(&self, a: usize, b: usize, f: &mut dyn FnMut(&Rows<'_>)) -> Result<(), Problem>;
 }
 
 impl Convert for Rows<'_> {
     fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem> {
         Ok(self.read(a, b))
+    }
+
+    fn with_rows(&self, _a: usize, _b: usize, f: &mut dyn FnMut(&Rows<'_>)) -> Result<(), Problem> {
+        f(self);
+        Ok(())
     }
 }
 
@@ -1142,11 +1257,27 @@ impl CsvStream {
         let (base, text) = self.text(a, b)?;
         Ok(self.rows_keeping(&text, base, keep).read(a, b))
     }
+
+    fn with_rows_keeping(
+        &self,
+        a: usize,
+        b: usize,
+        keep: Option<&[bool]>,
+        f: &mut dyn FnMut(&Rows<'_>),
+    ) -> Result<(), Problem> {
+        let (base, text) = self.text(a, b)?;
+        f(&self.rows_keeping(&text, base, keep));
+        Ok(())
+    }
 }
 
 impl Convert for CsvStream {
     fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem> {
         self.convert_rows_keeping(a, b, None)
+    }
+
+    fn with_rows(&self, a: usize, b: usize, f: &mut dyn FnMut(&Rows<'_>)) -> Result<(), Problem> {
+        self.with_rows_keeping(a, b, None, f)
     }
 }
 
@@ -1160,6 +1291,10 @@ struct Keeping<'a> {
 impl Convert for Keeping<'_> {
     fn convert_rows(&self, a: usize, b: usize) -> Result<Vec<RowOutcome>, Problem> {
         self.stream.convert_rows_keeping(a, b, Some(&self.keep))
+    }
+
+    fn with_rows(&self, a: usize, b: usize, f: &mut dyn FnMut(&Rows<'_>)) -> Result<(), Problem> {
+        self.stream.with_rows_keeping(a, b, Some(&self.keep), f)
     }
 }
 
@@ -1334,6 +1469,7 @@ impl Planned {
             kind: stream.kind,
             options: &stream.options,
             header_span: stream.header.span,
+            header: &stream.header,
             key_hash: hash64,
             rows,
         };
@@ -1918,14 +2054,78 @@ impl<'a> Rows<'a> {
         // Room for every row at once (a row ends at a line break; one quoted line break
         // too many only leaves room unused): a chunk's outcomes are large, and growing the
         // vector by doubling would copy them about once more each.
-        let lines = self
-            .text
-            .as_bytes()
-            .get(a.saturating_sub(self.base)..b.saturating_sub(self.base))
-            .map_or(0, |t| memchr::memchr_iter(b'\n', t).count());
-        let mut rows = Vec::with_capacity(lines + 1);
+        let mut rows = Vec::with_capacity(self.lines_between(a, b) + 1);
         rows.extend(self.each(a, b));
         rows
+    }
+
+    /// The line breaks between the record boundaries `a` and `b`.
+    fn lines_between(&self, a: usize, b: usize) -> usize {
+        self.text
+            .as_bytes()
+            .get(a.saturating_sub(self.base)..b.saturating_sub(self.base))
+            .map_or(0, |t| memchr::memchr_iter(b'\n', t).count())
+    }
+
+    /// Calls `f` with where each row between the record boundaries `a` and `b` starts and
+    /// ends (offsets into `text`, as [`Rows::row`] takes them) and its fields, unconverted.
+    fn for_each_parsed(&self, a: usize, b: usize, mut f: impl FnMut(usize, usize, &Parsed<'_>)) {
+        let mut rows = self.each(a, b);
+        while !rows.done {
+            let Some((start, end, fields)) = rows.parser.next_row() else {
+                break;
+            };
+            f(rows.from + start, rows.from + end, &fields);
+        }
+    }
+
+    /// The span of the row between `start` and `end` (offsets into `text`), without its line
+    /// break.
+    fn row_span(&self, start: usize, end: usize) -> Span {
+        let raw = self.text.get(start..end).unwrap_or("");
+        Span::new(self.base + start, raw.trim_end_matches(['\r', '\n']).len())
+    }
+
+    /// The values of the cells of `row` by column into `values`, converted exactly as
+    /// [`Rows::row`] converts them into its record's attributes (`None` for an empty cell, a
+    /// column that is not canonical or not kept); `false`, with `values` in any state, for a
+    /// row that [`Rows::row`] would not make a record of without a problem: a blank row, a
+    /// row with another number of fields than the header's, a cell that does not convert.
+    fn cell_values(
+        &self,
+        row: &impl RowFields,
+        values: &mut Vec<Option<Value>>,
+        memo: &mut Memo,
+    ) -> bool {
+        let columns = &self.header.columns;
+        if row.count() != columns.len()
+            || (0..row.count()).all(|i| row.field(i).is_none_or(|f| trim(f).is_empty()))
+        {
+            return false;
+        }
+        values.clear();
+        values.resize(columns.len(), None);
+        for (i, (column, slot)) in columns.iter().zip(values.iter_mut()).enumerate() {
+            let (Column::Canonical(canon, _), Some(text)) = (column, row.field(i)) else {
+                continue;
+            };
+            let kept = self.keep.is_none_or(|k| k.get(i).copied().unwrap_or(true));
+            if !kept && matches!(canon.ty, AttrType::Str | AttrType::Set) {
+                continue;
+            }
+            let convert = || parse_cell_with(canon, text, self.options.us_dates);
+            let parsed = if self.header.memoized.get(i).copied().unwrap_or(false) {
+                memo.value(i, text, convert)
+            } else {
+                convert()
+            };
+            match parsed {
+                Ok(value) if kept => *slot = value,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        true
     }
 
     /// The rows between the record boundaries `a` and `b`, converted one by one as they are
@@ -1967,7 +2167,7 @@ impl<'a> Rows<'a> {
         );
         let raw = text.get(start..end).unwrap_or("");
         let base = self.base;
-        let row_span = Span::new(base + start, raw.trim_end_matches(['\r', '\n']).len());
+        let row_span = self.row_span(start, end);
         if (0..row.count()).all(|i| row.field(i).is_none_or(|f| trim(f).is_empty())) {
             return RowOutcome::Blank;
         }
@@ -2156,7 +2356,7 @@ pub fn record_key(record: &Record) -> Option<crate::record::Text> {
 }
 
 /// The attributes a record's key comes from, the first present.
-fn key_candidates(kind: RecordKind) -> &'static [&'static str] {
+pub fn key_candidates(kind: RecordKind) -> &'static [&'static str] {
     match kind {
         RecordKind::Account | RecordKind::Person => &["id", "username", "email"],
         RecordKind::Consent => &["id", "person"],
@@ -2612,7 +2812,7 @@ mod tests {
             Whole
         }
 
-        fn expect(&mut self, kind: RecordKind, rows: usize) {
+        fn expect(&mut self, kind: RecordKind, rows: usize, _columns: &[ColumnName<'_>]) {
             self.expected.push((kind, rows));
         }
 

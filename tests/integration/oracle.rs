@@ -259,6 +259,156 @@ fn account_lists_decided_before_every_identity_is_counted_agree_with_the_oracle(
     }
 }
 
+/// Findings and problems (code, message, file, offset and text of each label) of a check.
+type Checked = (
+    Vec<(String, String, String, usize, String)>,
+    Vec<(String, String, Option<String>, Vec<(usize, String)>)>,
+);
+
+fn checked(cwd: &Path, no_cache: bool, chunk_rows: Option<usize>) -> Checked {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
+    let mut options = CheckOptions::new(Vec::new(), today);
+    options.cwd = cwd.to_path_buf();
+    options.no_cache = no_cache;
+    options.stream_chunk_rows = chunk_rows;
+    let report = check_outcome(&options).report;
+    let name = |file| report.sources.get(file).name.clone();
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| {
+            let at = (name(f.file), f.span.offset);
+            (
+                f.policy.clone(),
+                f.subject.clone(),
+                at.0,
+                at.1,
+                f.message.clone(),
+            )
+        })
+        .collect();
+    let mut problems: Checked = (Vec::new(), Vec::new());
+    problems.1 = report
+        .problems
+        .iter()
+        .map(|p| {
+            let labels = p
+                .labels
+                .iter()
+                .map(|l| (l.span.offset, l.text.clone()))
+                .collect();
+            (p.code.clone(), p.message.clone(), p.file.map(name), labels)
+        })
+        .collect();
+    let mut problems = problems.1;
+    problems.sort();
+    (findings, problems)
+}
+
+/// A consent register's rows are noted and decided from their cells when nothing else is read
+/// of them (see `konform::cells`); every row that could not be (blank, broken, keyless, with
+/// a bad date, incomplete, quoted, padded) gives the findings and problems it gives the
+/// oracle, and the register the accounts are checked against is the same.
+#[test]
+fn consent_registers_noted_from_their_cells_agree_with_the_oracle() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    let mut accounts = String::from(
+        "Kennung;Benutzername;Rolle;Herkunft;Status;Erstellt;Vorname;Nachname;Geburtsdatum\n",
+    );
+    for i in 1..=12 {
+        accounts.push_str(&format!(
+            "P{i};kind.{i};Schüler;DiViS;aktiv;01.08.2020;Kim{i};Lind;03.05.2013\n"
+        ));
+    }
+    write("accounts.csv", &accounts);
+    let register = "Person;Zweck;Erteilt von;Datum;Widerrufen;Formular\n\
+         P1;videokonferenz;Erziehungsberechtigte;01.09.2025;;VK-1\n\
+         P2;videokonferenz;Erziehungsberechtigte;01.09.2025;;\n\
+         P3;videokonferenz;;01.09.2025;;VK-3\n\
+         ;;;;;\n\
+         \n\
+         \"P7\";\"videokonferenz\";\"Erziehungsberechtigte\";\"01.09.2025\";\"\";\"VK-7\"\n\
+         \x20 P8 ; videokonferenz ; Erziehungsberechtigte ; 01.09.2025 ; nie ; VK-8 \n\
+         P9;videokonferenz;Erziehungsberechtigte;2025-09-01;01.10.2026;VK-9\n\
+         P10;videokonferenz;selbst;01.09.2025;;VK-10\n\
+         P11;Videokonferenz;Erziehungsberechtigte;01.09.2025;;VK-11\r\n\
+         P12;videokonferenz;Erziehungsberechtigte;01.09.2025;;VK-12\n";
+    write("consents.csv", register);
+    write(
+        "iserv.yaml",
+        "platform: iserv\nmodules:\n  videoconference: { enabled: true, allowed_roles: [student, teacher], recording: false }\n",
+    );
+    write(
+        "konform.yaml",
+        "school: { id: \"1\", country: DE, state: HH }\npacks: [common, eduport, iserv]\ninputs:\n  - { path: accounts.csv, kind: accounts }\n  - { path: consents.csv, kind: consents }\n  - path: iserv.yaml\n",
+    );
+    let oracle = checked(dir.path(), true, None);
+    assert!(oracle.1.is_empty(), "{:?}", oracle.1);
+    let policies = |name: &str| -> Vec<&str> {
+        oracle
+            .0
+            .iter()
+            .filter(|f| f.0 == name)
+            .map(|f| f.1.as_str())
+            .collect()
+    };
+    // The register's own rule, on the incomplete entries.
+    assert_eq!(
+        policies("iserv.consent-evidence-incomplete"),
+        ["P2", "P3"],
+        "{oracle:?}"
+    );
+    // Accounts without a guardian's consent in force: no entry (P4, P5, P6), none from a
+    // guardian (P3, P10); the entries noted from their cells count (P1, P7, P8, P11, P12),
+    // and so does a withdrawal (P9).
+    assert_eq!(policies("iserv.consent-withdrawn-access"), ["P9"]);
+    let missing = policies("iserv.videoconference-without-consent");
+    assert_eq!(missing, ["P3", "P4", "P5", "P6", "P10"]);
+    for key in ["P3", "P4", "P5", "P6", "P10"] {
+        assert!(missing.contains(&key), "{key}: {oracle:?}");
+    }
+    for key in ["P1", "P7", "P8", "P11", "P12"] {
+        assert!(!missing.contains(&key), "{key}: {oracle:?}");
+    }
+    for chunk_rows in [None, Some(1), Some(3)] {
+        assert_eq!(
+            checked(dir.path(), false, chunk_rows),
+            oracle,
+            "{chunk_rows:?}"
+        );
+    }
+
+    // Rows that are no records: their problems are those of the oracle.
+    write(
+        "consents.csv",
+        &format!(
+            "{register}\
+             ;videokonferenz;Erziehungsberechtigte;01.09.2025;;VK-4\n\
+             P5;videokonferenz;Erziehungsberechtigte;31.02.2025;;VK-5\n\
+             P6;videokonferenz;Erziehungsberechtigte\n"
+        ),
+    );
+    let oracle = checked(dir.path(), true, None);
+    let codes: Vec<&str> = oracle.1.iter().map(|p| p.0.as_str()).collect();
+    for code in [
+        "konform::input::missing-key",
+        "konform::input::bad-date",
+        "konform::input::field-count",
+    ] {
+        assert!(codes.contains(&code), "{code}: {:?}", oracle.1);
+    }
+    for chunk_rows in [None, Some(1), Some(3)] {
+        assert_eq!(
+            checked(dir.path(), false, chunk_rows),
+            oracle,
+            "{chunk_rows:?}"
+        );
+    }
+}
+
 /// Few names: the same person (name and birth date) has several accounts.
 const GIVEN: &[&str] = &["", "Mira", "Ole"];
 const FAMILY: &[&str] = &["Sandvik", "Ørsted"];

@@ -442,18 +442,29 @@ impl Consents {
     /// Notes the consent records among `records` (those naming a person).
     pub fn add(&mut self, records: &[Record]) {
         for r in records.iter().filter(|r| r.kind == RecordKind::Consent) {
-            let Some(person) = r.str("person") else {
-                continue;
-            };
-            let date = |name: &str| r.get(name).and_then(|a| a.value.as_date());
-            let entry = ConsentEntry {
-                purpose: self.intern(r.str("purpose")),
-                granted_by: self.intern(r.str("granted_by")),
-                granted: date("granted"),
-                withdrawn: date("withdrawn"),
-            };
-            self.entries.push((hash128(person), entry));
+            let value = |name: &str| r.get(name).map(|a| &a.value);
+            self.push(&ConsentValues {
+                person: value("person"),
+                purpose: value("purpose"),
+                granted_by: value("granted_by"),
+                granted: value("granted"),
+                withdrawn: value("withdrawn"),
+            });
         }
+    }
+
+    /// Notes the entry of a consent record with these values (none without a person).
+    fn push(&mut self, values: &ConsentValues<'_>) {
+        let Some(person) = values.person.and_then(Value::as_str) else {
+            return;
+        };
+        let entry = ConsentEntry {
+            purpose: self.intern(values.purpose.and_then(Value::as_str)),
+            granted_by: self.intern(values.granted_by.and_then(Value::as_str)),
+            granted: values.granted.and_then(Value::as_date),
+            withdrawn: values.withdrawn.and_then(Value::as_date),
+        };
+        self.entries.push((hash128(person), entry));
     }
 
     /// Adds the entries of another input's collection (taking it over when this one is empty).
@@ -501,6 +512,33 @@ impl Consents {
         self.texts.get(index).map(String::as_str)
     }
 }
+
+/// The values of a consent record that its entry in the register takes (see
+/// [`Streamed::note_consent`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConsentValues<'a> {
+    /// `person`.
+    pub person: Option<&'a Value>,
+    /// `purpose`.
+    pub purpose: Option<&'a Value>,
+    /// `granted_by`.
+    pub granted_by: Option<&'a Value>,
+    /// `granted`.
+    pub granted: Option<&'a Value>,
+    /// `withdrawn`.
+    pub withdrawn: Option<&'a Value>,
+}
+
+/// A consent-register entry with its texts: person hash, purpose, granted by, granted,
+/// withdrawn.
+#[cfg(test)]
+pub(crate) type ConsentEntryText = (
+    u128,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+);
 
 /// The record kinds whose inputs may be streamed: evaluated window by window, never all held
 /// at once. A `differs_from` fact compares a record with the matching record of another kind,
@@ -580,6 +618,64 @@ impl Streamed {
         }
         self.links = self.links || links_present(facts, records);
         self.consents.add(records);
+    }
+
+    /// Notes a consent record from its values alone, as [`Streamed::add`] notes it: for a
+    /// consent row noted without a record, when no fact needs anything else of consent records
+    /// (see [`Streamed::notes_consents_only`]).
+    pub fn note_consent(&mut self, values: &ConsentValues<'_>) {
+        if !self.kinds.contains(&RecordKind::Consent) {
+            self.kinds.insert(RecordKind::Consent);
+        }
+        self.consents.push(values);
+    }
+
+    /// Whether [`Streamed::add`] notes nothing of a consent record but its entry in the
+    /// register (and its kind) when the record's attributes and other columns are among
+    /// `columns`: no `missing_in` fact looks consents up, and no `links_to` fact reads one
+    /// of the columns.
+    pub fn notes_consents_only<'c>(
+        facts: &[CompiledFact],
+        mut columns: impl Iterator<Item = &'c str>,
+    ) -> bool {
+        let links: Vec<&str> = facts
+            .iter()
+            .filter_map(CompiledFact::link_attribute)
+            .collect();
+        let looked_up = facts.iter().any(|f| {
+            matches!(
+                &f.how,
+                Compiled::Plain(FactKind::MissingIn {
+                    kind: RecordKind::Consent,
+                    ..
+                })
+            )
+        });
+        !looked_up && !columns.any(|c| links.contains(&c))
+    }
+
+    /// The consent-register entries noted, with their texts, sorted (to compare two ways of
+    /// noting them).
+    #[cfg(test)]
+    pub(crate) fn consent_entries(&self) -> Vec<ConsentEntryText> {
+        let c = &self.consents;
+        let mut entries: Vec<ConsentEntryText> = c
+            .entries
+            .items()
+            .iter()
+            .map(|(hash, e)| {
+                let text = |id| c.text(id).map(str::to_owned);
+                (
+                    *hash,
+                    text(e.purpose),
+                    text(e.granted_by),
+                    e.granted,
+                    e.withdrawn,
+                )
+            })
+            .collect();
+        entries.sort();
+        entries
     }
 
     /// Sizes what [`Streamed::add`] keeps for a streamed input of at most `rows` records of

@@ -19,8 +19,8 @@ mod eval;
 mod hashed;
 
 pub use eval::{
-    CompiledFact, FactInputs, Identities, RecordConsents, Streamed, age, compile, evaluate,
-    evaluate_in, identities_per_record, identity_short, links_present, matched_attribute,
+    CompiledFact, ConsentValues, FactInputs, Identities, RecordConsents, Streamed, age, compile,
+    evaluate, evaluate_in, identities_per_record, identity_short, links_present, matched_attribute,
     streamable_kinds, streamed_attributes,
 };
 
