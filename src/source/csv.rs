@@ -777,7 +777,14 @@ fn convert_noted<N: Note>(
         source.with_rows(a, b, &mut |rows| {
             noted = Some(convert_noting_cells(rows, meta, noter, (a, b)));
         })?;
-        return noted.ok_or_else(|| changed(meta.file, "", "it could not be read again"));
+        // `with_rows` calls back whenever it returns `Ok`: never without rows in practice.
+        return noted.ok_or_else(|| {
+            Problem::error(
+                "input::unread",
+                format!("bytes {a} to {b} of the file were not converted"),
+            )
+            .in_file(meta.file)
+        });
     }
     let outcomes = source.convert_rows(a, b)?;
     let mut records = Vec::with_capacity(outcomes.len());
