@@ -320,15 +320,11 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
             let loaded = if stream_kinds.is_empty() || spec.join {
                 load::load(spec, &mut report.sources, options.limits)
             } else {
-                let mut sink = FirstPassSink {
-                    first: &mut first,
+                let mut sink = FirstPassSink::new(
+                    &mut first,
                     facts,
-                    alone: alone.as_ref().map(|(e, i, k)| (*e, i, k.as_slice())),
-                    deciding: false,
-                    login: None,
-                    shorts: false,
-                    plan: None,
-                };
+                    alone.as_ref().map(|(e, i, k)| (*e, i, k.as_slice())),
+                );
                 load::load_streaming(
                     spec,
                     &mut report.sources,
@@ -357,15 +353,11 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
         let Some(deferred) = loaded.deferred.take() else {
             return;
         };
-        let mut sink = FirstPassSink {
+        let mut sink = FirstPassSink::new(
             first,
             facts,
-            alone: alone.as_ref().map(|(e, i, k)| (*e, i, k.as_slice())),
-            deciding: false,
-            login: None,
-            shorts: false,
-            plan: None,
-        };
+            alone.as_ref().map(|(e, i, k)| (*e, i, k.as_slice())),
+        );
         let (problems, stream) =
             deferred.open(Some(&first_pass_attributes), &mut sink, &mut report.sources);
         loaded.problems.extend(problems);
@@ -561,13 +553,13 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                 let kind = p.deferred.kind();
                 let guess = p.deferred.has_attribute("last_login");
                 let mut sink = FirstPassSink {
-                    first: &mut p.first,
-                    facts: &noted_facts,
-                    alone: Some((evaluator, &inputs, std::slice::from_ref(&kind))),
-                    deciding: false,
                     login: Some(guess),
                     shorts: true,
-                    plan: None,
+                    ..FirstPassSink::new(
+                        &mut p.first,
+                        &noted_facts,
+                        Some((evaluator, &inputs, std::slice::from_ref(&kind))),
+                    )
                 };
                 let (problems, stream) = p.deferred.open(None, &mut sink, &mut report.sources);
                 p.problems.extend(problems);
@@ -1009,16 +1001,20 @@ struct FirstPass {
     rows: engine::DecidedRows,
 }
 
+/// The evaluator and (empty) fact inputs that decide the records of the kinds decided alone,
+/// with those kinds (see `Evaluator::decides_alone`).
+type Alone<'a, 'p, 'i> = Option<(
+    &'a engine::Evaluator<'p>,
+    &'a pack::facts::FactInputs<'i>,
+    &'a [record::RecordKind],
+)>;
+
 /// Notes what the first pass needs of each chunk of a streamed input.
 struct FirstPassSink<'s, 'a, 'p, 'i> {
     first: &'s mut FirstPass,
     facts: &'a [pack::facts::CompiledFact],
     /// What decides records of the kinds that are decided alone, with those kinds.
-    alone: Option<(
-        &'a engine::Evaluator<'p>,
-        &'a pack::facts::FactInputs<'i>,
-        &'a [record::RecordKind],
-    )>,
+    alone: Alone<'a, 'p, 'i>,
     /// Whether this input's records are decided in the first pass.
     deciding: bool,
     /// Whether logins are recorded, as the records decided in the first pass are told (when
@@ -1095,6 +1091,26 @@ impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
             });
         }
         notes
+    }
+}
+
+impl<'s, 'a, 'p, 'i> FirstPassSink<'s, 'a, 'p, 'i> {
+    /// A first pass that notes into `first` what `facts` need, and decides the records of
+    /// the kinds `alone` names there; logins and identities are not kept.
+    fn new(
+        first: &'s mut FirstPass,
+        facts: &'a [pack::facts::CompiledFact],
+        alone: Alone<'a, 'p, 'i>,
+    ) -> Self {
+        Self {
+            first,
+            facts,
+            alone,
+            deciding: false,
+            login: None,
+            shorts: false,
+            plan: None,
+        }
     }
 }
 

@@ -27,13 +27,30 @@ fn findings_in_chunks(
     no_cache: bool,
     chunk_rows: Option<usize>,
 ) -> Vec<(String, String, String, usize, String)> {
+    let report = report_of(cwd, paths, no_cache, chunk_rows);
+    assert!(!report.has_errors(), "{:?}", report.problems);
+    finding_tuples(&report)
+}
+
+/// The report of checking `paths` (or what `cwd`'s konform.yaml names) on 22 November 2026.
+fn report_of(
+    cwd: &Path,
+    paths: Vec<PathBuf>,
+    no_cache: bool,
+    chunk_rows: Option<usize>,
+) -> konform::finding::Report {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
     let mut options = CheckOptions::new(paths, today);
     options.cwd = cwd.to_path_buf();
     options.no_cache = no_cache;
     options.stream_chunk_rows = chunk_rows;
-    let report = check_outcome(&options).report;
-    assert!(!report.has_errors(), "{:?}", report.problems);
+    check_outcome(&options).report
+}
+
+/// The findings of `report` as comparable tuples (policy, subject, file, offset, message).
+fn finding_tuples(
+    report: &konform::finding::Report,
+) -> Vec<(String, String, String, usize, String)> {
     report
         .findings
         .iter()
@@ -259,36 +276,18 @@ fn account_lists_decided_before_every_identity_is_counted_agree_with_the_oracle(
     }
 }
 
-/// Findings and problems (code, message, file, offset and text of each label) of a check.
+/// A problem as a comparable tuple: code, message, file, offset and text of each label.
+type ProblemTuple = (String, String, Option<String>, Vec<(usize, String)>);
+
+/// Findings and problems of a check.
 type Checked = (
     Vec<(String, String, String, usize, String)>,
-    Vec<(String, String, Option<String>, Vec<(usize, String)>)>,
+    Vec<ProblemTuple>,
 );
 
 fn checked(cwd: &Path, no_cache: bool, chunk_rows: Option<usize>) -> Checked {
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
-    let mut options = CheckOptions::new(Vec::new(), today);
-    options.cwd = cwd.to_path_buf();
-    options.no_cache = no_cache;
-    options.stream_chunk_rows = chunk_rows;
-    let report = check_outcome(&options).report;
-    let name = |file| report.sources.get(file).name.clone();
-    let findings = report
-        .findings
-        .iter()
-        .map(|f| {
-            let at = (name(f.file), f.span.offset);
-            (
-                f.policy.clone(),
-                f.subject.clone(),
-                at.0,
-                at.1,
-                f.message.clone(),
-            )
-        })
-        .collect();
-    let mut problems: Checked = (Vec::new(), Vec::new());
-    problems.1 = report
+    let report = report_of(cwd, Vec::new(), no_cache, chunk_rows);
+    let mut problems: Vec<ProblemTuple> = report
         .problems
         .iter()
         .map(|p| {
@@ -297,12 +296,12 @@ fn checked(cwd: &Path, no_cache: bool, chunk_rows: Option<usize>) -> Checked {
                 .iter()
                 .map(|l| (l.span.offset, l.text.clone()))
                 .collect();
-            (p.code.clone(), p.message.clone(), p.file.map(name), labels)
+            let file = p.file.map(|f| report.sources.get(f).name.clone());
+            (p.code.clone(), p.message.clone(), file, labels)
         })
         .collect();
-    let mut problems = problems.1;
     problems.sort();
-    (findings, problems)
+    (finding_tuples(&report), problems)
 }
 
 /// A consent register's rows are noted and decided from their cells when nothing else is read
