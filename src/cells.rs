@@ -13,13 +13,18 @@
 //! sure of (a blank row, a missing key, a cell that does not convert, a wrong number of
 //! fields) is converted as before too, so the problems, findings and register are exactly
 //! those of converting every row.
+//!
+//! An [`AccountPlan`] does the same for an account list decided in its first pass: each row
+//! is read as a record would be, through [`Fields`], by the code that computes a record's
+//! facts, projection and first-pass notes; a row whose projection was decided clean before
+//! is noted without ever becoming a record, and every other row is converted as before.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::engine::Evaluator;
 use crate::pack::facts::{CompiledFact, ConsentValues, Streamed};
-use crate::record::{RecordKind, Value};
-use crate::source::csv::{ColumnName, key_candidates};
+use crate::record::{Fields, RecordKind, Value};
+use crate::source::csv::{CellRow, ColumnName, filled_last};
 
 /// The most cells whose presence a plan decides by (2^8 decisions at most).
 const MAX_READ: usize = 8;
@@ -35,17 +40,15 @@ const CONVERTED: u8 = 2;
 /// module documentation).
 #[derive(Debug)]
 pub struct ConsentPlan {
-    /// The columns of the values the register keeps of a row.
-    person: Option<usize>,
-    purpose: Option<usize>,
-    granted_by: Option<usize>,
-    granted: Option<usize>,
-    withdrawn: Option<usize>,
-    /// The columns a record's key comes from, in order (see `csv::record_key`).
-    key: Vec<usize>,
-    /// The columns whose presence the policies read: column `read[i]` is bit `i` of a row's
-    /// signature.
-    read: Vec<usize>,
+    /// The columns onto each of the attributes the register keeps of a row.
+    person: Vec<usize>,
+    purpose: Vec<usize>,
+    granted_by: Vec<usize>,
+    granted: Vec<usize>,
+    withdrawn: Vec<usize>,
+    /// The columns onto each attribute whose presence the policies read: whether any of
+    /// `read[i]` is filled is bit `i` of a row's signature.
+    read: Vec<Vec<usize>>,
     /// By signature: [`UNKNOWN`], [`CLEAN`] or [`CONVERTED`].
     decided: Vec<AtomicU8>,
 }
@@ -79,13 +82,13 @@ impl ConsentPlan {
         {
             return None;
         }
-        let at = |name: &str| {
-            columns
-                .iter()
-                .position(|c| matches!(c, ColumnName::Canonical(n) if *n == name))
-        };
+        let at = |name: &str| columns_onto(columns, name);
         // Attributes without a column are never present: no bit.
-        let read: Vec<usize> = reads.iter().filter_map(|name| at(name)).collect();
+        let read: Vec<Vec<usize>> = reads
+            .iter()
+            .map(|name| at(name))
+            .filter(|c| !c.is_empty())
+            .collect();
         if read.len() > MAX_READ {
             return None;
         }
@@ -95,10 +98,6 @@ impl ConsentPlan {
             granted_by: at("granted_by"),
             granted: at("granted"),
             withdrawn: at("withdrawn"),
-            key: key_candidates(kind)
-                .iter()
-                .filter_map(|name| at(name))
-                .collect(),
             decided: (0..1usize << read.len())
                 .map(|_| AtomicU8::new(UNKNOWN))
                 .collect(),
@@ -106,33 +105,24 @@ impl ConsentPlan {
         })
     }
 
-    /// Notes the row whose cells have `values` (by column, see `csv::Note::note_cells`) into
-    /// `streamed`, as `Streamed::add` notes its record, when its record has a key and the
-    /// records with its signature have no finding and no error; `decide` tells whether the
-    /// row's record has none (`None` when it cannot be converted), asked for the first row of
-    /// each signature. Returns whether the row was noted (else nothing is).
+    /// Notes the row whose cells have `values` (by column, see `csv::CellRow`; its record
+    /// has a key) into `streamed`, as `Streamed::add` notes its record, when the records
+    /// with its signature have no finding and no error; `decide` tells whether the row's
+    /// record has none (`None` when it cannot be converted), asked for the first row of each
+    /// signature. Returns whether the row was noted (else nothing is).
     pub fn note(
         &self,
         values: &[Option<Value>],
         streamed: &mut Streamed,
         decide: impl FnOnce() -> Option<bool>,
     ) -> bool {
-        let value = |column: Option<usize>| column.and_then(|c| values.get(c)?.as_ref());
-        // The first of the key's attributes present, as `csv::record_key` takes it.
-        let keyed = match self.key.iter().find_map(|&c| value(Some(c))) {
-            Some(Value::Str(s)) => !s.trim().is_empty(),
-            Some(other) => !other.display().trim().is_empty(),
-            None => false,
-        };
-        if !keyed {
-            return false;
-        }
+        let value = |columns: &[usize]| filled_last(columns, values);
         let signature = self
             .read
             .iter()
             .enumerate()
-            .fold(0usize, |signature, (bit, &c)| {
-                signature | usize::from(value(Some(c)).is_some()) << bit
+            .fold(0usize, |signature, (bit, c)| {
+                signature | usize::from(value(c).is_some()) << bit
             });
         let Some(decided) = self.decided.get(signature) else {
             return false;
@@ -150,13 +140,200 @@ impl ConsentPlan {
             },
         }
         streamed.note_consent(&ConsentValues {
-            person: value(self.person),
-            purpose: value(self.purpose),
-            granted_by: value(self.granted_by),
-            granted: value(self.granted),
-            withdrawn: value(self.withdrawn),
+            person: value(&self.person),
+            purpose: value(&self.purpose),
+            granted_by: value(&self.granted_by),
+            granted: value(&self.granted),
+            withdrawn: value(&self.withdrawn),
         });
         true
+    }
+}
+
+/// The columns onto the canonical attribute `name`, in their order.
+fn columns_onto(columns: &[ColumnName<'_>], name: &str) -> Vec<usize> {
+    columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c, ColumnName::Canonical(n) if *n == name))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// An attribute of the records of an account list, as an [`AccountPlan`] reads it of a row.
+#[derive(Debug)]
+struct Slot {
+    name: &'static str,
+    /// The columns onto it, in their order (the record gets the last one filled).
+    columns: Vec<usize>,
+    /// Its value in every row, when it comes from no column (`login_tracked`).
+    fixed: Option<Value>,
+}
+
+impl Slot {
+    fn value<'v>(&'v self, values: &'v [Option<Value>]) -> Option<&'v Value> {
+        match (&self.fixed, self.columns.as_slice()) {
+            (Some(v), _) => Some(v),
+            // Most attributes have one column.
+            (None, [c]) => values.get(*c).and_then(Option::as_ref),
+            (None, columns) => filled_last(columns, values),
+        }
+    }
+}
+
+/// The size of [`AccountPlan::index`]: a power of two, more than twice the canonical
+/// attributes there are.
+const INDEX: usize = 128;
+
+/// Where a name's search starts in [`AccountPlan::index`]: its length and its first and last
+/// bytes (the attributes' names differ in them).
+fn index_of(name: &[u8]) -> usize {
+    let (first, last) = (name.first().copied(), name.last().copied());
+    let mixed =
+        name.len() ^ usize::from(first.unwrap_or(0)) << 2 ^ usize::from(last.unwrap_or(0)) << 4;
+    (mixed ^ mixed >> 7) % INDEX
+}
+
+/// How the rows of an account list decided in its first pass (see
+/// `Evaluator::decides_after_others`) are decided and noted from their cells (see the module
+/// documentation): each row is read through [`AccountRow`], as its record would be, and
+/// noted without a record when a record with its projection was decided before without a
+/// finding. The plan knows only the header: which row is noted so depends on the decisions
+/// taken, never on what the plan assumes of the policies.
+#[derive(Debug)]
+pub struct AccountPlan {
+    /// The attributes a record of the file can have (those of its columns and
+    /// `login_tracked`), in ascending order of their names.
+    attrs: Vec<Slot>,
+    /// The other columns, by name (in ascending order), with the columns of that name.
+    extras: Vec<(String, Vec<usize>)>,
+    /// Open addressing over [`AccountPlan::attrs`] by [`index_of`] of their names, each
+    /// entry the place of a slot plus one (0 for none): facts and projections ask for about
+    /// thirty attributes by name in each row.
+    index: [u8; INDEX],
+}
+
+impl AccountPlan {
+    /// The plan for a file of `kind` records with these `columns`, whose records are decided
+    /// in the first pass and told `login_tracked` (see `lib::mark_login_tracked`); `None`
+    /// unless the file is an account list.
+    pub fn compile(
+        kind: RecordKind,
+        columns: &[ColumnName<'_>],
+        login_tracked: bool,
+    ) -> Option<Self> {
+        if kind != RecordKind::Account {
+            return None;
+        }
+        let mut names: Vec<&'static str> = columns
+            .iter()
+            .filter_map(|c| match c {
+                ColumnName::Canonical(name) => Some(*name),
+                _ => None,
+            })
+            .collect();
+        names.push("login_tracked");
+        names.sort_unstable();
+        names.dedup();
+        let attrs = names
+            .into_iter()
+            .map(|name| Slot {
+                name,
+                columns: columns_onto(columns, name),
+                // Set on every record, over any column of that name.
+                fixed: (name == "login_tracked").then_some(Value::Bool(login_tracked)),
+            })
+            .collect();
+        let mut extras: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, c) in columns.iter().enumerate() {
+            let ColumnName::Extra(name) = c else {
+                continue;
+            };
+            match extras.iter_mut().find(|(n, _)| n == name) {
+                Some((_, at)) => at.push(i),
+                None => extras.push(((*name).to_owned(), vec![i])),
+            }
+        }
+        extras.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let attrs: Vec<Slot> = attrs;
+        let mut index = [0u8; INDEX];
+        for (i, slot) in attrs.iter().enumerate() {
+            let place = u8::try_from(i + 1).ok()?;
+            let start = index_of(slot.name.as_bytes());
+            let free = (0..INDEX)
+                .map(|probe| (start + probe) % INDEX)
+                .find(|&at| index.get(at) == Some(&0))?;
+            *index.get_mut(free)? = place;
+        }
+        Some(Self {
+            attrs,
+            extras,
+            index,
+        })
+    }
+
+    /// The slot of the attribute `name`.
+    fn slot(&self, name: &str) -> Option<&Slot> {
+        let start = index_of(name.as_bytes());
+        for probe in 0..INDEX {
+            let place = usize::from(*self.index.get((start + probe) % INDEX)?);
+            let slot = self.attrs.get(place.checked_sub(1)?)?;
+            if slot.name.len() == name.len() && slot.name.as_bytes() == name.as_bytes() {
+                return Some(slot);
+            }
+        }
+        None
+    }
+
+    /// The record `row` would become, read from its cells; `None` for a row that must become
+    /// a record whatever its decision: one with a password (its cell is masked in every
+    /// output, which needs the record's span of it).
+    pub fn row<'r>(&'r self, row: CellRow<'r>) -> Option<AccountRow<'r>> {
+        let read = AccountRow {
+            plan: self,
+            values: row.values,
+            key: row.key,
+        };
+        (read.value("password_present") != Some(&Value::Bool(true))).then_some(read)
+    }
+}
+
+/// A row of an account list read as its record (see [`AccountPlan::row`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AccountRow<'r> {
+    plan: &'r AccountPlan,
+    values: &'r [Option<Value>],
+    key: &'r str,
+}
+
+impl Fields for AccountRow<'_> {
+    fn kind(&self) -> RecordKind {
+        RecordKind::Account
+    }
+
+    fn key(&self) -> &str {
+        self.key
+    }
+
+    fn value(&self, name: &str) -> Option<&Value> {
+        self.plan.slot(name)?.value(self.values)
+    }
+
+    /// By the index, as [`Fields::value`]: no cheaper for names in order.
+    fn seek(&self, name: &str, _from: &mut usize) -> Option<&Value> {
+        self.value(name)
+    }
+
+    fn extra(&self, name: &str) -> Option<&Value> {
+        let (_, columns) = self.plan.extras.iter().find(|(n, _)| n == name)?;
+        filled_last(columns, self.values)
+    }
+
+    fn extras(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.plan
+            .extras
+            .iter()
+            .filter_map(|(name, columns)| Some((name.as_str(), filled_last(columns, self.values)?)))
     }
 }
 
@@ -217,8 +394,7 @@ mod tests {
         let plan = plan.unwrap_or_else(|| panic!("no plan for a consent register"));
         // form, granted, granted_by and purpose (in the order of their names) are read;
         // withdrawn is not.
-        assert_eq!(plan.read, vec![4, 3, 2, 1]);
-        assert_eq!(plan.key, vec![0]);
+        assert_eq!(plan.read, vec![vec![4], vec![3], vec![2], vec![1]]);
         assert_eq!(plan.decided.len(), 16);
         assert!(
             ConsentPlan::compile(&evaluator, facts, RecordKind::Account, &REGISTER).is_none(),
@@ -293,9 +469,6 @@ mod tests {
         // Without its form the entry has a finding: converted, and decided once.
         assert!(!note(&row("P3", false)));
         assert!(!note(&row("P4", false)));
-        assert_eq!(decided.get(), 2);
-        // Without a person there is no key: converted, never decided.
-        assert!(!note(&row("", true)));
         assert_eq!(decided.get(), 2);
         // A row that cannot be converted leaves its signature undecided.
         let mut values = row("P5", true);

@@ -22,7 +22,7 @@ use crate::pack::manifest::Per;
 use crate::pack::reads::{Cut, Reads, Use};
 use crate::pack::{PackSet, PolicyMeta};
 use crate::problem::{Label, Problem};
-use crate::record::{Record, RecordKind, Value};
+use crate::record::{Fields, Record, RecordKind, Value};
 
 /// The school (or authority) being checked: the resource of every request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -271,14 +271,18 @@ fn derive<'a>(
     inputs: &'a FactInputs<'_>,
     wanted: Wanted<'_>,
 ) -> Derived<'a> {
-    derive_into(
+    let derived = derive_into(
         packs,
         record,
         inputs,
         wanted,
         Vec::new(),
         facts::RecordConsents::default(),
-    )
+    );
+    match wanted {
+        Wanted::All => with_days(derived, record, inputs.today),
+        Wanted::Some(_) => derived,
+    }
 }
 
 /// [`derive`], with the facts written into `facts` (a buffer kept from record to record,
@@ -286,21 +290,21 @@ fn derive<'a>(
 /// unless they were looked up with its batch's). The days since each date are derived only
 /// when everything is wanted: a projection computes those it reads itself, and [`with_days`]
 /// adds them before an authorization request.
-fn derive_into<'a, 's: 'a>(
+fn derive_into<'a, 's: 'a, R: Fields + ?Sized>(
     packs: &'a PackSet,
-    record: &'a Record,
+    record: &'a R,
     inputs: &'s FactInputs<'_>,
     wanted: Wanted<'_>,
     mut facts: Vec<bool>,
     known: facts::RecordConsents<'s>,
 ) -> Derived<'a> {
     let age = record
-        .get("birth_date")
-        .and_then(|a| a.value.as_date())
+        .value("birth_date")
+        .and_then(Value::as_date)
         .map(|b| facts::age(b, inputs.today));
     // Looked up once for every fact about consents.
     let consents =
-        if matches!(record.kind, RecordKind::Account | RecordKind::Person) && wanted.consents() {
+        if matches!(record.kind(), RecordKind::Account | RecordKind::Person) && wanted.consents() {
             inputs.consent_purposes_in(record, &known)
         } else {
             Vec::new()
@@ -313,15 +317,11 @@ fn derive_into<'a, 's: 'a>(
             .enumerate()
             .map(|(i, f)| wanted.fact(i) && facts::evaluate_in(f, record, inputs, age, &known)),
     );
-    let derived = Derived {
+    Derived {
         age,
         days: Vec::new(),
         consents,
         facts,
-    };
-    match wanted {
-        Wanted::All => with_days(derived, record, inputs.today),
-        Wanted::Some(_) => derived,
     }
 }
 
@@ -479,16 +479,16 @@ fn push_opt<T: Copy>(key: &mut Vec<u8>, value: Option<T>, bytes: impl Fn(T) -> [
 /// Parts come in the same order for every record of a kind, and every value is encoded with
 /// its type and length, so equal keys mean equal values.
 /// Writes the projection key of `record` into `key` (cleared first).
-fn projection(
+fn projection<R: Fields + ?Sized>(
     packs: &PackSet,
-    record: &Record,
+    record: &R,
     derived: &Derived,
     today: NaiveDate,
     parts: &[Part],
     key: &mut Vec<u8>,
 ) {
     key.clear();
-    key.push(record.kind as u8);
+    key.push(record.kind() as u8);
     // Attribute parts come in ascending order of their names (see `WantedPaths::parts`).
     let mut at = 0;
     for part in parts {
@@ -500,7 +500,7 @@ fn projection(
                     Some(true) => 2,
                 })
             }
-            Part::Extra(name) => push_value(key, record.extra.get(name).map(|a| &a.value)),
+            Part::Extra(name) => push_value(key, record.extra(name)),
             Part::Facts => {
                 for b in &derived.facts {
                     key.push(u8::from(*b));
@@ -508,21 +508,21 @@ fn projection(
             }
             Part::Extras => {
                 for name in &packs.extra_attributes {
-                    push_value(key, record.extra.get(name).map(|a| &a.value));
+                    push_value(key, record.extra(name));
                 }
             }
             Part::Age(keep) => push_number(key, derived.age, keep),
             Part::Consents => push_strings(key, &derived.consents),
             Part::Key => {
                 key.push(1);
-                push_str(key, &record.key);
+                push_str(key, record.key());
             }
             Part::Attr {
                 name,
                 days_of,
                 keep,
             } => {
-                let value = record.attrs.seek(name, &mut at).map(|a| &a.value);
+                let value = record.seek(name, &mut at);
                 match (keep, value) {
                     // Its type too: a value of another type than the schema's fails the
                     // request (an error, never reused) where a value of its type does not.
@@ -542,7 +542,7 @@ fn projection(
                 // As [`with_days`] derives them (not derived beforehand for a projection).
                 let days = days_of
                     .as_deref()
-                    .and_then(|base| record.attrs.get(base)?.value.as_date())
+                    .and_then(|base| record.value(base)?.as_date())
                     .map(|d| (today - d).num_days());
                 push_number(key, days, keep);
             }
@@ -1030,8 +1030,70 @@ impl<'p> Evaluator<'p> {
     /// Whether `record` has no finding and no evaluation error, decided as every record of
     /// its kind is (by its projection). Counts no progress.
     pub fn decides_clean(&self, record: &Record, inputs: &FactInputs<'_>) -> bool {
-        let outcome = self.outcome(record, inputs, None, &mut Cache::default());
+        self.decides_clean_in(record, inputs, &mut Cache::default())
+    }
+
+    /// [`Evaluator::decides_clean`], with the decision kept in `cache` (and for the run)
+    /// for the records and rows with its projection that follow.
+    pub fn decides_clean_in(
+        &self,
+        record: &Record,
+        inputs: &FactInputs<'_>,
+        cache: &mut Cache,
+    ) -> bool {
+        let outcome = self.outcome(record, inputs, None, cache);
         outcome.violated.is_empty() && outcome.errors.is_empty()
+    }
+
+    /// Whether the record that `row` stands for (a row read from its cells, see
+    /// `cells::AccountPlan`) has no finding, when a record with its projection was decided
+    /// before, in `cache` or in the run: `Some(true)` when it has none, `Some(false)` when
+    /// it has one; `None` when no record with its projection was decided yet, or when
+    /// records of its kind are not decided by their projection. Facts and the projection are
+    /// computed by the code that computes a record's (see [`Fields`]), so a row and its record
+    /// have one projection. Counts no progress.
+    pub fn known_clean<R: Fields + ?Sized>(
+        &self,
+        row: &R,
+        inputs: &FactInputs<'_>,
+        cache: &mut Cache,
+    ) -> Option<bool> {
+        let wanted = self
+            .wanted_by_kind
+            .get(&row.kind())
+            .filter(|_| self.ctx.cache)?;
+        let derived = derive_into(
+            self.packs,
+            row,
+            inputs,
+            Wanted::Some(wanted),
+            std::mem::take(&mut cache.facts),
+            facts::RecordConsents::default(),
+        );
+        let mut key = std::mem::take(&mut cache.key);
+        projection(
+            self.packs,
+            row,
+            &derived,
+            inputs.today,
+            &wanted.parts,
+            &mut key,
+        );
+        cache.facts = derived.facts;
+        let known = match cache.decided.get(key.as_slice()) {
+            Some(violated) => Some(violated.is_empty()),
+            None => {
+                // A poisoned lock only means no reuse.
+                let run = self.decided.read().ok().and_then(|d| d.get(&key).cloned());
+                run.map(|violated| {
+                    let clean = violated.is_empty();
+                    cache.decided.insert(key.clone(), violated);
+                    clean
+                })
+            }
+        };
+        cache.key = key;
+        known
     }
 
     /// Counts `n` records as checked, for the progress bar (records noted without being
@@ -1118,9 +1180,10 @@ impl<'p> Evaluator<'p> {
 /// still in the core's cache when they are evaluated.
 const WARM_BATCH: usize = 16;
 
-/// Decisions by projection within a chunk (see [`Evaluator::outcomes`]).
+/// Decisions by projection within a chunk (see [`Evaluator::outcomes`]), with the buffers a
+/// projection is built in: kept by whoever decides the records of a chunk one by one.
 #[derive(Default)]
-struct Cache {
+pub struct Cache {
     decided: foldhash::HashMap<Vec<u8>, Vec<String>>,
     /// The buffer projection keys are built in.
     key: Vec<u8>,

@@ -1023,8 +1023,29 @@ struct FirstPassSink<'s, 'a, 'p, 'i> {
     /// Whether to keep what identifies each record's identities (see [`FirstPass::shorts`]).
     shorts: bool,
     /// How the rows of the input being read are noted and decided from their cells, when
-    /// they can be (see [`cells::ConsentPlan`]).
-    plan: Option<std::sync::Arc<cells::ConsentPlan>>,
+    /// they can be.
+    plan: Option<std::sync::Arc<Plan>>,
+}
+
+/// How the rows of a streamed input are noted and decided from their cells.
+enum Plan {
+    /// A consent register's (see [`cells::ConsentPlan`]).
+    Consents(cells::ConsentPlan),
+    /// An account list's (see [`cells::AccountPlan`]).
+    Accounts(cells::AccountPlan),
+}
+
+/// What the rows of a chunk noted from their cells leave.
+#[derive(Default)]
+struct CellNotes {
+    first: FirstPass,
+    /// Decisions by projection for the chunk.
+    cache: engine::Cache,
+    /// For an input whose records' identities are kept (see [`FirstPass::shorts`]): those of
+    /// the rows noted from their cells, in order, and the place of each such row among the
+    /// chunk's records (see `source::csv::CellRow::at`).
+    shorts: Vec<u32>,
+    at: Vec<usize>,
 }
 
 /// What the first pass notes of a chunk's records, in the task that converted them.
@@ -1037,12 +1058,12 @@ struct FirstPassNoter<'a, 'p, 'i> {
     /// See [`FirstPassSink::shorts`].
     shorts: bool,
     /// See [`FirstPassSink::plan`] (only with `decide`).
-    plan: Option<std::sync::Arc<cells::ConsentPlan>>,
+    plan: Option<std::sync::Arc<Plan>>,
 }
 
 impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
     type Notes = FirstPass;
-    type Cells = FirstPass;
+    type Cells = CellNotes;
 
     fn notes_cells(&self) -> bool {
         self.plan.is_some() && self.decide.is_some()
@@ -1050,30 +1071,58 @@ impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
 
     fn note_cells(
         &self,
-        values: &[Option<record::Value>],
-        cells: &mut FirstPass,
+        row: source::csv::CellRow<'_>,
+        cells: &mut CellNotes,
         record: &mut dyn FnMut() -> Option<record::Record>,
     ) -> bool {
-        let (Some(plan), Some((evaluator, inputs))) = (&self.plan, self.decide) else {
+        let (Some(plan), Some((evaluator, inputs))) = (self.plan.as_deref(), self.decide) else {
             return false;
         };
-        let noted = plan.note(values, &mut cells.streamed, || {
-            record().map(|r| evaluator.decides_clean(&r, inputs))
-        });
+        let noted = match plan {
+            Plan::Consents(plan) => plan.note(row.values, &mut cells.first.streamed, || {
+                record().map(|r| evaluator.decides_clean_in(&r, inputs, &mut cells.cache))
+            }),
+            Plan::Accounts(plan) => self.note_account(plan, row, cells, record),
+        };
         if noted {
             evaluator.count_checked(1);
         }
         noted
     }
 
-    fn note(&self, mut records: Vec<record::Record>, cells: FirstPass) -> FirstPass {
-        // Rows noted from their cells have no login (see `cells::ConsentPlan::compile`).
-        let mut notes = cells;
+    fn note(&self, mut records: Vec<record::Record>, cells: CellNotes) -> FirstPass {
+        let CellNotes {
+            first: mut notes,
+            shorts: cell_shorts,
+            at,
+            ..
+        } = cells;
         notes.tracked = notes.tracked || records.iter().any(|r| r.get("last_login").is_some());
         let FirstPass {
             streamed, shorts, ..
         } = &mut notes;
-        streamed.add_noting(self.facts, &records, self.shorts.then_some(shorts));
+        if self.shorts && !at.is_empty() {
+            // The identities of the records and of the rows noted from their cells, in the
+            // order of the rows.
+            let mut of_records = Vec::new();
+            streamed.add_noting(self.facts, &records, Some(&mut of_records));
+            let per_record = pack::facts::identities_per_record(self.facts);
+            if per_record > 0 {
+                let mut from_records = of_records.chunks_exact(per_record);
+                let mut from_cells = cell_shorts.chunks_exact(per_record);
+                let mut places = at.iter().peekable();
+                for i in 0..records.len() + at.len() {
+                    let next = if places.next_if(|&&place| place == i).is_some() {
+                        from_cells.next()
+                    } else {
+                        from_records.next()
+                    };
+                    shorts.extend_from_slice(next.unwrap_or_default());
+                }
+            }
+        } else {
+            streamed.add_noting(self.facts, &records, self.shorts.then_some(shorts));
+        }
         redact::secret_spans(&records, &mut notes.secrets);
         if let Some(tracked) = self.login {
             mark_login_tracked(&mut records, tracked);
@@ -1091,6 +1140,55 @@ impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
             });
         }
         notes
+    }
+}
+
+impl FirstPassNoter<'_, '_, '_> {
+    /// Notes an account row from its cells (see [`cells::AccountPlan`]) when a record with
+    /// its projection was decided before without a finding, deciding one from the row's
+    /// record when none was; `false` (nothing noted) otherwise.
+    fn note_account(
+        &self,
+        plan: &cells::AccountPlan,
+        row: source::csv::CellRow<'_>,
+        cells: &mut CellNotes,
+        record: &mut dyn FnMut() -> Option<record::Record>,
+    ) -> bool {
+        let Some((evaluator, inputs)) = self.decide else {
+            return false;
+        };
+        let Some(read) = plan.row(row) else {
+            return false;
+        };
+        match evaluator.known_clean(&read, inputs, &mut cells.cache) {
+            Some(true) => {}
+            Some(false) => return false,
+            None => {
+                // Decided from its record, as `note` decides records; the decision is kept.
+                let Some(mut r) = record() else {
+                    return false;
+                };
+                if let Some(tracked) = self.login {
+                    mark_login_tracked(std::slice::from_mut(&mut r), tracked);
+                }
+                if !evaluator.decides_clean_in(&r, inputs, &mut cells.cache) {
+                    return false;
+                }
+            }
+        }
+        let one = std::slice::from_ref(&read);
+        if self.shorts {
+            cells
+                .first
+                .streamed
+                .add_noting(self.facts, one, Some(&mut cells.shorts));
+            cells.at.push(row.at);
+        } else {
+            cells.first.streamed.add_noting(self.facts, one, None);
+        }
+        cells.first.tracked =
+            cells.first.tracked || record::Fields::value(&read, "last_login").is_some();
+        true
     }
 }
 
@@ -1138,8 +1236,16 @@ impl<'a, 'p, 'i> source::csv::Sink for FirstPassSink<'_, 'a, 'p, 'i> {
         }
         self.plan = match self.alone {
             Some((evaluator, _, _)) if self.deciding => {
-                cells::ConsentPlan::compile(evaluator, self.facts, kind, columns)
-                    .map(std::sync::Arc::new)
+                let accounts = self
+                    .login
+                    .filter(|_| evaluator.decides_after_others(kind))
+                    .and_then(|tracked| cells::AccountPlan::compile(kind, columns, tracked));
+                match accounts {
+                    Some(plan) => Some(Plan::Accounts(plan)),
+                    None => cells::ConsentPlan::compile(evaluator, self.facts, kind, columns)
+                        .map(Plan::Consents),
+                }
+                .map(std::sync::Arc::new)
             }
             _ => None,
         };

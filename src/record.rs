@@ -170,6 +170,7 @@ pub fn iso_date_bytes(d: NaiveDate) -> Option<[u8; 10]> {
 
 /// A name's first eight bytes as a big-endian number (zero-padded): names in the order of
 /// their prefixes are in the order of the names, except where the prefixes are equal.
+#[inline]
 fn prefix(name: &str) -> u64 {
     let bytes = name.as_bytes();
     match bytes.first_chunk::<8>() {
@@ -182,6 +183,7 @@ fn prefix(name: &str) -> u64 {
 }
 
 /// The prefix [`Attrs::set_in_order`] takes with a name.
+#[inline]
 pub fn name_prefix(name: &str) -> u64 {
     prefix(name)
 }
@@ -189,6 +191,7 @@ pub fn name_prefix(name: &str) -> u64 {
 /// The order of attribute names, that of `str`: decided by their prefixes (see [`prefix`])
 /// where they differ, and for names of up to eight bytes by their lengths where not. Lookups by
 /// name are a large share of a big run's time: most take no call to `memcmp`.
+#[inline]
 fn cmp_names((p, a): (u64, &str), (q, b): (u64, &str)) -> std::cmp::Ordering {
     p.cmp(&q).then_with(|| {
         if a.len() <= 8 && b.len() <= 8 {
@@ -436,6 +439,74 @@ impl Record {
             .get(name)
             .and_then(|a| a.value.as_set())
             .is_some_and(|items| items.iter().any(|i| i == item))
+    }
+}
+
+/// What rules and facts read of a record: its kind, key, attributes and other columns. A
+/// [`Record`] has them, and so has a row read from its cells without a record (see
+/// `cells::AccountPlan`): facts, projections and first-pass notes are computed by the same
+/// code for both.
+pub trait Fields {
+    /// What the record describes.
+    fn kind(&self) -> RecordKind;
+
+    /// The record's key.
+    fn key(&self) -> &str;
+
+    /// The canonical attribute `name`, if present.
+    fn value(&self, name: &str) -> Option<&Value>;
+
+    /// The canonical attribute `name`, for names asked in ascending order (that of `str`),
+    /// as [`Attrs::seek`] finds it.
+    fn seek(&self, name: &str, from: &mut usize) -> Option<&Value>;
+
+    /// The other column `name`, if present.
+    fn extra(&self, name: &str) -> Option<&Value>;
+
+    /// The other columns, in the order of their names.
+    fn extras(&self) -> impl Iterator<Item = (&str, &Value)>;
+
+    /// The canonical attribute `name`, else the other column of that name.
+    fn value_or_extra(&self, name: &str) -> Option<&Value> {
+        self.value(name).or_else(|| self.extra(name))
+    }
+
+    /// The text of the canonical attribute `name`, if present and textual.
+    fn text(&self, name: &str) -> Option<&str> {
+        self.value(name).and_then(Value::as_str)
+    }
+
+    /// Whether the set-valued attribute `name` contains `item`.
+    fn in_set(&self, name: &str, item: &str) -> bool {
+        self.value(name)
+            .and_then(Value::as_set)
+            .is_some_and(|items| items.iter().any(|i| i == item))
+    }
+}
+
+impl Fields for Record {
+    fn kind(&self) -> RecordKind {
+        self.kind
+    }
+
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn value(&self, name: &str) -> Option<&Value> {
+        self.attrs.get(name).map(|a| &a.value)
+    }
+
+    fn seek(&self, name: &str, from: &mut usize) -> Option<&Value> {
+        self.attrs.seek(name, from).map(|a| &a.value)
+    }
+
+    fn extra(&self, name: &str) -> Option<&Value> {
+        self.extra.get(name).map(|a| &a.value)
+    }
+
+    fn extras(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.extra.iter().map(|(name, a)| (name.as_str(), &a.value))
     }
 }
 

@@ -152,6 +152,16 @@ struct Header {
 }
 
 impl Header {
+    /// The columns onto the canonical attribute `name`, in their order.
+    fn columns_onto(&self, name: &str) -> Vec<usize> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, Column::Canonical(canon, _) if canon.name == name))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// How many attributes a record can get when only the columns `keep` (all when `None`)
     /// become attributes, plus one for `login_tracked`: a record's attributes are allocated
     /// once, and a first pass, which keeps few columns, allocates only for those.
@@ -671,19 +681,18 @@ pub trait Note: Sync {
     type Cells: Default;
 
     /// Whether rows may be noted from their cells: [`Note::note_cells`] is then offered every
-    /// row of a file of a kind without keys (consents) first.
+    /// row that would become a record with a key and without a problem first.
     fn notes_cells(&self) -> bool {
         false
     }
 
-    /// Notes a row from the values of its cells, without a record: `values` by column, as
-    /// the row's record would get them (`None` for an empty cell and a column that is no
-    /// attribute). Returns `false` when the row has to become a record, noted by
-    /// [`Note::note`] with the others (nothing is noted of it then). `record` converts the
-    /// row to its record (for a plan that learns what rows like it need from one of them).
+    /// Notes a row from the values of its cells, without a record (see [`CellRow`]).
+    /// Returns `false` when the row has to become a record, noted by [`Note::note`] with the
+    /// others (nothing is noted of it then). `record` converts the row to its record (for a
+    /// plan that learns what rows like it need from one of them).
     fn note_cells(
         &self,
-        _values: &[Option<Value>],
+        _row: CellRow<'_>,
         _cells: &mut Self::Cells,
         _record: &mut dyn FnMut() -> Option<Record>,
     ) -> bool {
@@ -693,6 +702,30 @@ pub trait Note: Sync {
     /// Notes the records of a chunk (its rows that became records, in order), with what its
     /// rows noted from their cells left.
     fn note(&self, records: Vec<Record>, cells: Self::Cells) -> Self::Notes;
+}
+
+/// A row offered to [`Note::note_cells`]: one that would become a record with a key and
+/// without a problem.
+#[derive(Debug, Clone, Copy)]
+pub struct CellRow<'v> {
+    /// The values of its cells by column, converted as its record's attributes and other
+    /// columns would get them (`None` for an empty cell and an ignored column). Of columns
+    /// onto the same attribute, the record gets the last one filled (see [`filled_last`]).
+    pub values: &'v [Option<Value>],
+    /// Its record's key (see [`record_key`]).
+    pub key: &'v str,
+    /// How many rows of its chunk were noted before it (from their cells or as records): its
+    /// place among the records of the chunk handed to the sink.
+    pub at: usize,
+}
+
+/// The value a record gets for an attribute from the cells `values` of the `columns` onto
+/// it (in the order of the columns): the last one filled, as [`Rows::row`] sets them.
+pub fn filled_last<'v>(columns: &[usize], values: &'v [Option<Value>]) -> Option<&'v Value> {
+    columns
+        .iter()
+        .rev()
+        .find_map(|&c| values.get(c).and_then(Option::as_ref))
 }
 
 /// A column of a file's header as a [`Sink`] is told of it (see [`Sink::expect`]).
@@ -771,8 +804,7 @@ fn convert_noted<N: Note>(
     noter: &N,
     (a, b): (usize, usize),
 ) -> Result<(Vec<MergeRow>, N::Notes), Problem> {
-    let keyed = matches!(meta.kind, RecordKind::Account | RecordKind::Person);
-    if noter.notes_cells() && !keyed {
+    if noter.notes_cells() {
         let mut noted = None;
         source.with_rows(a, b, &mut |rows| {
             noted = Some(convert_noting_cells(rows, meta, noter, (a, b)));
@@ -822,23 +854,40 @@ fn merge_row(outcome: RowOutcome, meta: &Meta<'_>, records: &mut Vec<Record>) ->
     }
 }
 
-/// [`convert_noted`] for a noter that notes rows from their cells: each row is offered to
-/// [`Note::note_cells`] first, and only the rows it declines are converted to records. A
-/// row noted from its cells is one whose record would have had no cell error and a key, so
-/// the merge sees it as such a record.
+/// [`convert_noted`] for a noter that notes rows from their cells: each row that would
+/// become a record with a key and without a problem is offered to [`Note::note_cells`]
+/// first, and only the rows it declines are converted to records. The merge sees a row
+/// noted from its cells as such a record, with its key.
 fn convert_noting_cells<N: Note>(
     rows: &Rows<'_>,
     meta: &Meta<'_>,
     noter: &N,
     (a, b): (usize, usize),
 ) -> (Vec<MergeRow>, N::Notes) {
+    let keyed = matches!(meta.kind, RecordKind::Account | RecordKind::Person);
     let mut merge_rows = Vec::with_capacity(rows.lines_between(a, b) + 1);
     let mut records = Vec::new();
     let mut cells = N::Cells::default();
     let mut values: Vec<Option<Value>> = Vec::new();
     let mut memo = Memo::default();
+    // The columns onto each attribute a key comes from, in the order of the candidates.
+    let key_columns: Vec<(&str, Vec<usize>)> = key_candidates(meta.kind)
+        .iter()
+        .map(|name| (*name, meta.header.columns_onto(name)))
+        .collect();
+    let mut from_cells = 0usize;
     rows.for_each_parsed(a, b, |start, end, fields| {
-        if rows.cell_values(fields, &mut values, &mut memo) {
+        let key = if rows.cell_values(fields, &mut values, &mut memo) {
+            key_of(meta.kind, |name| {
+                key_columns
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .and_then(|(_, columns)| filled_last(columns, &values))
+            })
+        } else {
+            None
+        };
+        if let Some(key) = key {
             let mut record = || match rows.row(start, end, fields, &mut Memo::default()) {
                 RowOutcome::Read {
                     record,
@@ -847,9 +896,16 @@ fn convert_noting_cells<N: Note>(
                 } if cell_errors.is_empty() => Some(record),
                 _ => None,
             };
-            if noter.note_cells(&values, &mut cells, &mut record) {
+            let row = CellRow {
+                values: &values,
+                key: &key,
+                at: records.len() + from_cells,
+            };
+            if noter.note_cells(row, &mut cells, &mut record) {
+                from_cells += 1;
+                let hash = keyed.then(|| (meta.key_hash)(&key));
                 merge_rows.push(MergeRow::Read {
-                    key: None,
+                    key: hash.map(|hash| (key, hash)),
                     span: rows.row_span(start, end),
                     cell_errors: Vec::new(),
                     missing_key: None,
@@ -2138,8 +2194,8 @@ impl<'a> Rows<'a> {
     }
 
     /// The values of the cells of `row` by column into `values`, converted exactly as
-    /// [`Rows::row`] converts them into its record's attributes (`None` for an empty cell, a
-    /// column that is not canonical or not kept); `false`, with `values` in any state, for a
+    /// [`Rows::row`] converts them into its record's attributes and other columns (`None` for
+    /// an empty cell, an ignored column or one not kept); `false`, with `values` in any state, for a
     /// row that [`Rows::row`] would not make a record of without a problem: a blank row, a
     /// row with another number of fields than the header's, a cell that does not convert.
     fn cell_values(
@@ -2157,10 +2213,21 @@ impl<'a> Rows<'a> {
         values.clear();
         values.resize(columns.len(), None);
         for (i, (column, slot)) in columns.iter().zip(values.iter_mut()).enumerate() {
-            let (Column::Canonical(canon, _), Some(text)) = (column, row.field(i)) else {
+            let Some(text) = row.field(i) else {
                 continue;
             };
             let kept = self.keep.is_none_or(|k| k.get(i).copied().unwrap_or(true));
+            let canon = match column {
+                Column::Canonical(canon, _) => canon,
+                // As an other column of the record: its text, trimmed, unless blank.
+                Column::Extra(_) => {
+                    if kept && !trim(text).is_empty() {
+                        *slot = Some(Value::Str(trim(text).into()));
+                    }
+                    continue;
+                }
+                Column::Ignored => continue,
+            };
             if !kept && matches!(canon.ty, AttrType::Str | AttrType::Set) {
                 continue;
             }
@@ -2394,10 +2461,19 @@ pub fn type_word(ty: columns::AttrType) -> &'static str {
 
 /// The key of a record: `id`, else `username` for accounts; `id`, else `person` for consents.
 pub fn record_key(record: &Record) -> Option<crate::record::Text> {
-    key_candidates(record.kind)
+    key_of(record.kind, |name| record.get(name).map(|a| &a.value))
+}
+
+/// The key of a record of `kind` whose attribute `name` is `value(name)`: the first of its
+/// key's attributes present, unless blank.
+pub fn key_of<'v>(
+    kind: RecordKind,
+    value: impl Fn(&str) -> Option<&'v Value>,
+) -> Option<crate::record::Text> {
+    key_candidates(kind)
         .iter()
         .find_map(|c| {
-            record.get(c).map(|a| match &a.value {
+            value(c).map(|v| match v {
                 // Shared, not copied: inline up to 23 bytes, counted otherwise.
                 Value::Str(s) => s.clone(),
                 other => other.display().into(),

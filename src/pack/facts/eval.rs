@@ -13,7 +13,7 @@ use crate::pack::manifest::ParamValue;
 use crate::pack::national_id;
 use crate::pack::{Pack, PackRequest};
 use crate::problem::Problem;
-use crate::record::{Record, RecordKind, Value, hash128};
+use crate::record::{Fields, Record, RecordKind, Value, hash128};
 use crate::source::columns::normalize_name;
 use crate::source::{FileId, Span};
 
@@ -197,13 +197,13 @@ pub fn compile(
 }
 
 /// Lower-cased, trimmed text of an attribute, for matching across inputs.
-fn match_value(record: &Record, attr: &str) -> Vec<String> {
+fn match_value<R: Fields + ?Sized>(record: &R, attr: &str) -> Vec<String> {
     let value = if attr == "key" {
-        return vec![crate::source::value::trim(&record.key).to_lowercase()];
+        return vec![crate::source::value::trim(record.key()).to_lowercase()];
     } else {
-        record.attrs.get(attr).or_else(|| record.extra.get(attr))
+        record.value_or_extra(attr)
     };
-    match value.map(|a| &a.value) {
+    match value {
         Some(Value::Set(items)) => items
             .iter()
             .map(|i| crate::source::value::trim(i).to_lowercase())
@@ -219,7 +219,7 @@ fn match_value(record: &Record, attr: &str) -> Vec<String> {
 /// Calls `each` with [`hash128`] of every value of [`match_value`], in its order, without
 /// building the lower-cased texts of ASCII values (the first pass hashes the key of every
 /// account this way when a leading system's export may look it up).
-fn match_hashes(record: &Record, attr: &str, mut each: impl FnMut(u128)) {
+fn match_hashes<R: Fields + ?Sized>(record: &R, attr: &str, mut each: impl FnMut(u128)) {
     let mut one = |text: &str| {
         let t = crate::source::value::trim(text);
         if t.is_empty() {
@@ -234,14 +234,9 @@ fn match_hashes(record: &Record, attr: &str, mut each: impl FnMut(u128)) {
         }
     };
     if attr == "key" {
-        return one(&record.key);
+        return one(record.key());
     }
-    match record
-        .attrs
-        .get(attr)
-        .or_else(|| record.extra.get(attr))
-        .map(|a| &a.value)
-    {
+    match record.value_or_extra(attr) {
         Some(Value::Set(items)) => items.iter().for_each(|i| one(i)),
         Some(Value::Str(s)) => one(s),
         Some(v) => one(&v.display()),
@@ -250,10 +245,10 @@ fn match_hashes(record: &Record, attr: &str, mut each: impl FnMut(u128)) {
 }
 
 /// Whether an account is active: not disabled, not pending deletion.
-pub fn is_active(record: &Record) -> bool {
-    record.get("enabled").and_then(|a| a.value.as_bool()) != Some(false)
+pub fn is_active<R: Fields + ?Sized>(record: &R) -> bool {
+    record.value("enabled").and_then(Value::as_bool) != Some(false)
         && !matches!(
-            record.str("state"),
+            record.text("state"),
             Some("disabled" | "pending_deletion" | "deleted")
         )
 }
@@ -300,10 +295,10 @@ impl Identities {
     /// [`Identities::count`], also appending to `shorts`, for each record in order and for each
     /// duplicate fact in the facts' order, the [`identity_short`] of the identity it counted of
     /// the record (0 when it counted none).
-    fn count_noting(
+    fn count_noting<R: Fields>(
         &mut self,
         facts: &[CompiledFact],
-        records: &[Record],
+        records: &[R],
         mut shorts: Option<&mut Vec<u32>>,
     ) {
         let duplicates = facts.iter().filter_map(|f| match &f.how {
@@ -316,9 +311,13 @@ impl Identities {
             shorts.resize(base + per_record * records.len(), 0);
         }
         for (j, (name, attributes)) in duplicates.enumerate() {
-            let hashes = self.0.entry(name.clone()).or_default();
+            // Looked up before it is inserted: a row noted alone copies no name.
+            let hashes = match self.0.get_mut(name.as_str()) {
+                Some(hashes) => hashes,
+                None => self.0.entry(name.clone()).or_default(),
+            };
             for (i, r) in records.iter().enumerate() {
-                if r.kind != RecordKind::Account || !is_active(r) {
+                if r.kind() != RecordKind::Account || !is_active(r) {
                     continue;
                 }
                 let Some(hash) = identity_hash(r, attributes) else {
@@ -440,9 +439,9 @@ impl Consents {
     }
 
     /// Notes the consent records among `records` (those naming a person).
-    pub fn add(&mut self, records: &[Record]) {
-        for r in records.iter().filter(|r| r.kind == RecordKind::Consent) {
-            let value = |name: &str| r.get(name).map(|a| &a.value);
+    pub fn add<R: Fields>(&mut self, records: &[R]) {
+        for r in records.iter().filter(|r| r.kind() == RecordKind::Consent) {
+            let value = |name: &str| r.value(name);
             self.push(&ConsentValues {
                 person: value("person"),
                 purpose: value("purpose"),
@@ -585,25 +584,30 @@ impl Streamed {
     /// [`Streamed::add`], also appending the [`identity_short`]s of the records to `shorts`
     /// (see `Identities::count_noting`): for a first pass that decides the records before
     /// every identity is counted.
-    pub fn add_noting(
+    pub fn add_noting<R: Fields>(
         &mut self,
         facts: &[CompiledFact],
-        records: &[Record],
+        records: &[R],
         shorts: Option<&mut Vec<u32>>,
     ) {
         self.identities.count_noting(facts, records, shorts);
         // Records of one input share a kind: noted once per run of it.
         let mut last = None;
         for r in records {
-            if last != Some(r.kind) {
-                self.kinds.insert(r.kind);
-                last = Some(r.kind);
+            if last != Some(r.kind()) {
+                if !self.kinds.contains(&r.kind()) {
+                    self.kinds.insert(r.kind());
+                }
+                last = Some(r.kind());
             }
         }
         for f in facts {
             let Compiled::Plain(FactKind::MissingIn { kind, match_on }) = &f.how else {
                 continue;
             };
+            if !records.iter().any(|r| r.kind() == *kind) {
+                continue;
+            }
             for attr in match_on {
                 let hashes = self
                     .values
@@ -611,7 +615,7 @@ impl Streamed {
                     .or_default()
                     .entry(attr.clone())
                     .or_default();
-                for r in records.iter().filter(|r| r.kind == *kind) {
+                for r in records.iter().filter(|r| r.kind() == *kind) {
                     match_hashes(r, attr, |h| hashes.push(h));
                 }
             }
@@ -782,7 +786,7 @@ pub fn streamed_attributes(facts: &[CompiledFact]) -> HashSet<String> {
 }
 
 /// Whether any of `records` has a value that a `links_to` fact looks up among the accounts.
-pub fn links_present(facts: &[CompiledFact], records: &[Record]) -> bool {
+pub fn links_present<R: Fields>(facts: &[CompiledFact], records: &[R]) -> bool {
     facts.iter().any(|f| match &f.how {
         Compiled::Plain(FactKind::LinksTo { attribute, .. }) => records
             .iter()
@@ -975,17 +979,17 @@ impl<'a> FactInputs<'a> {
 
     /// The consents of an account: entries whose person is its key or its username.
     /// The consent entries of `record`, looked up on first use and kept in `known`.
-    fn consents_in<'s, 'k>(
+    fn consents_in<'s, 'k, R: Fields + ?Sized>(
         &'s self,
-        record: &Record,
+        record: &R,
         known: &'k RecordConsents<'s>,
     ) -> &'k [&'s ConsentEntry] {
         known.0.get_or_init(|| self.consents_of(record))
     }
 
-    fn consents_of(&self, record: &Record) -> Vec<&ConsentEntry> {
-        let mut out: Vec<&ConsentEntry> = self.consents.of(&record.key).collect();
-        if let Some(u) = record.str("username").filter(|u| *u != record.key) {
+    fn consents_of<R: Fields + ?Sized>(&self, record: &R) -> Vec<&ConsentEntry> {
+        let mut out: Vec<&ConsentEntry> = self.consents.of(record.key()).collect();
+        if let Some(u) = record.text("username").filter(|u| *u != record.key()) {
             out.extend(self.consents.of(u));
         }
         out
@@ -1010,9 +1014,9 @@ impl<'a> FactInputs<'a> {
 
     /// [`FactInputs::consent_purposes`], with the record's entries kept in `known`; the
     /// purposes are the register's own texts, not copies.
-    pub fn consent_purposes_in<'s>(
+    pub fn consent_purposes_in<'s, R: Fields + ?Sized>(
         &'s self,
-        record: &Record,
+        record: &R,
         known: &RecordConsents<'s>,
     ) -> Vec<&'s str> {
         let mut out: Vec<&'s str> = self
@@ -1028,7 +1032,12 @@ impl<'a> FactInputs<'a> {
 
     /// Whether a record of `kind` matches `record` on any of `match_on`, among the records
     /// held and the streamed ones.
-    fn exists(&self, kind: RecordKind, match_on: &[String], record: &Record) -> bool {
+    fn exists<R: Fields + ?Sized>(
+        &self,
+        kind: RecordKind,
+        match_on: &[String],
+        record: &R,
+    ) -> bool {
         !self.matches(kind, match_on, record).is_empty()
             || match_on.iter().any(|attr| {
                 self.streamed_values
@@ -1043,7 +1052,12 @@ impl<'a> FactInputs<'a> {
     }
 
     /// Records of `kind` matching `record` on any of `match_on`.
-    fn matches(&self, kind: RecordKind, match_on: &[String], record: &Record) -> Vec<&'a Record> {
+    fn matches<R: Fields + ?Sized>(
+        &self,
+        kind: RecordKind,
+        match_on: &[String],
+        record: &R,
+    ) -> Vec<&'a Record> {
         let mut out: Vec<&'a Record> = Vec::new();
         // Only held records are indexed (streamed ones are looked up by hash, see `exists`).
         if !self.held.contains(&kind) {
@@ -1078,7 +1092,7 @@ fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
 /// A 128-bit hash of the identity tuple of a record, as [`hash128`] of [`identity`] but
 /// without building the tuple: an ASCII text without capitals is hashed as it is. Counting hashes instead of tuples keeps the counts of a million
 /// accounts in 30 MB instead of 150.
-fn identity_hash(record: &Record, attributes: &[String]) -> Option<u128> {
+fn identity_hash<R: Fields + ?Sized>(record: &R, attributes: &[String]) -> Option<u128> {
     use std::hash::Hasher as _;
     // The bytes are collected on the stack and hashed at once (the hash of a stream of bytes
     // does not depend on how it is split; SipHash's writes cost more than the copies): an
@@ -1121,17 +1135,15 @@ impl IdentitySink for crate::record::Hasher128 {
 /// Writes the identity tuple of `record` framed as the hash of the tuple (`Vec<String>`)
 /// would be: its length (as SipHash writes a `usize`: little-endian), then each text and
 /// `0xff`. `None` when a part is empty or missing.
-fn write_identity(
-    record: &Record,
+fn write_identity<R: Fields + ?Sized>(
+    record: &R,
     attributes: &[String],
     out: &mut impl IdentitySink,
 ) -> Option<()> {
     out.put(&attributes.len().to_le_bytes());
     for a in attributes {
-        let value = (a != "key")
-            .then(|| record.attrs.get(a).or_else(|| record.extra.get(a)))
-            .flatten();
-        match value.map(|attr| &attr.value) {
+        let value = (a != "key").then(|| record.value_or_extra(a)).flatten();
+        match value {
             Some(Value::Str(s)) => {
                 let t = crate::source::value::trim(s);
                 if t.is_empty() {
@@ -1233,13 +1245,8 @@ pub fn age(birth: NaiveDate, today: NaiveDate) -> i64 {
     years
 }
 
-fn text_values(record: &Record, attr: &str) -> Vec<String> {
-    match record
-        .attrs
-        .get(attr)
-        .or_else(|| record.extra.get(attr))
-        .map(|a| &a.value)
-    {
+fn text_values<R: Fields + ?Sized>(record: &R, attr: &str) -> Vec<String> {
+    match record.value_or_extra(attr) {
         Some(Value::Set(items)) => items.iter().map(ToString::to_string).collect(),
         Some(v) => vec![v.display()],
         None => Vec::new(),
@@ -1248,13 +1255,8 @@ fn text_values(record: &Record, attr: &str) -> Vec<String> {
 
 /// Whether any text value of `attr` (each item of a set) satisfies `test`, without copying
 /// the texts as [`text_values`] does.
-fn any_text(record: &Record, attr: &str, test: impl Fn(&str) -> bool) -> bool {
-    match record
-        .attrs
-        .get(attr)
-        .or_else(|| record.extra.get(attr))
-        .map(|a| &a.value)
-    {
+fn any_text<R: Fields + ?Sized>(record: &R, attr: &str, test: impl Fn(&str) -> bool) -> bool {
+    match record.value_or_extra(attr) {
         Some(Value::Str(s)) => test(s),
         Some(Value::Set(items)) => items.iter().any(|i| test(i)),
         Some(v) => test(&v.display()),
@@ -1264,9 +1266,9 @@ fn any_text(record: &Record, attr: &str, test: impl Fn(&str) -> bool) -> bool {
 
 /// The attribute of `record` that makes the fact true, to point a finding at it (for facts
 /// about attributes: regex, national_id, column, duplicate, differs_from, links_to).
-pub fn matched_attribute(
+pub fn matched_attribute<R: Fields + ?Sized>(
     fact: &CompiledFact,
-    record: &Record,
+    record: &R,
     inputs: &FactInputs<'_>,
 ) -> Option<String> {
     match &fact.how {
@@ -1280,17 +1282,16 @@ pub fn matched_attribute(
                 .find(|a| any_text(record, a, |v| national_id::contains(v, kinds)))
                 .cloned(),
             FactKind::Column { names } => record
-                .extra
-                .iter()
-                .find(|(name, a)| {
-                    names.contains(&normalize_name(name)) && !a.value.display().trim().is_empty()
+                .extras()
+                .find(|(name, value)| {
+                    names.contains(&normalize_name(name)) && !value.display().trim().is_empty()
                 })
-                .map(|(name, _)| name.clone()),
+                .map(|(name, _)| name.to_owned()),
             FactKind::Duplicate { attributes } => {
                 // The identity is hashed (about 900 instructions) only when it may be found
                 // shared: of an active account, with shared identities counted (an account
                 // list decided in its first pass counts none until every identity is known).
-                if record.kind != RecordKind::Account
+                if record.kind() != RecordKind::Account
                     || !inputs.duplicates.any_repeated(&fact.name)?
                     || !is_active(record)
                 {
@@ -1328,7 +1329,7 @@ pub fn matched_attribute(
                             .into_iter()
                             .flatten()
                             .any(|r| {
-                                is_active(r)
+                                is_active(*r)
                                     && role.as_ref().is_none_or(|role| r.has_in_set("roles", role))
                             })
                     })
@@ -1345,9 +1346,9 @@ pub fn matched_attribute(
 pub struct RecordConsents<'a>(std::cell::OnceCell<Vec<&'a ConsentEntry>>);
 
 /// Evaluates one fact for one record. `age` is the record's age, if known.
-pub fn evaluate(
+pub fn evaluate<R: Fields + ?Sized>(
     fact: &CompiledFact,
-    record: &Record,
+    record: &R,
     inputs: &FactInputs<'_>,
     age: Option<i64>,
 ) -> bool {
@@ -1356,9 +1357,9 @@ pub fn evaluate(
 
 /// [`evaluate`], with the record's consent entries kept in `known` (shared by the facts of one
 /// record).
-pub fn evaluate_in<'s>(
+pub fn evaluate_in<'s, R: Fields + ?Sized>(
     fact: &CompiledFact,
-    record: &Record,
+    record: &R,
     inputs: &'s FactInputs<'_>,
     age: Option<i64>,
     known: &RecordConsents<'s>,
@@ -1381,7 +1382,7 @@ pub fn evaluate_in<'s>(
             guardian_below_age,
             status,
         } => {
-            if record.kind != RecordKind::Account {
+            if record.kind() != RecordKind::Account {
                 return false;
             }
             let threshold = guardian_below_age
@@ -1392,7 +1393,7 @@ pub fn evaluate_in<'s>(
             // Unknown age: students are treated as minors, everyone else as adults.
             let minor = match age {
                 Some(a) => a < threshold,
-                None => record.has_in_set("roles", "student"),
+                None => record.in_set("roles", "student"),
             };
             let text = |id| inputs.consents.text(id);
             // The record's consents for the purpose (walked again, not collected: a fact of
@@ -1416,7 +1417,7 @@ pub fn evaluate_in<'s>(
             }
         }
         FactKind::ModuleAccess { module } => {
-            if record.kind != RecordKind::Account {
+            if record.kind() != RecordKind::Account {
                 return false;
             }
             inputs.services.iter().any(|s| {
@@ -1424,7 +1425,7 @@ pub fn evaluate_in<'s>(
                     && s.get("enabled").and_then(|a| a.value.as_bool()) != Some(false)
                     && s.get("allowed_roles")
                         .and_then(|a| a.value.as_set())
-                        .is_none_or(|allowed| allowed.iter().any(|r| record.has_in_set("roles", r)))
+                        .is_none_or(|allowed| allowed.iter().any(|r| record.in_set("roles", r)))
             })
         }
     }
