@@ -337,6 +337,72 @@ impl Fields for AccountRow<'_> {
     }
 }
 
+/// Whether `a` and `b` read alike through [`Fields`]: kind, key, the attributes of the
+/// account lists' columns and a few more (by name and in order), and the other columns (the
+/// reference of the tests that compare a row read from its cells with its record).
+#[cfg(test)]
+pub(crate) fn same_fields(a: &impl Fields, b: &impl Fields) -> Result<(), String> {
+    const NAMES: [&str; 20] = [
+        "birth_date",
+        "created",
+        "email",
+        "enabled",
+        "family_name",
+        "given_name",
+        "groups",
+        "id",
+        "last_login",
+        "login_tracked",
+        "manual_reason",
+        "nothing",
+        "origin",
+        "password_present",
+        "roles",
+        "staff_category",
+        "state",
+        "username",
+        "valid_until",
+        "zz",
+    ];
+    if a.kind() != b.kind() || a.key() != b.key() {
+        return Err(format!(
+            "{:?} {} against {:?} {}",
+            a.kind(),
+            a.key(),
+            b.kind(),
+            b.key()
+        ));
+    }
+    let (mut at_a, mut at_b) = (0, 0);
+    for name in NAMES {
+        let (x, y) = (a.value(name), b.value(name));
+        if x != y {
+            return Err(format!("{name}: {x:?} against {y:?}"));
+        }
+        let (x, y) = (a.seek(name, &mut at_a), b.seek(name, &mut at_b));
+        if x != y {
+            return Err(format!("{name} sought: {x:?} against {y:?}"));
+        }
+    }
+    let (x, y): (Vec<_>, Vec<_>) = (a.extras().collect(), b.extras().collect());
+    if x != y {
+        return Err(format!("other columns: {x:?} against {y:?}"));
+    }
+    for (name, _) in x {
+        if a.extra(name) != b.extra(name) {
+            return Err(format!(
+                "{name}: {:?} against {:?}",
+                a.extra(name),
+                b.extra(name)
+            ));
+        }
+    }
+    if a.extra("nothing") != b.extra("nothing") {
+        return Err("an other column that is not there".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

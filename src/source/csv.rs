@@ -2925,6 +2925,162 @@ mod tests {
         assert!(stream.read_text(0, 5).is_err());
     }
 
+    /// What [`ComparingNoter`] found of a chunk: how many rows were offered from their cells,
+    /// where each stands among the chunk's records with its key, and every difference
+    /// between a row read from its cells and its record.
+    #[derive(Default)]
+    struct Compared {
+        offered: Vec<(usize, String)>,
+        differences: Vec<String>,
+    }
+
+    /// Offers every row from its cells to an account plan and compares what it reads with
+    /// the row's record; declines them all, so every row is converted as usual too.
+    struct ComparingNoter(Option<std::sync::Arc<crate::cells::AccountPlan>>);
+
+    impl Note for ComparingNoter {
+        type Notes = (usize, Compared);
+        type Cells = Compared;
+
+        fn notes_cells(&self) -> bool {
+            self.0.is_some()
+        }
+
+        fn note_cells(
+            &self,
+            row: CellRow<'_>,
+            cells: &mut Compared,
+            record: &mut dyn FnMut() -> Option<Record>,
+        ) -> bool {
+            let Some(plan) = &self.0 else {
+                return false;
+            };
+            cells.offered.push((row.at, row.key.to_owned()));
+            match (plan.row(row), record()) {
+                (_, None) => cells
+                    .differences
+                    .push(format!("{}: offered, but no record", row.key)),
+                (None, Some(r)) => {
+                    if r.get("password_present").map(|a| &a.value) != Some(&Value::Bool(true)) {
+                        cells
+                            .differences
+                            .push(format!("{}: not read without a password", row.key));
+                    }
+                }
+                (Some(read), Some(mut r)) => {
+                    let span = r.span;
+                    r.set("login_tracked", Value::Bool(true), span);
+                    if let Err(e) = crate::cells::same_fields(&read, &r) {
+                        cells.differences.push(format!("{}: {e}", row.key));
+                    }
+                }
+            }
+            false
+        }
+
+        fn note(&self, records: Vec<Record>, mut cells: Compared) -> (usize, Compared) {
+            for (at, key) in &cells.offered {
+                if records.get(*at).map(|r| r.key.as_str()) != Some(key.as_str()) {
+                    cells
+                        .differences
+                        .push(format!("{key}: offered as record {at} of the chunk"));
+                }
+            }
+            (records.len(), cells)
+        }
+    }
+
+    /// A sink that compares the rows of an account list read from their cells with their
+    /// records (see [`ComparingNoter`]).
+    #[derive(Default)]
+    struct ComparingSink {
+        plan: Option<std::sync::Arc<crate::cells::AccountPlan>>,
+        records: usize,
+        offered: usize,
+        differences: Vec<String>,
+    }
+
+    impl Sink for ComparingSink {
+        type Noter = ComparingNoter;
+
+        fn expect(&mut self, kind: RecordKind, _rows: usize, columns: &[ColumnName<'_>]) {
+            self.plan = crate::cells::AccountPlan::compile(kind, columns, true).map(Into::into);
+        }
+
+        fn noter(&self) -> ComparingNoter {
+            ComparingNoter(self.plan.clone())
+        }
+
+        fn take(&mut self, (records, compared): (usize, Compared)) {
+            self.records += records;
+            self.offered += compared.offered.len();
+            self.differences.extend(compared.differences);
+        }
+    }
+
+    /// Every row of an account list that becomes a record without a problem is offered from
+    /// its cells, in its place among the records, and reads as its record does: kind, key,
+    /// attributes, other columns.
+    fn rows_read_from_cells_are_their_records(text: &str) {
+        rows_read_from_cells_are_their_records_in(text, true);
+    }
+
+    /// [`rows_read_from_cells_are_their_records`]; `some` when some row must be offered.
+    fn rows_read_from_cells_are_their_records_in(text: &str, some: bool) {
+        for rows in [1, 2, 3, 100] {
+            let mut sink = ComparingSink::default();
+            let (problems, stream) = open(
+                FileId(0),
+                StreamSource::Held(text.into()),
+                RecordKind::Account,
+                CsvOptions::default(),
+                Some(rows),
+                None,
+                &mut sink,
+            );
+            if stream.is_none() && !some {
+                // A file that is not read at all (every row broken): nothing is offered.
+                assert_eq!(sink.offered, 0);
+                continue;
+            }
+            assert!(stream.is_some(), "{problems:?}");
+            assert!(sink.plan.is_some(), "no plan for {text:?}");
+            assert!(
+                sink.differences.is_empty(),
+                "{:?} in {text:?}",
+                sink.differences
+            );
+            // A row with a bad cell becomes a record but is not offered (nor is one without a
+            // key, which becomes none); a chunk with a duplicate key is noted again without
+            // offering its rows.
+            assert!(sink.offered <= sink.records, "{text:?}");
+            if !problems.iter().any(Problem::is_error) {
+                assert_eq!(sink.offered, sink.records, "{text:?}");
+            }
+            let duplicate = problems
+                .iter()
+                .any(|p| p.code == "konform::input::duplicate-key");
+            assert!(sink.offered > 0 || !some || duplicate, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn account_rows_read_from_their_cells_are_their_records() {
+        let header = "Kennung;Benutzername;E-Mail;Rolle;Status;Aktiv;Geburtsdatum;Erstellt;Letzte Anmeldung;Passwort;Religion;Bemerkung;;Notiz\n";
+        for body in [
+            "1;anna;anna@x.example;Schüler;aktiv;ja;03.05.2013;2020-08-01;;;;;;\n\
+             2; ben ;;Lehrkraft, Schüler;inaktiv;nein;;01.08.2020;01.11.2026;Geheim1!;ev.;frei;x;y\n\
+             3;cara;;Schüler;;;;;;;ev.;frei;;z\n",
+            ";cem;cem@x.example;Eltern;;;;;;;;  ;;\n;;dora@x.example;;;;;;;;;;;\n\
+             \"5\";\"e;f\";;\"Schüler\";;;;;;;;\"two\nlines\";;\n",
+            "6;fay;;Schüler;;;31.02.2010;;;;;;;\n7;gus;;;;;;;;\n8;hal;;;;vielleicht;;;;;;;;\r\n\
+             11;kai;;;;;;;;;;;;\n",
+            "9;ida;;;;;;;;;;;;\n9;ida2;;;;;;;;;;;;\n\n;;;;;;;;;;;;;\n10;jon;;;;;;;;;;;;",
+        ] {
+            rows_read_from_cells_are_their_records(&format!("{header}{body}"));
+        }
+    }
+
     /// Records what a streamed file's sink was told and given.
     #[derive(Default)]
     struct Counting {
@@ -3016,6 +3172,35 @@ mod tests {
                 text.push_str(ends.get(i).copied().unwrap_or("\n"));
             }
             same_in_any_chunking(&text);
+        }
+
+        /// Generated account rows read from their cells read as their records.
+        #[test]
+        fn generated_account_rows_read_from_their_cells_are_their_records(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "1", "2", "anna", "b\u{e9}n", " Ole ", "2026-01-01", "31.02.2010",
+                        "01.08.2020", "", " ", "ja", "nein", "Sch\u{fc}ler", "Lehrkraft, Eltern",
+                        "\"q;x\"", "\"two\nlines\"",
+                    ]),
+                    9,
+                ),
+                1..10,
+            ),
+        ) {
+            let mut text = String::from("Kennung;Benutzername;Geburtsdatum;Aktiv;Rolle;Passwort;Bemerkung;Religion;Erstellt\n");
+            for (i, cells) in rows.iter().enumerate() {
+                // One row in three has a key of its own: the others may lack one or repeat one.
+                if i % 3 == 0 {
+                    text.push_str(&format!("K{i}"));
+                    text.push_str(&cells.iter().skip(1).fold(String::new(), |t, c| t + ";" + c));
+                } else {
+                    text.push_str(&cells.join(";"));
+                }
+                text.push('\n');
+            }
+            rows_read_from_cells_are_their_records_in(&text, false);
         }
     }
 

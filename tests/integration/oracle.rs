@@ -408,6 +408,128 @@ fn consent_registers_noted_from_their_cells_agree_with_the_oracle() {
     }
 }
 
+/// An account list decided in its first pass is read from its cells (see `konform::cells`):
+/// rows whose projection was decided clean are noted without a record. Whatever the rows
+/// (clean ones that share a projection, the same person twice among them, a password, a
+/// special-category column, a teacher without consent, generic and contract-worker accounts,
+/// rows that are no records), the findings and problems are the oracle's, in every chunking;
+/// and so they are when the login column stays empty (the list is then decided anew) and
+/// when a key repeats.
+#[test]
+fn account_lists_read_from_their_cells_agree_with_the_oracle() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    let header = "Kennung;Benutzername;Vorname;Nachname;E-Mail;Rolle;Personalgruppe;Herkunft;Status;Geburtsdatum;Erstellt am;Letzte Anmeldung;Passwort;Religion\n";
+    let mut consents = String::from("Person;Zweck;Erteilt von;Datum;Formular\n");
+    let mut rows = String::new();
+    for i in 0..40 {
+        // Students of two birth years, most with a guardian's consent: a few projections.
+        let year = 2012 + i % 2;
+        rows.push_str(&format!(
+            "S{i};kim.lind{i};Kim{i};Lind;kim.lind{i}@schule.example;Schüler;;DiViS;aktiv;03.05.{year};01.08.2020;20.11.2026;;\n"
+        ));
+        if i % 7 != 3 {
+            consents.push_str(&format!(
+                "S{i};videokonferenz;Erziehungsberechtigte;01.09.2025;VK-{i}\n"
+            ));
+        }
+    }
+    // The same person twice, in rows like the clean ones: both are found.
+    for key in ["D1", "D2"] {
+        rows.push_str(&format!(
+            "{key};{key};Ole;Ørsted;{key}@schule.example;Schüler;;DiViS;aktiv;04.06.2012;01.08.2020;20.11.2026;;\n"
+        ));
+        consents.push_str(&format!(
+            "{key};videokonferenz;Erziehungsberechtigte;01.09.2025;VK-{key}\n"
+        ));
+    }
+    rows.push_str(
+        "T1;tom.berg;Tom;Berg;tom.berg@schule.example;Lehrkraft;Lehrkraft;DiViS;aktiv;01.01.1980;01.08.2020;20.11.2026;;\n\
+         T2;lehrer1;Lehrer;Eins;;Lehrkraft;Lehrkraft;manuell;aktiv;;01.08.2020;20.11.2026;;\n\
+         T3;hana.fiel;Hana;Fiel;;Lehrkraft;Honorarkraft;DiViS;aktiv;02.02.1975;01.08.2020;20.11.2026;;\n\
+         S90;pia.sand;Pia;Sand;;Schüler;;DiViS;aktiv;03.05.2012;01.08.2020;20.11.2026;Geheim1!;\n\
+         S91;eva.holm;Eva;Holm;;Schüler;;DiViS;aktiv;03.05.2012;01.08.2020;20.11.2026;;ev.\n\
+         S92;\"jan;dahl\";Jan; Dahl ;;\"Schüler\";;DiViS;aktiv;03.05.2012;01.08.2020;20.11.2026;;\r\n\
+         S93;alt.konto;Alt;Konto;;Schüler;;DiViS;inaktiv;03.05.2013;01.08.2020;01.01.2024;;\n",
+    );
+    for i in [1, 2, 90, 91, 92, 93] {
+        consents.push_str(&format!(
+            "S{i};videokonferenz;Erziehungsberechtigte;01.09.2025;VK-x{i}\n"
+        ));
+    }
+    write("consents.csv", &consents);
+    write(
+        "iserv.yaml",
+        "platform: iserv\nmodules:\n  videoconference: { enabled: true, allowed_roles: [student, teacher], recording: false }\n",
+    );
+    write(
+        "konform.yaml",
+        "school: { id: \"1\", country: DE, state: HH }\npacks: [common, eduport, iserv]\ninputs:\n  - { path: accounts.csv, kind: accounts }\n  - { path: consents.csv, kind: consents }\n  - path: iserv.yaml\n",
+    );
+    let agree = |accounts: &str| -> Checked {
+        write("accounts.csv", accounts);
+        let oracle = checked(dir.path(), true, None);
+        for chunk_rows in [None, Some(1), Some(3), Some(7)] {
+            assert_eq!(
+                checked(dir.path(), false, chunk_rows),
+                oracle,
+                "{chunk_rows:?}"
+            );
+        }
+        oracle
+    };
+    let oracle = agree(&format!("{header}{rows}"));
+    assert!(oracle.1.is_empty(), "{:?}", oracle.1);
+    let found = |policy: &str| -> Vec<&str> {
+        oracle
+            .0
+            .iter()
+            .filter(|f| f.0 == policy)
+            .map(|f| f.1.as_str())
+            .collect()
+    };
+    assert_eq!(
+        found("common.duplicate-identity"),
+        ["D1", "D2"],
+        "{oracle:?}"
+    );
+    assert_eq!(found("common.generic-account"), ["T2"]);
+    assert_eq!(found("eduport.contract-worker-account"), ["T3"]);
+    assert_eq!(found("common.plaintext-password"), ["S90"]);
+    assert_eq!(found("common.special-category-data"), ["S91"]);
+    assert_eq!(
+        found("iserv.videoconference-without-consent"),
+        ["S3", "S10", "S17", "S24", "S31", "S38", "T1", "T2", "T3"]
+    );
+    // Rows that are no records, then a key twice.
+    agree(&format!(
+        "{header}{rows}\
+         ;;Ohne;Schlüssel;;Schüler;;DiViS;aktiv;;;;;\n\
+         S94;bad.date;Bad;Date;;Schüler;;DiViS;aktiv;31.02.2012;01.08.2020;;;\n\
+         S95;kurz;Kurz\n\
+         \n"
+    ));
+    let problems = agree(&format!(
+        "{header}{rows}S5;kim.again;Kim;Again;;Schüler;;DiViS;aktiv;03.05.2012;01.08.2020;20.11.2026;;\n"
+    ))
+    .1;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.0 == "konform::input::duplicate-key"),
+        "{problems:?}"
+    );
+    // No login recorded in a login column: decided anew.
+    // (The logins are the only cells with these dates.)
+    let empty_logins = rows
+        .replace(";20.11.2026;", ";;")
+        .replace(";01.01.2024;", ";;");
+    let oracle = agree(&format!("{header}{empty_logins}"));
+    assert!(oracle.0.iter().all(|f| f.0 != "common.inactive-account"));
+}
+
 /// Few names: the same person (name and birth date) has several accounts.
 const GIVEN: &[&str] = &["", "Mira", "Ole"];
 const FAMILY: &[&str] = &["Sandvik", "Ørsted"];
