@@ -164,6 +164,8 @@ fn columns_onto(columns: &[ColumnName<'_>], name: &str) -> Vec<usize> {
 #[derive(Debug)]
 struct Slot {
     name: &'static str,
+    /// Its name's [`words`].
+    words: Option<(u64, u64)>,
     /// The columns onto it, in their order (the record gets the last one filled).
     columns: Vec<usize>,
     /// Its value in every row, when it comes from no column (`login_tracked`).
@@ -185,13 +187,35 @@ impl Slot {
 /// attributes there are.
 const INDEX: usize = 128;
 
-/// Where a name's search starts in [`AccountPlan::index`]: its length and its first and last
-/// bytes (the attributes' names differ in them).
-fn index_of(name: &[u8]) -> usize {
-    let (first, last) = (name.first().copied(), name.last().copied());
-    let mixed =
-        name.len() ^ usize::from(first.unwrap_or(0)) << 2 ^ usize::from(last.unwrap_or(0)) << 4;
-    (mixed ^ mixed >> 7) % INDEX
+/// Two words that, with its length, tell a name of up to 16 bytes from every other: its first
+/// and its last eight bytes (four, of a name shorter than eight; three bytes of one shorter
+/// than four), read without a call to `memcmp`. `None` for a longer name.
+fn words(name: &[u8]) -> Option<(u64, u64)> {
+    let n = name.len();
+    if n >= 8 {
+        let (first, last) = (name.first_chunk::<8>()?, name.last_chunk::<8>()?);
+        (n <= 16).then(|| (u64::from_le_bytes(*first), u64::from_le_bytes(*last)))
+    } else if n >= 4 {
+        let (first, last) = (name.first_chunk::<4>()?, name.last_chunk::<4>()?);
+        Some((
+            u64::from(u32::from_le_bytes(*first)),
+            u64::from(u32::from_le_bytes(*last)),
+        ))
+    } else {
+        let byte = |i: usize| u64::from(name.get(i).copied().unwrap_or(0));
+        Some((
+            byte(0) | byte(n / 2) << 8 | byte(n.saturating_sub(1)) << 16,
+            0,
+        ))
+    }
+}
+
+/// Where the search for a name with these [`words`] and length starts in
+/// [`AccountPlan::index`].
+fn index_of(words: Option<(u64, u64)>, len: usize) -> usize {
+    let (a, b) = words.unwrap_or((0, 0));
+    let mixed = (a ^ b.rotate_left(29) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    usize::try_from(mixed >> 57).unwrap_or(0) % INDEX
 }
 
 /// How the rows of an account list decided in its first pass (see
@@ -239,6 +263,7 @@ impl AccountPlan {
             .into_iter()
             .map(|name| Slot {
                 name,
+                words: words(name.as_bytes()),
                 columns: columns_onto(columns, name),
                 // Set on every record, over any column of that name.
                 fixed: (name == "login_tracked").then_some(Value::Bool(login_tracked)),
@@ -259,7 +284,7 @@ impl AccountPlan {
         let mut index = [0u8; INDEX];
         for (i, slot) in attrs.iter().enumerate() {
             let place = u8::try_from(i + 1).ok()?;
-            let start = index_of(slot.name.as_bytes());
+            let start = index_of(slot.words, slot.name.len());
             let free = (0..INDEX)
                 .map(|probe| (start + probe) % INDEX)
                 .find(|&at| index.get(at) == Some(&0))?;
@@ -274,11 +299,17 @@ impl AccountPlan {
 
     /// The slot of the attribute `name`.
     fn slot(&self, name: &str) -> Option<&Slot> {
-        let start = index_of(name.as_bytes());
+        let looked_for = words(name.as_bytes());
+        let start = index_of(looked_for, name.len());
         for probe in 0..INDEX {
             let place = usize::from(*self.index.get((start + probe) % INDEX)?);
             let slot = self.attrs.get(place.checked_sub(1)?)?;
-            if slot.name.len() == name.len() && slot.name.as_bytes() == name.as_bytes() {
+            let same = slot.name.len() == name.len()
+                && match (slot.words, looked_for) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => slot.name == name,
+                };
+            if same {
                 return Some(slot);
             }
         }
@@ -510,6 +541,90 @@ mod tests {
         }
         r.key = r.str("person").unwrap_or_default().into();
         r
+    }
+
+    /// Names of every length an index entry can have, and names that share a length, a
+    /// first or a last part with them.
+    const NAMES: [&str; 14] = [
+        "a",
+        "ab",
+        "abc",
+        "abcd",
+        "email",
+        "enabled",
+        "username",
+        "birth_date",
+        "given_name",
+        "family_name",
+        "login_tracked",
+        "staff_category",
+        "password_present",
+        "a_name_longer_than_sixteen",
+    ];
+
+    #[test]
+    fn account_rows_find_each_attribute_by_its_name() {
+        let columns: Vec<ColumnName<'static>> = NAMES
+            .iter()
+            .filter(|n| **n != "login_tracked")
+            .map(|n| ColumnName::Canonical(n))
+            .chain([ColumnName::Extra("Notiz"), ColumnName::Ignored])
+            .collect();
+        let plan = AccountPlan::compile(RecordKind::Account, &columns, false)
+            .unwrap_or_else(|| panic!("no plan"));
+        assert!(AccountPlan::compile(RecordKind::Consent, &columns, false).is_none());
+        // Each column holds its own name; login_tracked is given.
+        let values: Vec<Option<Value>> = columns
+            .iter()
+            .map(|c| match c {
+                ColumnName::Canonical(n) => text(n),
+                ColumnName::Extra(_) => text("frei"),
+                ColumnName::Ignored => text("ignored"),
+            })
+            .collect();
+        let row = plan
+            .row(CellRow {
+                values: &values,
+                key: "K1",
+                at: 0,
+            })
+            .unwrap_or_else(|| panic!("not read"));
+        for name in NAMES {
+            let expected = if name == "login_tracked" {
+                Value::Bool(false)
+            } else {
+                Value::Str(name.into())
+            };
+            assert_eq!(row.value(name), Some(&expected), "{name}");
+            assert_eq!(row.seek(name, &mut 0), Some(&expected), "{name}");
+            // The same length and the same first or last bytes are not the same name.
+            for other in [
+                format!("{}x", &name[..name.len() - 1]),
+                format!("x{}", &name[1..]),
+                name.to_uppercase(),
+                format!("{name}_"),
+            ] {
+                assert_eq!(row.value(&other), None, "{other}");
+            }
+        }
+        assert_eq!(row.extra("Notiz"), Some(&Value::Str("frei".into())));
+        assert_eq!(row.value("Notiz"), None);
+        assert_eq!(row.extras().count(), 1);
+        assert_eq!((row.kind(), row.key()), (RecordKind::Account, "K1"));
+        // A row with a password is read as its record only.
+        let mut with_password = values.clone();
+        if let Some(i) = columns
+            .iter()
+            .position(|c| *c == ColumnName::Canonical("password_present"))
+        {
+            with_password[i] = Some(Value::Bool(true));
+        }
+        let row = CellRow {
+            values: &with_password,
+            key: "K1",
+            at: 0,
+        };
+        assert!(plan.row(row).is_none());
     }
 
     #[test]
