@@ -1052,10 +1052,13 @@ impl<'p> Evaluator<'p> {
     /// records of its kind are not decided by their projection. Facts and the projection are
     /// computed by the code that computes a record's (see [`Fields`]), so a row and its record
     /// have one projection. Counts no progress.
-    pub fn known_clean<R: Fields + ?Sized>(
+    /// `known` holds the row's consent entries when they were looked up with its batch's
+    /// (see [`Evaluator::resolve_rows`]).
+    pub fn known_clean<'s, R: Fields + ?Sized>(
         &self,
         row: &R,
-        inputs: &FactInputs<'_>,
+        inputs: &'s FactInputs<'_>,
+        known: facts::RecordConsents<'s>,
         cache: &mut Cache,
     ) -> Option<bool> {
         let wanted = self
@@ -1068,7 +1071,7 @@ impl<'p> Evaluator<'p> {
             inputs,
             Wanted::Some(wanted),
             std::mem::take(&mut cache.facts),
-            facts::RecordConsents::default(),
+            known,
         );
         let mut key = std::mem::take(&mut cache.key);
         projection(
@@ -1119,16 +1122,27 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// The consent entries of each row of `batch` (rows read from their cells, see
+    /// [`Evaluator::known_clean`]), looked up for the batch at once as [`Evaluator::resolve`]
+    /// looks up a batch of records'.
+    pub fn resolve_rows<'s, R: Fields>(
+        &self,
+        batch: &[R],
+        inputs: &'s FactInputs<'_>,
+    ) -> Vec<facts::RecordConsents<'s>> {
+        self.resolve(batch, inputs)
+    }
+
     /// The consent entries of each record of `batch`, looked up for the batch at once (see
     /// [`FactInputs::resolve_consents`]) when the policies of their kind read consents; else
     /// none (each record then looks its entries up on first use, if ever).
-    fn resolve<'s>(
+    fn resolve<'s, R: Fields>(
         &self,
-        batch: &[Record],
+        batch: &[R],
         inputs: &'s FactInputs<'_>,
     ) -> Vec<facts::RecordConsents<'s>> {
         // A batch comes from one input, so of one kind; resolving or not changes no outcome.
-        let Some(kind) = batch.first().map(|r| r.kind) else {
+        let Some(kind) = batch.first().map(Fields::kind) else {
             return Vec::new();
         };
         let looks_up = match self.wanted(kind) {

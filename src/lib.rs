@@ -1071,23 +1071,39 @@ impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
 
     fn note_cells(
         &self,
-        row: source::csv::CellRow<'_>,
+        rows: &[source::csv::CellRow<'_>],
         cells: &mut CellNotes,
-        record: &mut dyn FnMut() -> Option<record::Record>,
-    ) -> bool {
+        record: &mut dyn FnMut(usize) -> Option<record::Record>,
+        noted: &mut Vec<bool>,
+    ) {
         let (Some(plan), Some((evaluator, inputs))) = (self.plan.as_deref(), self.decide) else {
-            return false;
+            return;
         };
-        let noted = match plan {
-            Plan::Consents(plan) => plan.note(row.values, &mut cells.first.streamed, || {
-                record().map(|r| evaluator.decides_clean_in(&r, inputs, &mut cells.cache))
-            }),
-            Plan::Accounts(plan) => self.note_account(plan, row, cells, record),
-        };
-        if noted {
-            evaluator.count_checked(1);
+        match plan {
+            Plan::Consents(plan) => {
+                for (i, row) in rows.iter().enumerate() {
+                    noted.push(plan.note(row.values, &mut cells.first.streamed, || {
+                        record(i).map(|r| evaluator.decides_clean_in(&r, inputs, &mut cells.cache))
+                    }));
+                }
+            }
+            Plan::Accounts(plan) => {
+                // Read as records, and their consents looked up together.
+                let read: Vec<Option<cells::AccountRow<'_>>> =
+                    rows.iter().map(|row| plan.row(*row)).collect();
+                let readable: Vec<cells::AccountRow<'_>> = read.iter().flatten().copied().collect();
+                let mut known = evaluator.resolve_rows(&readable, inputs).into_iter();
+                for (i, (row, read)) in rows.iter().zip(&read).enumerate() {
+                    let Some(read) = read else {
+                        noted.push(false);
+                        continue;
+                    };
+                    let known = known.next().unwrap_or_default();
+                    noted.push(self.note_account(read, known, *row, cells, &mut || record(i)));
+                }
+            }
         }
-        noted
+        evaluator.count_checked(noted.iter().filter(|n| **n).count());
     }
 
     fn note(&self, mut records: Vec<record::Record>, cells: CellNotes) -> FirstPass {
@@ -1143,13 +1159,14 @@ impl source::csv::Note for FirstPassNoter<'_, '_, '_> {
     }
 }
 
-impl FirstPassNoter<'_, '_, '_> {
+impl<'a> FirstPassNoter<'a, '_, '_> {
     /// Notes an account row from its cells (see [`cells::AccountPlan`]) when a record with
     /// its projection was decided before without a finding, deciding one from the row's
     /// record when none was; `false` (nothing noted) otherwise.
     fn note_account(
         &self,
-        plan: &cells::AccountPlan,
+        read: &cells::AccountRow<'_>,
+        known: pack::facts::RecordConsents<'a>,
         row: source::csv::CellRow<'_>,
         cells: &mut CellNotes,
         record: &mut dyn FnMut() -> Option<record::Record>,
@@ -1157,10 +1174,7 @@ impl FirstPassNoter<'_, '_, '_> {
         let Some((evaluator, inputs)) = self.decide else {
             return false;
         };
-        let Some(read) = plan.row(row) else {
-            return false;
-        };
-        match evaluator.known_clean(&read, inputs, &mut cells.cache) {
+        match evaluator.known_clean(read, inputs, known, &mut cells.cache) {
             Some(true) => {}
             Some(false) => return false,
             None => {
@@ -1176,7 +1190,7 @@ impl FirstPassNoter<'_, '_, '_> {
                 }
             }
         }
-        let one = std::slice::from_ref(&read);
+        let one = std::slice::from_ref(read);
         if self.shorts {
             cells
                 .first
@@ -1187,7 +1201,7 @@ impl FirstPassNoter<'_, '_, '_> {
             cells.first.streamed.add_noting(self.facts, one, None);
         }
         cells.first.tracked =
-            cells.first.tracked || record::Fields::value(&read, "last_login").is_some();
+            cells.first.tracked || record::Fields::value(read, "last_login").is_some();
         true
     }
 }

@@ -686,17 +686,18 @@ pub trait Note: Sync {
         false
     }
 
-    /// Notes a row from the values of its cells, without a record (see [`CellRow`]).
-    /// Returns `false` when the row has to become a record, noted by [`Note::note`] with the
-    /// others (nothing is noted of it then). `record` converts the row to its record (for a
+    /// Notes consecutive rows from the values of their cells, without records (see
+    /// [`CellRow`]), pushing to `noted` whether each was (in order; a row without an entry was
+    /// not). A row not noted becomes a record, noted by [`Note::note`] with the others
+    /// (nothing is noted of it here then). `record(i)` converts row `i` to its record (for a
     /// plan that learns what rows like it need from one of them).
     fn note_cells(
         &self,
-        _row: CellRow<'_>,
+        _rows: &[CellRow<'_>],
         _cells: &mut Self::Cells,
-        _record: &mut dyn FnMut() -> Option<Record>,
-    ) -> bool {
-        false
+        _record: &mut dyn FnMut(usize) -> Option<Record>,
+        _noted: &mut Vec<bool>,
+    ) {
     }
 
     /// Notes the records of a chunk (its rows that became records, in order), with what its
@@ -854,30 +855,59 @@ fn merge_row(outcome: RowOutcome, meta: &Meta<'_>, records: &mut Vec<Record>) ->
     }
 }
 
+/// Rows offered to [`Note::note_cells`] at once: a noter looks up what they need in large
+/// tables together (the consents of a batch of accounts), so that the cache misses overlap.
+const CELL_BATCH: usize = 16;
+
+/// A row waiting in a batch for [`Note::note_cells`]: where it is, its key and its cells'
+/// values.
+struct Offered {
+    start: usize,
+    end: usize,
+    key: crate::record::Text,
+    values: Vec<Option<Value>>,
+}
+
+/// What [`convert_noting_cells`] keeps of a chunk as it goes.
+struct Noting<C> {
+    merge_rows: Vec<MergeRow>,
+    records: Vec<Record>,
+    cells: C,
+    memo: Memo,
+    /// Rows noted from their cells so far.
+    from_cells: usize,
+    /// Buffers of values, kept from batch to batch.
+    spare: Vec<Vec<Option<Value>>>,
+}
+
 /// [`convert_noted`] for a noter that notes rows from their cells: each row that would
 /// become a record with a key and without a problem is offered to [`Note::note_cells`]
-/// first, and only the rows it declines are converted to records. The merge sees a row
-/// noted from its cells as such a record, with its key.
+/// first (in batches of [`CELL_BATCH`] consecutive rows), and only the rows it declines are
+/// converted to records. The merge sees a row noted from its cells as such a record, with
+/// its key.
 fn convert_noting_cells<N: Note>(
     rows: &Rows<'_>,
     meta: &Meta<'_>,
     noter: &N,
     (a, b): (usize, usize),
 ) -> (Vec<MergeRow>, N::Notes) {
-    let keyed = matches!(meta.kind, RecordKind::Account | RecordKind::Person);
-    let mut merge_rows = Vec::with_capacity(rows.lines_between(a, b) + 1);
-    let mut records = Vec::new();
-    let mut cells = N::Cells::default();
-    let mut values: Vec<Option<Value>> = Vec::new();
-    let mut memo = Memo::default();
+    let mut noting = Noting {
+        merge_rows: Vec::with_capacity(rows.lines_between(a, b) + 1),
+        records: Vec::new(),
+        cells: N::Cells::default(),
+        memo: Memo::default(),
+        from_cells: 0,
+        spare: Vec::new(),
+    };
     // The columns onto each attribute a key comes from, in the order of the candidates.
     let key_columns: Vec<(&str, Vec<usize>)> = key_candidates(meta.kind)
         .iter()
         .map(|name| (*name, meta.header.columns_onto(name)))
         .collect();
-    let mut from_cells = 0usize;
+    let mut batch: Vec<Offered> = Vec::with_capacity(CELL_BATCH);
     rows.for_each_parsed(a, b, |start, end, fields| {
-        let key = if rows.cell_values(fields, &mut values, &mut memo) {
+        let mut values = noting.spare.pop().unwrap_or_default();
+        let key = if rows.cell_values(fields, &mut values, &mut noting.memo) {
             key_of(meta.kind, |name| {
                 key_columns
                     .iter()
@@ -887,39 +917,104 @@ fn convert_noting_cells<N: Note>(
         } else {
             None
         };
-        if let Some(key) = key {
-            let mut record = || match rows.row(start, end, fields, &mut Memo::default()) {
-                RowOutcome::Read {
-                    record,
-                    cell_errors,
-                    missing_key: None,
-                } if cell_errors.is_empty() => Some(record),
-                _ => None,
-            };
-            let row = CellRow {
-                values: &values,
-                key: &key,
-                at: records.len() + from_cells,
-            };
-            if noter.note_cells(row, &mut cells, &mut record) {
-                from_cells += 1;
-                let hash = keyed.then(|| (meta.key_hash)(&key));
-                merge_rows.push(MergeRow::Read {
-                    key: hash.map(|hash| (key, hash)),
-                    span: rows.row_span(start, end),
-                    cell_errors: Vec::new(),
-                    missing_key: None,
+        match key {
+            Some(key) => {
+                batch.push(Offered {
+                    start,
+                    end,
+                    key,
+                    values,
                 });
-                return;
+                if batch.len() >= CELL_BATCH {
+                    offer(rows, meta, noter, &mut batch, &mut noting);
+                }
+            }
+            None => {
+                noting.spare.push(values);
+                // The rows before it first, in order.
+                offer(rows, meta, noter, &mut batch, &mut noting);
+                let outcome = rows.row(start, end, fields, &mut noting.memo);
+                noting
+                    .merge_rows
+                    .push(merge_row(outcome, meta, &mut noting.records));
             }
         }
-        merge_rows.push(merge_row(
-            rows.row(start, end, fields, &mut memo),
-            meta,
-            &mut records,
-        ));
     });
-    (merge_rows, noter.note(records, cells))
+    offer(rows, meta, noter, &mut batch, &mut noting);
+    let notes = noter.note(noting.records, noting.cells);
+    (noting.merge_rows, notes)
+}
+
+/// Offers the rows of `batch` to [`Note::note_cells`] and merges them in order: those it
+/// noted as records without problems, the others converted to records (read again from the
+/// text: a row's fields are not kept while it waits).
+fn offer<N: Note>(
+    rows: &Rows<'_>,
+    meta: &Meta<'_>,
+    noter: &N,
+    batch: &mut Vec<Offered>,
+    noting: &mut Noting<N::Cells>,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    // Every row of the batch becomes a record or is noted from its cells: one place each.
+    let first = noting.records.len() + noting.from_cells;
+    let offered: Vec<CellRow<'_>> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, o)| CellRow {
+            values: &o.values,
+            key: &o.key,
+            at: first + i,
+        })
+        .collect();
+    let mut record = |i: usize| {
+        let o = batch.get(i)?;
+        match rows.row_again(o.start, o.end, &mut Memo::default())? {
+            RowOutcome::Read {
+                record,
+                cell_errors,
+                missing_key: None,
+            } if cell_errors.is_empty() => Some(record),
+            _ => None,
+        }
+    };
+    let mut noted = Vec::with_capacity(offered.len());
+    noter.note_cells(&offered, &mut noting.cells, &mut record, &mut noted);
+    drop(offered);
+    let keyed = matches!(meta.kind, RecordKind::Account | RecordKind::Person);
+    for (i, o) in batch.drain(..).enumerate() {
+        if noted.get(i) == Some(&true) {
+            noting.from_cells += 1;
+            let span = rows.row_span(o.start, o.end);
+            let hash = keyed.then(|| (meta.key_hash)(&o.key));
+            noting.merge_rows.push(MergeRow::Read {
+                key: hash.map(|hash| (o.key, hash)),
+                span,
+                cell_errors: Vec::new(),
+                missing_key: None,
+            });
+        } else {
+            let row = match rows.row_again(o.start, o.end, &mut noting.memo) {
+                Some(outcome) => merge_row(outcome, meta, &mut noting.records),
+                // Never in practice: the row was just read.
+                None => MergeRow::Broken(Box::new(
+                    Problem::error(
+                        "input::unread",
+                        format!(
+                            "bytes {} to {} of the file were not converted",
+                            rows.base + o.start,
+                            rows.base + o.end
+                        ),
+                    )
+                    .in_file(meta.file),
+                )),
+            };
+            noting.merge_rows.push(row);
+        }
+        noting.spare.push(o.values);
+    }
 }
 
 /// Converts the chunks in windows of `window_chunks` (in parallel within a window, each
@@ -2186,6 +2281,18 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// The row between `start` and `end` (offsets into `text`, as [`Rows::for_each_parsed`]
+    /// gives them) parsed and converted again; `None` when no row is found there.
+    fn row_again(&self, start: usize, end: usize, memo: &mut Memo) -> Option<RowOutcome> {
+        let mut outcome = None;
+        self.for_each_parsed(self.base + start, self.base + end, |s, e, fields| {
+            if outcome.is_none() && s == start {
+                outcome = Some(self.row(s, e, fields, memo));
+            }
+        });
+        outcome
+    }
+
     /// The span of the row between `start` and `end` (offsets into `text`), without its line
     /// break.
     fn row_span(&self, start: usize, end: usize) -> Span {
@@ -2948,34 +3055,36 @@ mod tests {
 
         fn note_cells(
             &self,
-            row: CellRow<'_>,
+            rows: &[CellRow<'_>],
             cells: &mut Compared,
-            record: &mut dyn FnMut() -> Option<Record>,
-        ) -> bool {
+            record: &mut dyn FnMut(usize) -> Option<Record>,
+            _noted: &mut Vec<bool>,
+        ) {
             let Some(plan) = &self.0 else {
-                return false;
+                return;
             };
-            cells.offered.push((row.at, row.key.to_owned()));
-            match (plan.row(row), record()) {
-                (_, None) => cells
-                    .differences
-                    .push(format!("{}: offered, but no record", row.key)),
-                (None, Some(r)) => {
-                    if r.get("password_present").map(|a| &a.value) != Some(&Value::Bool(true)) {
-                        cells
-                            .differences
-                            .push(format!("{}: not read without a password", row.key));
+            for (i, row) in rows.iter().enumerate() {
+                cells.offered.push((row.at, row.key.to_owned()));
+                match (plan.row(*row), record(i)) {
+                    (_, None) => cells
+                        .differences
+                        .push(format!("{}: offered, but no record", row.key)),
+                    (None, Some(r)) => {
+                        if r.get("password_present").map(|a| &a.value) != Some(&Value::Bool(true)) {
+                            cells
+                                .differences
+                                .push(format!("{}: not read without a password", row.key));
+                        }
                     }
-                }
-                (Some(read), Some(mut r)) => {
-                    let span = r.span;
-                    r.set("login_tracked", Value::Bool(true), span);
-                    if let Err(e) = crate::cells::same_fields(&read, &r) {
-                        cells.differences.push(format!("{}: {e}", row.key));
+                    (Some(read), Some(mut r)) => {
+                        let span = r.span;
+                        r.set("login_tracked", Value::Bool(true), span);
+                        if let Err(e) = crate::cells::same_fields(&read, &r) {
+                            cells.differences.push(format!("{}: {e}", row.key));
+                        }
                     }
                 }
             }
-            false
         }
 
         fn note(&self, records: Vec<Record>, mut cells: Compared) -> (usize, Compared) {

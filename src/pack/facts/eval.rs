@@ -937,8 +937,8 @@ impl<'a> FactInputs<'a> {
     /// [`SortedHashes::warm`]), so the cache misses of a batch overlap instead of stalling one
     /// after the other, and each person is hashed once. Records of other kinds than accounts
     /// and people get an empty [`RecordConsents`] that looks up on first use, as always.
-    pub fn resolve_consents<'s>(&'s self, records: &[Record]) -> Vec<RecordConsents<'s>> {
-        let persons = |r: &Record| matches!(r.kind, RecordKind::Account | RecordKind::Person);
+    pub fn resolve_consents<'s, R: Fields>(&'s self, records: &[R]) -> Vec<RecordConsents<'s>> {
+        let persons = |r: &R| matches!(r.kind(), RecordKind::Account | RecordKind::Person);
         // An empty register has nothing to find: no person is hashed.
         let register = !self.consents.entries.is_empty();
         // The persons `consents_of` looks up: the key, and the username when it differs.
@@ -951,8 +951,8 @@ impl<'a> FactInputs<'a> {
             }
             let from = hashes.len();
             if register {
-                hashes.push(hash128(r.key.as_str()));
-                if let Some(u) = r.str("username").filter(|u| *u != r.key) {
+                hashes.push(hash128(r.key()));
+                if let Some(u) = r.text("username").filter(|u| *u != r.key()) {
                     hashes.push(hash128(u));
                 }
             }
