@@ -3032,6 +3032,23 @@ mod tests {
         assert!(stream.read_text(0, 5).is_err());
     }
 
+    /// The account list `text` opened for streaming into `sink`, `rows` rows a chunk.
+    fn open_accounts(
+        text: &str,
+        rows: usize,
+        sink: &mut impl Sink,
+    ) -> (Vec<Problem>, Option<CsvStream>) {
+        open(
+            FileId(0),
+            StreamSource::Held(text.into()),
+            RecordKind::Account,
+            CsvOptions::default(),
+            Some(rows),
+            None,
+            sink,
+        )
+    }
+
     /// What [`ComparingNoter`] found of a chunk: how many rows were offered from their cells,
     /// where each stands among the chunk's records with its key, and every difference
     /// between a row read from its cells and its record.
@@ -3138,15 +3155,7 @@ mod tests {
     fn rows_read_from_cells_are_their_records_in(text: &str, some: bool) {
         for rows in [1, 2, 3, 100] {
             let mut sink = ComparingSink::default();
-            let (problems, stream) = open(
-                FileId(0),
-                StreamSource::Held(text.into()),
-                RecordKind::Account,
-                CsvOptions::default(),
-                Some(rows),
-                None,
-                &mut sink,
-            );
+            let (problems, stream) = open_accounts(text, rows, &mut sink);
             if stream.is_none() && !some {
                 // A file that is not read at all (every row broken): nothing is offered.
                 assert_eq!(sink.offered, 0);
@@ -3223,15 +3232,7 @@ mod tests {
         let text = "Kennung;Benutzername\n1;anna\n2;ben\n\n3;cem\n3;cem\n4;dora\n";
         for rows in [1, 2, 100] {
             let mut sink = Counting::default();
-            let (problems, stream) = open(
-                FileId(0),
-                StreamSource::Held(text.into()),
-                RecordKind::Account,
-                CsvOptions::default(),
-                Some(rows),
-                None,
-                &mut sink,
-            );
+            let (problems, stream) = open_accounts(text, rows, &mut sink);
             assert_eq!(problems.len(), 1, "the duplicate: {problems:?}");
             assert!(stream.is_some());
             assert_eq!(sink.expected.len(), 1, "told once");

@@ -304,6 +304,16 @@ fn checked(cwd: &Path, no_cache: bool, chunk_rows: Option<usize>) -> Checked {
     (finding_tuples(&report), problems)
 }
 
+/// The subjects of the findings of `policy` in `checked`, in report order.
+fn subjects<'c>(checked: &'c Checked, policy: &str) -> Vec<&'c str> {
+    checked
+        .0
+        .iter()
+        .filter(|f| f.0 == policy)
+        .map(|f| f.1.as_str())
+        .collect()
+}
+
 /// A consent register's rows are noted and decided from their cells when nothing else is read
 /// of them (see `konform::cells`); every row that could not be (blank, broken, keyless, with
 /// a bad date, incomplete, quoted, padded) gives the findings and problems it gives the
@@ -346,14 +356,7 @@ fn consent_registers_noted_from_their_cells_agree_with_the_oracle() {
     );
     let oracle = checked(dir.path(), true, None);
     assert!(oracle.1.is_empty(), "{:?}", oracle.1);
-    let policies = |name: &str| -> Vec<&str> {
-        oracle
-            .0
-            .iter()
-            .filter(|f| f.0 == name)
-            .map(|f| f.1.as_str())
-            .collect()
-    };
+    let policies = |name: &str| subjects(&oracle, name);
     // The register's own rule, on the incomplete entries.
     assert_eq!(
         policies("iserv.consent-evidence-incomplete"),
@@ -482,14 +485,7 @@ fn account_lists_read_from_their_cells_agree_with_the_oracle() {
     };
     let oracle = agree(&format!("{header}{rows}"));
     assert!(oracle.1.is_empty(), "{:?}", oracle.1);
-    let found = |policy: &str| -> Vec<&str> {
-        oracle
-            .0
-            .iter()
-            .filter(|f| f.0 == policy)
-            .map(|f| f.1.as_str())
-            .collect()
-    };
+    let found = |policy: &str| subjects(&oracle, policy);
     assert_eq!(
         found("common.duplicate-identity"),
         ["D1", "D2"],
