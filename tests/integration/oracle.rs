@@ -304,6 +304,22 @@ fn checked(cwd: &Path, no_cache: bool, chunk_rows: Option<usize>) -> Checked {
     (finding_tuples(&report), problems)
 }
 
+/// Writes into `dir` the configuration of a Hamburg school checking `accounts.csv` and
+/// `consents.csv` (not written) with a video-conference module open to students and teachers.
+fn write_school(dir: &Path) {
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write(
+        "iserv.yaml",
+        "platform: iserv\nmodules:\n  videoconference: { enabled: true, allowed_roles: [student, teacher], recording: false }\n",
+    );
+    write(
+        "konform.yaml",
+        "school: { id: \"1\", country: DE, state: HH }\npacks: [common, eduport, iserv]\ninputs:\n  - { path: accounts.csv, kind: accounts }\n  - { path: consents.csv, kind: consents }\n  - path: iserv.yaml\n",
+    );
+}
+
 /// The subjects of the findings of `policy` in `checked`, in report order.
 fn subjects<'c>(checked: &'c Checked, policy: &str) -> Vec<&'c str> {
     checked
@@ -346,14 +362,7 @@ fn consent_registers_noted_from_their_cells_agree_with_the_oracle() {
          P11;Videokonferenz;Erziehungsberechtigte;01.09.2025;;VK-11\r\n\
          P12;videokonferenz;Erziehungsberechtigte;01.09.2025;;VK-12\n";
     write("consents.csv", register);
-    write(
-        "iserv.yaml",
-        "platform: iserv\nmodules:\n  videoconference: { enabled: true, allowed_roles: [student, teacher], recording: false }\n",
-    );
-    write(
-        "konform.yaml",
-        "school: { id: \"1\", country: DE, state: HH }\npacks: [common, eduport, iserv]\ninputs:\n  - { path: accounts.csv, kind: accounts }\n  - { path: consents.csv, kind: consents }\n  - path: iserv.yaml\n",
-    );
+    write_school(dir.path());
     let oracle = checked(dir.path(), true, None);
     assert!(oracle.1.is_empty(), "{:?}", oracle.1);
     let policies = |name: &str| subjects(&oracle, name);
@@ -463,14 +472,7 @@ fn account_lists_read_from_their_cells_agree_with_the_oracle() {
         ));
     }
     write("consents.csv", &consents);
-    write(
-        "iserv.yaml",
-        "platform: iserv\nmodules:\n  videoconference: { enabled: true, allowed_roles: [student, teacher], recording: false }\n",
-    );
-    write(
-        "konform.yaml",
-        "school: { id: \"1\", country: DE, state: HH }\npacks: [common, eduport, iserv]\ninputs:\n  - { path: accounts.csv, kind: accounts }\n  - { path: consents.csv, kind: consents }\n  - path: iserv.yaml\n",
-    );
+    write_school(dir.path());
     let agree = |accounts: &str| -> Checked {
         write("accounts.csv", accounts);
         let oracle = checked(dir.path(), true, None);
