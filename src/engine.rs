@@ -265,6 +265,8 @@ impl Wanted<'_> {
     }
 }
 
+/// The values derived for `record` that its policies may read (see [`Wanted`]): its age, its
+/// consents, its facts, and when everything is wanted the days since each of its dates.
 fn derive<'a>(
     packs: &'a PackSet,
     record: &'a Record,
@@ -285,11 +287,11 @@ fn derive<'a>(
     }
 }
 
-/// [`derive`], with the facts written into `facts` (a buffer kept from record to record,
+/// [`derive`] without the days since each date, for a record or a row read from its cells
+/// (see [`Fields`]), with the facts written into `facts` (a buffer kept from record to record,
 /// cleared first) and the record's consent entries kept in `known` (looked up on first use
-/// unless they were looked up with its batch's). The days since each date are derived only
-/// when everything is wanted: a projection computes those it reads itself, and [`with_days`]
-/// adds them before an authorization request.
+/// unless they were looked up with its batch's). A projection computes the days it reads
+/// itself, and [`with_days`] adds them before an authorization request.
 fn derive_into<'a, 's: 'a, R: Fields + ?Sized>(
     packs: &'a PackSet,
     record: &'a R,
