@@ -259,7 +259,7 @@ impl AccountPlan {
         names.push("login_tracked");
         names.sort_unstable();
         names.dedup();
-        let attrs = names
+        let attrs: Vec<Slot> = names
             .into_iter()
             .map(|name| Slot {
                 name,
@@ -280,7 +280,6 @@ impl AccountPlan {
             }
         }
         extras.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let attrs: Vec<Slot> = attrs;
         let mut index = [0u8; INDEX];
         for (i, slot) in attrs.iter().enumerate() {
             let place = u8::try_from(i + 1).ok()?;
