@@ -350,6 +350,7 @@ impl PersonalData {
     /// Adds everything `other` holds (collected from other records, on another core): the
     /// result is that of collecting both into one, in any order.
     pub fn merge(&mut self, other: PersonalData) {
+        self.values.reserve(other.values.len());
         for (file, spans) in other.spans {
             self.spans.entry(file).or_default().extend(spans);
         }
@@ -480,10 +481,12 @@ impl PersonalData {
         kind: PersonalKind,
     ) {
         // Attributes joined from a side input point at the whole row; mask only their value.
+        let mut raw = None;
         if span != r.span && span.len > 0 {
             self.spans.entry(r.file).or_default().push(span);
-            let raw = file.slice(span).trim().trim_matches(['"', '\'']).trim();
-            self.add_value(raw, kind);
+            let text = file.slice(span).trim().trim_matches(['"', '\'']).trim();
+            self.add_value(text, kind);
+            raw = Some(text);
         }
         match value {
             Value::Set(items) => {
@@ -491,6 +494,9 @@ impl PersonalData {
                     self.add_value(item, kind);
                 }
             }
+            // A text as it stands in its cell is noted already.
+            Value::Str(text) if raw == Some(text.as_str()) => {}
+            Value::Str(text) => self.add_value(text, kind),
             other => self.add_value(&other.display(), kind),
         }
     }
@@ -499,10 +505,24 @@ impl PersonalData {
         // Values are looked for as whole words: from a letter or digit to a letter or digit.
         let value = value.trim_matches(|c: char| !c.is_alphanumeric());
         // One letter says nothing; two letters are names too (`Li`, `Bo`), matched as words.
-        if value.chars().count() < 2 {
+        if value.chars().nth(1).is_none() {
             return;
         }
-        self.note_value(value.to_lowercase(), kind);
+        // ASCII text without capitals is its own lower case: copied only when new (most
+        // values are seen many times: given names, dates, the local parts of addresses).
+        if value
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+        {
+            match self.values.get_mut(value) {
+                Some(known) => *known = kind.min(*known),
+                None => {
+                    self.values.insert(value.to_owned(), kind);
+                }
+            }
+        } else {
+            self.note_value(value.to_lowercase(), kind);
+        }
         // The local part of an e-mail address is usually the username.
         if kind == PersonalKind::Email
             && let Some((local, _)) = value.split_once('@')
@@ -532,17 +552,13 @@ impl PersonalData {
 
     /// The masker for message texts.
     pub fn masker(&self) -> Masker {
-        let words = self
-            .values
-            .keys()
-            .map(|v| word_ends(v).len())
-            .max()
-            .unwrap_or(0)
-            .min(MAX_WORDS);
-        Masker {
-            values: self.values.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            words,
-        }
+        Masker::new(self.values.clone())
+    }
+
+    /// The masker for message texts, and the spans of personal cells per file, without a
+    /// copy of either (the values of a state-wide list are a few hundred thousand).
+    fn into_parts(self) -> (Masker, BTreeMap<FileId, Vec<Span>>) {
+        (Masker::new(self.values), self.spans)
     }
 }
 
@@ -558,6 +574,18 @@ pub fn kept_texts<'a>(
 
 /// Values longer than this many words are not looked for in messages.
 const MAX_WORDS: usize = 12;
+
+/// The number of words in `text` (its [`word_ends`], counted without keeping them).
+fn word_count(text: &str) -> usize {
+    let mut count = 0;
+    let mut prev_alnum = false;
+    for c in text.chars() {
+        let alnum = c.is_alphanumeric();
+        count += usize::from(prev_alnum && !alnum);
+        prev_alnum = alnum;
+    }
+    count + usize::from(prev_alnum)
+}
 
 /// Byte offsets where a word ends (after a letter or digit not followed by one).
 fn word_ends(text: &str) -> Vec<usize> {
@@ -604,6 +632,17 @@ pub struct Masker {
 }
 
 impl Masker {
+    /// The masker for these lower-cased personal values.
+    fn new(values: foldhash::HashMap<String, PersonalKind>) -> Self {
+        let words = values
+            .keys()
+            .map(|v| word_count(v))
+            .max()
+            .unwrap_or(0)
+            .min(MAX_WORDS);
+        Self { values, words }
+    }
+
     /// `text` with every personal value that stands as a whole word replaced.
     pub fn mask(&self, text: &str) -> String {
         if self.values.is_empty() {
@@ -758,7 +797,7 @@ pub fn mask_secret_spans(report: &mut Report, spans: &BTreeMap<FileId, Vec<Span>
 
 /// A copy of `report` with personal data masked (see the module documentation).
 pub fn redact(report: &Report) -> Report {
-    let redactor = Redactor::of(report);
+    let redactor = Redactor::of(report, report.personal.clone());
     let sources = redactor.sources(&report.sources);
     // On every core: a report can have a million findings.
     let findings = report
@@ -788,7 +827,8 @@ pub fn redact(report: &Report) -> Report {
 /// [`redact`], masking `report` itself instead of a copy (when nothing needs it unmasked: a
 /// report of a million findings is then not held twice). The same result.
 pub fn into_redacted(mut report: Report) -> Report {
-    let redactor = Redactor::of(&report);
+    let personal = std::mem::take(&mut report.personal);
+    let redactor = Redactor::of(&report, personal);
     let sources = redactor.sources(&report.sources);
     report
         .findings
@@ -799,7 +839,6 @@ pub fn into_redacted(mut report: Report) -> Report {
     }
     drop(redactor);
     report.sources = sources;
-    report.personal = PersonalData::default();
     report.redacted = true;
     report
 }
@@ -811,9 +850,10 @@ struct Redactor {
 }
 
 impl Redactor {
-    fn of(report: &Report) -> Self {
-        let personal = &report.personal;
-        let mut personal_spans = personal.spans.clone();
+    /// The redactor of `report`, whose personal data is `personal` (its own, or taken out of
+    /// it).
+    fn of(report: &Report, personal: PersonalData) -> Self {
+        let (masker, mut personal_spans) = personal.into_parts();
         // Values that could not be read stand in problems only; mask those in personal
         // columns (a birth date that is not a date is still a birth date).
         for p in &report.problems {
@@ -826,7 +866,7 @@ impl Redactor {
             }
         }
         Self {
-            masker: personal.masker(),
+            masker,
             personal_spans: personal_spans
                 .iter()
                 .map(|(f, s)| (*f, SpanIndex::new(s)))
@@ -959,6 +999,28 @@ mod tests {
             r.set(name.to_string(), v, Span::new(at, value.len()));
         }
         r
+    }
+
+    #[test]
+    fn words_are_counted_where_they_end() {
+        for text in [
+            "",
+            "-",
+            "anna",
+            "anna schmidt",
+            " anna-maria  schmidt. ",
+            "ellu.fiel1@schule.example",
+            "Zoë Ölaf İstanbul",
+            "x1 li anna",
+            "..a..b..",
+        ] {
+            assert_eq!(word_count(text), word_ends(text).len(), "{text:?}");
+        }
+        let mut data = PersonalData::new();
+        data.add_value("anna maria schmidt-berg", PersonalKind::Name);
+        data.add_value("li", PersonalKind::Name);
+        assert_eq!(data.masker().words, 4);
+        assert_eq!(data.into_parts().0.words, 4);
     }
 
     #[test]

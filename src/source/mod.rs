@@ -628,6 +628,10 @@ impl SourceFile {
 
     /// The text of a span (empty when it does not fit the text or is not held).
     pub fn slice(&self, span: Span) -> &str {
+        // A span held in one piece, on character boundaries, is its own clamp: one look-up.
+        if let Some(text) = self.get(span.offset, span.end()) {
+            return text;
+        }
         let s = self.clamp(span);
         self.get(s.offset, s.end()).unwrap_or("")
     }
@@ -999,6 +1003,20 @@ mod tests {
         assert_eq!(f.clamp(Span::new(1, 2)), Span::new(0, 2));
         assert_eq!(f.clamp(Span::new(3, 100)), Span::new(2, 2));
         assert_eq!(f.slice(Span::new(0, 2)), "ä");
+        // A slice is the text of the clamped span, in a file held whole and in a sparse one
+        // (pieces of whole lines: its second and fourth lines).
+        let text = "ä;b\nxy;ü\nzz\nöö;q\n";
+        let whole = SourceFile::new("a", None, text);
+        for f in [&whole, &whole.sparse(&[(5, 10), (13, 19)])] {
+            for offset in 0..=text.len() + 1 {
+                for len in 0..=text.len() + 1 - offset {
+                    let span = Span::new(offset, len);
+                    let clamped = f.clamp(span);
+                    let expected = f.get(clamped.offset, clamped.end()).unwrap_or("");
+                    assert_eq!(f.slice(span), expected, "{span:?}");
+                }
+            }
+        }
     }
 
     #[test]
