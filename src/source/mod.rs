@@ -1004,10 +1004,12 @@ mod tests {
         assert_eq!(f.clamp(Span::new(3, 100)), Span::new(2, 2));
         assert_eq!(f.slice(Span::new(0, 2)), "ä");
         // A slice is the text of the clamped span, in a file held whole and in a sparse one
-        // (pieces of whole lines: its second and fourth lines).
+        // (two pieces of whole lines, the third line not held).
         let text = "ä;b\nxy;ü\nzz\nöö;q\n";
         let whole = SourceFile::new("a", None, text);
-        for f in [&whole, &whole.sparse(&[(5, 10), (13, 19)])] {
+        let sparse = whole.sparse(&[(5, 11), (14, 21)]);
+        assert_eq!(sparse.pieces(), vec![(0, "ä;b\nxy;ü\n"), (14, "öö;q\n")]);
+        for f in [&whole, &sparse] {
             for offset in 0..=text.len() + 1 {
                 for len in 0..=text.len() + 1 - offset {
                     let span = Span::new(offset, len);
