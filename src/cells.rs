@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::engine::Evaluator;
 use crate::pack::facts::{CompiledFact, ConsentValues, Streamed};
-use crate::record::{Fields, RecordKind, Value};
+use crate::record::{ACCOUNT_PLACES, AttrName, Fields, RecordKind, Value, attr};
 use crate::source::csv::{CellRow, ColumnName, filled_last};
 
 /// The most cells whose presence a plan decides by (2^8 decisions at most).
@@ -235,6 +235,9 @@ pub struct AccountPlan {
     /// entry the place of a slot plus one (0 for none): facts and projections ask for about
     /// thirty attributes by name in each row.
     index: [u8; INDEX],
+    /// By place of an account attribute (see `record::AttrName`): the place of its slot in
+    /// [`AccountPlan::attrs`] plus one (0 for none).
+    by_place: [u8; ACCOUNT_PLACES],
 }
 
 impl AccountPlan {
@@ -289,10 +292,19 @@ impl AccountPlan {
                 .find(|&at| index.get(at) == Some(&0))?;
             *index.get_mut(free)? = place;
         }
+        let mut by_place = [0u8; ACCOUNT_PLACES];
+        for (i, slot) in attrs.iter().enumerate() {
+            // Every attribute of an account list is a canonical account attribute or
+            // `login_tracked`, which have places; any other is found by its name.
+            if let Some(place) = AttrName::of(slot.name).place() {
+                *by_place.get_mut(place)? = u8::try_from(i + 1).ok()?;
+            }
+        }
         Some(Self {
             attrs,
             extras,
             index,
+            by_place,
         })
     }
 
@@ -324,7 +336,7 @@ impl AccountPlan {
             values: row.values,
             key: row.key,
         };
-        (read.value("password_present") != Some(&Value::Bool(true))).then_some(read)
+        (read.value_of(&attr::PASSWORD_PRESENT) != Some(&Value::Bool(true))).then_some(read)
     }
 }
 
@@ -352,6 +364,22 @@ impl Fields for AccountRow<'_> {
     /// By the index, as [`Fields::value`]: no cheaper for names in order.
     fn seek(&self, name: &str, _from: &mut usize) -> Option<&Value> {
         self.value(name)
+    }
+
+    /// By its place, when the name has one (else by its name).
+    fn value_of(&self, name: &AttrName) -> Option<&Value> {
+        let Some(place) = name.place() else {
+            return self.value(name);
+        };
+        let slot = usize::from(*self.plan.by_place.get(place)?);
+        self.plan
+            .attrs
+            .get(slot.checked_sub(1)?)?
+            .value(self.values)
+    }
+
+    fn seek_of(&self, name: &AttrName, _from: &mut usize) -> Option<&Value> {
+        self.value_of(name)
     }
 
     fn extra(&self, name: &str) -> Option<&Value> {
@@ -412,6 +440,11 @@ pub(crate) fn same_fields(a: &impl Fields, b: &impl Fields) -> Result<(), String
         let (x, y) = (a.seek(name, &mut at_a), b.seek(name, &mut at_b));
         if x != y {
             return Err(format!("{name} sought: {x:?} against {y:?}"));
+        }
+        let resolved = AttrName::new(name);
+        let (x, y) = (a.value_of(&resolved), b.value_of(&resolved));
+        if x != y {
+            return Err(format!("{name} by its place: {x:?} against {y:?}"));
         }
     }
     let (x, y): (Vec<_>, Vec<_>) = (a.extras().collect(), b.extras().collect());
@@ -596,6 +629,10 @@ mod tests {
             };
             assert_eq!(row.value(name), Some(&expected), "{name}");
             assert_eq!(row.seek(name, &mut 0), Some(&expected), "{name}");
+            // By its place for the names that are account attributes, by its name else.
+            let resolved = AttrName::new(name);
+            assert_eq!(row.value_of(&resolved), Some(&expected), "{name}");
+            assert_eq!(row.seek_of(&resolved, &mut 0), Some(&expected), "{name}");
             // The same length and the same first or last bytes are not the same name.
             for other in [
                 format!("{}x", &name[..name.len() - 1]),
@@ -604,6 +641,11 @@ mod tests {
                 format!("{name}_"),
             ] {
                 assert_eq!(row.value(&other), None, "{other}");
+                assert_eq!(
+                    row.value_of(&AttrName::new(other.as_str())),
+                    None,
+                    "{other}"
+                );
             }
         }
         assert_eq!(row.extra("Notiz"), Some(&Value::Str("frei".into())));

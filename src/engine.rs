@@ -22,7 +22,7 @@ use crate::pack::manifest::Per;
 use crate::pack::reads::{Cut, Reads, Use};
 use crate::pack::{PackSet, PolicyMeta};
 use crate::problem::{Label, Problem};
-use crate::record::{Fields, Record, RecordKind, Value};
+use crate::record::{AttrName, Fields, Record, RecordKind, Value};
 
 /// The school (or authority) being checked: the resource of every request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -171,8 +171,8 @@ enum Part {
     Key,
     /// An attribute, and for `<base>_days` the base whose days since it are derived.
     Attr {
-        name: String,
-        days_of: Option<String>,
+        name: AttrName,
+        days_of: Option<AttrName>,
         keep: Keep,
     },
 }
@@ -240,8 +240,8 @@ impl Part {
                 "consents" => Self::Consents,
                 "key" => Self::Key,
                 name => Self::Attr {
-                    name: name.to_owned(),
-                    days_of: name.strip_suffix("_days").map(str::to_owned),
+                    name: AttrName::new(name),
+                    days_of: name.strip_suffix("_days").map(AttrName::new),
                     keep: Keep::of(uses, name, today),
                 },
             },
@@ -301,7 +301,7 @@ fn derive_into<'a, 's: 'a, R: Fields + ?Sized>(
     known: facts::RecordConsents<'s>,
 ) -> Derived<'a> {
     let age = record
-        .value("birth_date")
+        .value_of(&crate::record::attr::BIRTH_DATE)
         .and_then(Value::as_date)
         .map(|b| facts::age(b, inputs.today));
     // Looked up once for every fact about consents.
@@ -524,7 +524,7 @@ fn projection<R: Fields + ?Sized>(
                 days_of,
                 keep,
             } => {
-                let value = record.seek(name, &mut at);
+                let value = record.seek_of(name, &mut at);
                 match (keep, value) {
                     // Its type too: a value of another type than the schema's fails the
                     // request (an error, never reused) where a value of its type does not.
@@ -543,8 +543,8 @@ fn projection<R: Fields + ?Sized>(
                 }
                 // As [`with_days`] derives them (not derived beforehand for a projection).
                 let days = days_of
-                    .as_deref()
-                    .and_then(|base| record.value(base)?.as_date())
+                    .as_ref()
+                    .and_then(|base| record.value_of(base)?.as_date())
                     .map(|d| (today - d).num_days());
                 push_number(key, days, keep);
             }

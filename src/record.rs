@@ -137,6 +137,196 @@ pub type Text = smol_str::SmolStr;
 /// allocation per cell of a large list), owned text otherwise.
 pub type Name = std::borrow::Cow<'static, str>;
 
+/// An attribute name as facts and projections ask for it, with its place among the canonical
+/// account attributes found once, where the fact or projection is compiled: a row read from
+/// its cells (`cells::AccountRow`) then finds the attribute by that place instead of by its
+/// name (facts and projections ask each row of a large list for some thirty attributes).
+/// Compared, ordered and hashed as its name.
+#[derive(Clone)]
+pub struct AttrName {
+    name: Name,
+    /// See [`account_place`].
+    place: u8,
+}
+
+/// The place of `name` among the canonical account attributes (`source::columns::ACCOUNT`);
+/// one past the last of them for `login_tracked` (which every account has, from no column);
+/// [`NO_PLACE`] for every other name.
+const fn account_place(name: &str) -> u8 {
+    let accounts = crate::source::columns::ACCOUNT;
+    let mut i = 0;
+    while i < accounts.len() {
+        if same_bytes(accounts[i].name.as_bytes(), name.as_bytes()) {
+            return i as u8;
+        }
+        i += 1;
+    }
+    if same_bytes(name.as_bytes(), b"login_tracked") {
+        return accounts.len() as u8;
+    }
+    NO_PLACE
+}
+
+/// The place of a name that is no account attribute (see [`account_place`]).
+const NO_PLACE: u8 = u8::MAX;
+
+/// The number of places [`account_place`] gives (every canonical account attribute and
+/// `login_tracked`).
+pub const ACCOUNT_PLACES: usize = crate::source::columns::ACCOUNT.len() + 1;
+
+/// `a == b`, in a constant.
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl AttrName {
+    /// The attribute `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name: String = name.into();
+        let place = account_place(&name);
+        Self {
+            name: Name::Owned(name),
+            place,
+        }
+    }
+
+    /// The attribute `name`, in a constant.
+    pub const fn of(name: &'static str) -> Self {
+        Self {
+            name: Name::Borrowed(name),
+            place: account_place(name),
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// Its place among the account attributes (see [`ACCOUNT_PLACES`]), if it is one.
+    pub fn place(&self) -> Option<usize> {
+        (self.place != NO_PLACE).then_some(usize::from(self.place))
+    }
+}
+
+/// Account attributes that facts, projections and notes read of every row.
+pub mod attr {
+    use super::AttrName;
+
+    /// The account attribute `name`; a misspelt name (which would have no place, and be read
+    /// as absent from every row read from its cells) fails the build.
+    const fn placed(name: &'static str) -> AttrName {
+        let name = AttrName::of(name);
+        assert!(name.place != super::NO_PLACE, "not an account attribute");
+        name
+    }
+
+    /// `birth_date`: a person's age.
+    pub const BIRTH_DATE: AttrName = placed("birth_date");
+    /// `enabled`: whether an account is active.
+    pub const ENABLED: AttrName = placed("enabled");
+    /// `password_present`: a row with a password is masked from its record.
+    pub const PASSWORD_PRESENT: AttrName = placed("password_present");
+    /// `roles`: who needs a guardian's consent, who a module admits.
+    pub const ROLES: AttrName = placed("roles");
+    /// `state`: whether an account is active.
+    pub const STATE: AttrName = placed("state");
+    /// `username`: what identifies an account besides its key.
+    pub const USERNAME: AttrName = placed("username");
+}
+
+impl std::ops::Deref for AttrName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl AsRef<str> for AttrName {
+    fn as_ref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::borrow::Borrow<str> for AttrName {
+    fn borrow(&self) -> &str {
+        &self.name
+    }
+}
+
+impl PartialEq for AttrName {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for AttrName {}
+
+impl PartialOrd for AttrName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AttrName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name.cmp(&other.name)
+    }
+}
+
+impl std::hash::Hash for AttrName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl fmt::Debug for AttrName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.name, f)
+    }
+}
+
+impl fmt::Display for AttrName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl From<String> for AttrName {
+    fn from(name: String) -> Self {
+        Self::new(name)
+    }
+}
+
+impl From<&str> for AttrName {
+    fn from(name: &str) -> Self {
+        Self::new(name)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AttrName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::new)
+    }
+}
+
+impl serde::Serialize for AttrName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name)
+    }
+}
+
 /// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it, without its format interpreter for the
 /// years of any school list.
 fn iso_date(d: NaiveDate) -> String {
@@ -471,14 +661,30 @@ pub trait Fields {
         self.value(name).or_else(|| self.extra(name))
     }
 
+    /// [`Fields::value`] of a name resolved once (a row read from its cells finds it by its
+    /// place).
+    fn value_of(&self, name: &AttrName) -> Option<&Value> {
+        self.value(name)
+    }
+
+    /// [`Fields::seek`] of a name resolved once.
+    fn seek_of(&self, name: &AttrName, from: &mut usize) -> Option<&Value> {
+        self.seek(name, from)
+    }
+
+    /// [`Fields::value_or_extra`] of a name resolved once.
+    fn value_or_extra_of(&self, name: &AttrName) -> Option<&Value> {
+        self.value_of(name).or_else(|| self.extra(name))
+    }
+
     /// The text of the canonical attribute `name`, if present and textual.
-    fn text(&self, name: &str) -> Option<&str> {
-        self.value(name).and_then(Value::as_str)
+    fn text(&self, name: &AttrName) -> Option<&str> {
+        self.value_of(name).and_then(Value::as_str)
     }
 
     /// Whether the set-valued attribute `name` contains `item`.
-    fn in_set(&self, name: &str, item: &str) -> bool {
-        self.value(name)
+    fn in_set(&self, name: &AttrName, item: &str) -> bool {
+        self.value_of(name)
             .and_then(Value::as_set)
             .is_some_and(|items| items.iter().any(|i| i == item))
     }
@@ -581,6 +787,34 @@ impl std::hash::Hasher for Hasher128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_names_have_the_places_of_the_account_attributes() {
+        let accounts = crate::source::columns::ACCOUNT;
+        for (i, c) in accounts.iter().enumerate() {
+            assert_eq!(AttrName::new(c.name).place(), Some(i), "{}", c.name);
+            assert_eq!(AttrName::of(c.name).place(), Some(i), "{}", c.name);
+        }
+        let tracked = AttrName::new("login_tracked");
+        assert_eq!(tracked.place(), Some(accounts.len()));
+        assert_eq!(ACCOUNT_PLACES, accounts.len() + 1);
+        for other in ["", "key", "person", "purpose", "Username", "username ", "x"] {
+            assert_eq!(AttrName::new(other).place(), None, "{other:?}");
+        }
+        assert_eq!(attr::ROLES.place(), AttrName::new("roles").place());
+        assert_eq!(&*attr::USERNAME, "username");
+        // Compared, ordered and hashed as its name, however made.
+        let (a, b) = (AttrName::of("email"), AttrName::new(String::from("email")));
+        assert_eq!(a, b);
+        assert_eq!(hash128(&a), hash128(&b));
+        assert_eq!(hash128(&a), hash128("email"));
+        assert!(AttrName::new("a") < AttrName::new("b"));
+        let read: Vec<AttrName> =
+            serde_json::from_str(r#"["id", "nickname"]"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read, [AttrName::new("id"), AttrName::new("nickname")]);
+        assert_eq!((read[0].place(), read[1].place()), (Some(0), None));
+        assert_eq!(format!("{} {:?}", read[0], read[1]), r#"id "nickname""#);
+    }
 
     /// Names that share their first eight bytes, differ only in length, or are short.
     const NAMES: [&str; 9] = [

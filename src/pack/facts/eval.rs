@@ -13,7 +13,7 @@ use crate::pack::manifest::ParamValue;
 use crate::pack::national_id;
 use crate::pack::{Pack, PackRequest};
 use crate::problem::Problem;
-use crate::record::{Fields, Record, RecordKind, Value, hash128};
+use crate::record::{AttrName, Fields, Record, RecordKind, Value, attr, hash128};
 use crate::source::columns::normalize_name;
 use crate::source::{FileId, Span};
 
@@ -28,7 +28,7 @@ pub enum Compiled {
     /// Any attribute matches.
     Regex {
         /// Attribute names.
-        attributes: Vec<String>,
+        attributes: Vec<AttrName>,
         /// The pattern.
         regex: Regex,
     },
@@ -170,7 +170,10 @@ pub fn compile(
                         .build()
                     {
                         Ok(regex) => Compiled::Regex {
-                            attributes: attributes.iter().map(|(a, _)| a.clone()).collect(),
+                            attributes: attributes
+                                .iter()
+                                .map(|(a, _)| AttrName::new(a.as_str()))
+                                .collect(),
                             regex,
                         },
                         Err(e) => {
@@ -246,9 +249,9 @@ fn match_hashes<R: Fields + ?Sized>(record: &R, attr: &str, mut each: impl FnMut
 
 /// Whether an account is active: not disabled, not pending deletion.
 pub fn is_active<R: Fields + ?Sized>(record: &R) -> bool {
-    record.value("enabled").and_then(Value::as_bool) != Some(false)
+    record.value_of(&attr::ENABLED).and_then(Value::as_bool) != Some(false)
         && !matches!(
-            record.text("state"),
+            record.text(&attr::STATE),
             Some("disabled" | "pending_deletion" | "deleted")
         )
 }
@@ -771,13 +774,13 @@ pub fn streamed_attributes(facts: &[CompiledFact]) -> HashSet<String> {
     for f in facts {
         match &f.how {
             Compiled::Plain(FactKind::Duplicate { attributes }) => {
-                out.extend(attributes.iter().cloned());
+                out.extend(attributes.iter().map(AttrName::to_string));
             }
             Compiled::Plain(FactKind::MissingIn { match_on, .. }) => {
                 out.extend(match_on.iter().cloned());
             }
             Compiled::Plain(FactKind::LinksTo { attribute, .. }) => {
-                out.insert(attribute.clone());
+                out.insert(attribute.to_string());
             }
             _ => {}
         }
@@ -952,7 +955,7 @@ impl<'a> FactInputs<'a> {
             let from = hashes.len();
             if register {
                 hashes.push(hash128(r.key()));
-                if let Some(u) = r.text("username").filter(|u| *u != r.key()) {
+                if let Some(u) = r.text(&attr::USERNAME).filter(|u| *u != r.key()) {
                     hashes.push(hash128(u));
                 }
             }
@@ -989,7 +992,7 @@ impl<'a> FactInputs<'a> {
 
     fn consents_of<R: Fields + ?Sized>(&self, record: &R) -> Vec<&ConsentEntry> {
         let mut out: Vec<&ConsentEntry> = self.consents.of(record.key()).collect();
-        if let Some(u) = record.text("username").filter(|u| *u != record.key()) {
+        if let Some(u) = record.text(&attr::USERNAME).filter(|u| *u != record.key()) {
             out.extend(self.consents.of(u));
         }
         out
@@ -1082,7 +1085,7 @@ impl<'a> FactInputs<'a> {
 /// The identity tuple of a record for a duplicate fact: all attributes present, lower-cased
 /// (what [`identity_hash`] hashes, built; the reference of its test).
 #[cfg(test)]
-fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
+fn identity(record: &Record, attributes: &[AttrName]) -> Option<Vec<String>> {
     attributes
         .iter()
         .map(|a| match_value(record, a).into_iter().next())
@@ -1092,7 +1095,7 @@ fn identity(record: &Record, attributes: &[String]) -> Option<Vec<String>> {
 /// A 128-bit hash of the identity tuple of a record, as [`hash128`] of [`identity`] but
 /// without building the tuple: an ASCII text without capitals is hashed as it is. Counting hashes instead of tuples keeps the counts of a million
 /// accounts in 30 MB instead of 150.
-fn identity_hash<R: Fields + ?Sized>(record: &R, attributes: &[String]) -> Option<u128> {
+fn identity_hash<R: Fields + ?Sized>(record: &R, attributes: &[AttrName]) -> Option<u128> {
     use std::hash::Hasher as _;
     // The bytes are collected on the stack and hashed at once (the hash of a stream of bytes
     // does not depend on how it is split; SipHash's writes cost more than the copies): an
@@ -1137,12 +1140,14 @@ impl IdentitySink for crate::record::Hasher128 {
 /// `0xff`. `None` when a part is empty or missing.
 fn write_identity<R: Fields + ?Sized>(
     record: &R,
-    attributes: &[String],
+    attributes: &[AttrName],
     out: &mut impl IdentitySink,
 ) -> Option<()> {
     out.put(&attributes.len().to_le_bytes());
     for a in attributes {
-        let value = (a != "key").then(|| record.value_or_extra(a)).flatten();
+        let value = (a.as_str() != "key")
+            .then(|| record.value_or_extra_of(a))
+            .flatten();
         match value {
             Some(Value::Str(s)) => {
                 let t = crate::source::value::trim(s);
@@ -1255,8 +1260,8 @@ fn text_values<R: Fields + ?Sized>(record: &R, attr: &str) -> Vec<String> {
 
 /// Whether any text value of `attr` (each item of a set) satisfies `test`, without copying
 /// the texts as [`text_values`] does.
-fn any_text<R: Fields + ?Sized>(record: &R, attr: &str, test: impl Fn(&str) -> bool) -> bool {
-    match record.value_or_extra(attr) {
+fn any_text<R: Fields + ?Sized>(record: &R, attr: &AttrName, test: impl Fn(&str) -> bool) -> bool {
+    match record.value_or_extra_of(attr) {
         Some(Value::Str(s)) => test(s),
         Some(Value::Set(items)) => items.iter().any(|i| test(i)),
         Some(v) => test(&v.display()),
@@ -1275,12 +1280,12 @@ pub fn matched_attribute<R: Fields + ?Sized>(
         Compiled::Regex { attributes, regex } => attributes
             .iter()
             .find(|a| any_text(record, a, |v| regex.is_match(v)))
-            .cloned(),
+            .map(AttrName::to_string),
         Compiled::Plain(kind) => match kind {
             FactKind::NationalId { attributes, kinds } => attributes
                 .iter()
                 .find(|a| any_text(record, a, |v| national_id::contains(v, kinds)))
-                .cloned(),
+                .map(AttrName::to_string),
             FactKind::Column { names } => record
                 .extras()
                 .find(|(name, value)| {
@@ -1301,7 +1306,7 @@ pub fn matched_attribute<R: Fields + ?Sized>(
                 inputs
                     .duplicates
                     .repeated(&fact.name, tuple)?
-                    .then(|| attributes.first().cloned())
+                    .then(|| attributes.first().map(AttrName::to_string))
                     .flatten()
             }
             FactKind::DiffersFrom {
@@ -1334,7 +1339,7 @@ pub fn matched_attribute<R: Fields + ?Sized>(
                             })
                     })
                 });
-                hit.then(|| attribute.clone())
+                hit.then(|| attribute.to_string())
             }
             _ => None,
         },
@@ -1393,7 +1398,7 @@ pub fn evaluate_in<'s, R: Fields + ?Sized>(
             // Unknown age: students are treated as minors, everyone else as adults.
             let minor = match age {
                 Some(a) => a < threshold,
-                None => record.in_set("roles", "student"),
+                None => record.in_set(&attr::ROLES, "student"),
             };
             let text = |id| inputs.consents.text(id);
             // The record's consents for the purpose (walked again, not collected: a fact of
@@ -1425,7 +1430,9 @@ pub fn evaluate_in<'s, R: Fields + ?Sized>(
                     && s.get("enabled").and_then(|a| a.value.as_bool()) != Some(false)
                     && s.get("allowed_roles")
                         .and_then(|a| a.value.as_set())
-                        .is_none_or(|allowed| allowed.iter().any(|r| record.in_set("roles", r)))
+                        .is_none_or(|allowed| {
+                            allowed.iter().any(|r| record.in_set(&attr::ROLES, r))
+                        })
             })
         }
     }
@@ -1457,9 +1464,9 @@ mod tests {
 
     #[test]
     fn identity_hashes_are_hashes_of_the_identity() {
-        let attrs: Vec<String> = ["given_name", "family_name", "birth_date", "key", "roles"]
-            .iter()
-            .map(|a| (*a).to_owned())
+        let attrs: Vec<AttrName> = ["given_name", "family_name", "birth_date", "key", "roles"]
+            .into_iter()
+            .map(AttrName::new)
             .collect();
         // Longer than the stack buffer of the hash, in ASCII and not.
         let long = "Anna-Maria ".repeat(20);
@@ -1888,7 +1895,7 @@ mod tests {
         let mut shorts = vec![7];
         streamed.add_noting(&facts, &records, Some(&mut shorts));
         let short = |r: &Record, attrs: &[&str]| {
-            let attrs: Vec<String> = attrs.iter().map(|a| (*a).to_owned()).collect();
+            let attrs: Vec<AttrName> = attrs.iter().map(|a| AttrName::new(*a)).collect();
             identity_hash(r, &attrs).map_or(0, identity_short)
         };
         let expected: Vec<u32> = std::iter::once(7)

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use crate::pack::manifest::{ParamDef, ParamType};
 use crate::pack::national_id::IdKind;
 use crate::problem::Problem;
-use crate::record::RecordKind;
+use crate::record::{AttrName, RecordKind};
 use crate::source::detect::kind_from_name;
 use crate::source::fields::Fields;
 use crate::source::yaml::{Node, NodeValue};
@@ -70,7 +70,7 @@ pub enum FactKind {
     /// Any attribute contains a national id number.
     NationalId {
         /// Attribute names.
-        attributes: Vec<String>,
+        attributes: Vec<AttrName>,
         /// The kinds of number.
         kinds: Vec<IdKind>,
     },
@@ -82,7 +82,7 @@ pub enum FactKind {
     /// Another enabled account with the same values.
     Duplicate {
         /// The attributes that identify a person.
-        attributes: Vec<String>,
+        attributes: Vec<AttrName>,
     },
     /// Records of `kind` exist but none matches.
     MissingIn {
@@ -103,7 +103,7 @@ pub enum FactKind {
     /// A set attribute names an active account.
     LinksTo {
         /// The set attribute holding keys, ids or usernames.
-        attribute: String,
+        attribute: AttrName,
         /// The role the linked account must have, if any.
         role: Option<String>,
     },
@@ -314,7 +314,10 @@ fn parse_kind(
                 );
                 return None;
             }
-            Some(FactKind::NationalId { attributes, kinds })
+            Some(FactKind::NationalId {
+                attributes: attributes.into_iter().map(AttrName::from).collect(),
+                kinds,
+            })
         }
         "column" => {
             b.deny_unknown(&["names"]);
@@ -340,7 +343,9 @@ fn parse_kind(
                 b.missing("attributes", "name the attributes that identify a person, e.g. [given_name, family_name, birth_date]");
                 return None;
             }
-            Some(FactKind::Duplicate { attributes })
+            Some(FactKind::Duplicate {
+                attributes: attributes.into_iter().map(AttrName::from).collect(),
+            })
         }
         "missing_in" => {
             b.deny_unknown(&["kind", "match_on"]);
@@ -380,7 +385,10 @@ fn parse_kind(
                 return None;
             };
             let role = b.string("role").map(|(r, _)| r);
-            Some(FactKind::LinksTo { attribute, role })
+            Some(FactKind::LinksTo {
+                attribute: attribute.into(),
+                role,
+            })
         }
         "consent" => {
             b.deny_unknown(&["purpose", "guardian_below_age", "status"]);
