@@ -235,9 +235,23 @@ pub struct AccountPlan {
     /// entry the place of a slot plus one (0 for none): facts and projections ask for about
     /// thirty attributes by name in each row.
     index: [u8; INDEX],
-    /// By place of an account attribute (see `record::AttrName`): the place of its slot in
-    /// [`AccountPlan::attrs`] plus one (0 for none).
-    by_place: [u8; ACCOUNT_PLACES],
+    /// By place of an account attribute (see `record::AttrName`): where a row has it.
+    by_place: [At; ACCOUNT_PLACES],
+    /// Whether every attribute has a place (always, for the columns of an account list):
+    /// a name without one is then no attribute of a row.
+    all_placed: bool,
+}
+
+/// Where a row has an account attribute (see [`AccountPlan::by_place`]).
+#[derive(Debug, Clone, Copy)]
+enum At {
+    /// Nowhere.
+    Absent,
+    /// In this column alone.
+    Column(usize),
+    /// As the slot at this place of [`AccountPlan::attrs`] reads it (several columns, or a
+    /// value of every row).
+    Slot(usize),
 }
 
 impl AccountPlan {
@@ -292,19 +306,26 @@ impl AccountPlan {
                 .find(|&at| index.get(at) == Some(&0))?;
             *index.get_mut(free)? = place;
         }
-        let mut by_place = [0u8; ACCOUNT_PLACES];
+        let mut by_place = [At::Absent; ACCOUNT_PLACES];
+        let mut all_placed = true;
         for (i, slot) in attrs.iter().enumerate() {
             // Every attribute of an account list is a canonical account attribute or
             // `login_tracked`, which have places; any other is found by its name.
-            if let Some(place) = AttrName::of(slot.name).place() {
-                *by_place.get_mut(place)? = u8::try_from(i + 1).ok()?;
-            }
+            let Some(place) = AttrName::of(slot.name).place() else {
+                all_placed = false;
+                continue;
+            };
+            *by_place.get_mut(place)? = match (&slot.fixed, slot.columns.as_slice()) {
+                (None, [column]) => At::Column(*column),
+                _ => At::Slot(i),
+            };
         }
         Some(Self {
             attrs,
             extras,
             index,
             by_place,
+            all_placed,
         })
     }
 
@@ -369,13 +390,17 @@ impl Fields for AccountRow<'_> {
     /// By its place, when the name has one (else by its name).
     fn value_of(&self, name: &AttrName) -> Option<&Value> {
         let Some(place) = name.place() else {
-            return self.value(name);
+            return if self.plan.all_placed {
+                None
+            } else {
+                self.value(name)
+            };
         };
-        let slot = usize::from(*self.plan.by_place.get(place)?);
-        self.plan
-            .attrs
-            .get(slot.checked_sub(1)?)?
-            .value(self.values)
+        match *self.plan.by_place.get(place)? {
+            At::Absent => None,
+            At::Column(c) => self.values.get(c)?.as_ref(),
+            At::Slot(i) => self.plan.attrs.get(i)?.value(self.values),
+        }
     }
 
     fn seek_of(&self, name: &AttrName, _from: &mut usize) -> Option<&Value> {
