@@ -1031,8 +1031,8 @@ struct FirstPassSink<'s, 'a, 'p, 'i> {
 enum Plan {
     /// A consent register's (see [`cells::ConsentPlan`]).
     Consents(cells::ConsentPlan),
-    /// An account list's (see [`cells::AccountPlan`]).
-    Accounts(cells::AccountPlan),
+    /// An account list's (see [`cells::AccountPlan`]; boxed: it holds a table by place).
+    Accounts(Box<cells::AccountPlan>),
 }
 
 /// What the rows of a chunk noted from their cells leave.
@@ -1255,7 +1255,7 @@ impl<'a, 'p, 'i> source::csv::Sink for FirstPassSink<'_, 'a, 'p, 'i> {
                     .filter(|_| evaluator.decides_after_others(kind))
                     .and_then(|tracked| cells::AccountPlan::compile(kind, columns, tracked));
                 match accounts {
-                    Some(plan) => Some(Plan::Accounts(plan)),
+                    Some(plan) => Some(Plan::Accounts(Box::new(plan))),
                     None => cells::ConsentPlan::compile(evaluator, self.facts, kind, columns)
                         .map(Plan::Consents),
                 }
