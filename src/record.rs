@@ -79,8 +79,10 @@ pub enum Value {
     Long(i64),
     /// A calendar date (times of day are not kept).
     Date(NaiveDate),
-    /// A set of texts (roles, schools, groups); kept sorted and without duplicates.
-    Set(Vec<Text>),
+    /// A set of texts (roles, schools, groups); kept sorted and without duplicates. Shared:
+    /// the cells of a column of a large list hold a few sets, each converted once and
+    /// cloned for every row (see `source::csv::Memo`) without an allocation.
+    Set(std::sync::Arc<[Text]>),
 }
 
 impl Value {
@@ -925,7 +927,10 @@ mod tests {
     fn value_display_is_stable() {
         let d = NaiveDate::from_ymd_opt(2026, 8, 1).map(Value::Date);
         assert_eq!(d.map(|v| v.display()).as_deref(), Some("2026-08-01"));
-        assert_eq!(Value::Set(vec!["a".into(), "b".into()]).display(), "a, b");
+        assert_eq!(
+            Value::Set(vec!["a".into(), "b".into()].into()).display(),
+            "a, b"
+        );
         assert_eq!(Value::Bool(true).display(), "true");
         for (y, m, day) in [
             (2026, 1, 5),
@@ -982,7 +987,11 @@ mod tests {
     fn record_lookups() {
         let mut r = Record::new(RecordKind::Account, FileId(0), Span::new(0, 10));
         r.set("username", Value::Str("lehrer1".into()), Span::new(2, 7));
-        r.set("roles", Value::Set(vec!["teacher".into()]), Span::new(5, 3));
+        r.set(
+            "roles",
+            Value::Set(vec!["teacher".into()].into()),
+            Span::new(5, 3),
+        );
         assert_eq!(r.str("username"), Some("lehrer1"));
         assert_eq!(r.span_of("username"), Some(Span::new(2, 7)));
         assert!(r.has_in_set("roles", "teacher"));

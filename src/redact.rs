@@ -490,7 +490,7 @@ impl PersonalData {
         }
         match value {
             Value::Set(items) => {
-                for item in items {
+                for item in items.iter() {
                     self.add_value(item, kind);
                 }
             }

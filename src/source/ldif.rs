@@ -873,11 +873,11 @@ fn read_account(
                         Value::Set(items) => Some(items),
                         _ => None,
                     })
-                    .flatten()
+                    .flat_map(|items| items.to_vec())
                     .collect();
                 items.sort();
                 items.dedup();
-                Value::Set(items)
+                Value::Set(items.into())
             }
             other => other,
         };
@@ -961,7 +961,7 @@ fn convert(
             v.dedup();
             v
         };
-        return (!items.is_empty()).then_some(Value::Set(items));
+        return (!items.is_empty()).then_some(Value::Set(items.into()));
     }
     if canon.name == "password_present" {
         return Some(Value::Bool(texts.iter().any(|(t, _)| !t.trim().is_empty())));
@@ -1043,14 +1043,14 @@ fn apply_groups(accounts: &mut [(Record, String)], groups: &[Group]) {
                 Some(Attr {
                     value: Value::Set(items),
                     span,
-                }) => (items.clone(), *span),
+                }) => (items.to_vec(), *span),
                 _ => (Vec::new(), member_span),
             };
             if !items.contains(&name) {
                 items.push(name.clone());
                 items.sort();
             }
-            record.set("groups", Value::Set(items), span);
+            record.set("groups", Value::Set(items.into()), span);
         }
     }
 }

@@ -265,7 +265,7 @@ fn add_to_set(record: &mut Record, attr: &str, items: &[String]) {
     all.sort();
     all.dedup();
     let span = record.span;
-    record.set(canon.name, Value::Set(all), span);
+    record.set(canon.name, Value::Set(all.into()), span);
 }
 
 fn set_extra(record: &mut Record, name: &str, value: &str) {

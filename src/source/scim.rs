@@ -486,11 +486,13 @@ pub(crate) fn add_to_set(record: &mut Record, name: &'static str, item: String, 
             ..
         }) => {
             if !items.iter().any(|i| *i == item) {
-                items.push(item.into());
-                items.sort();
+                let mut grown = items.to_vec();
+                grown.push(item.into());
+                grown.sort();
+                *items = grown.into();
             }
         }
-        _ => record.set(name, Value::Set(vec![item.into()]), span),
+        _ => record.set(name, Value::Set([item.into()].into()), span),
     }
 }
 
@@ -708,7 +710,7 @@ impl<'a> Fields<'a> {
         };
         let values = parse_set(items.iter().map(|(t, _)| t.as_str()), c);
         if !values.is_empty() {
-            record.set(c.name, Value::Set(values), span);
+            record.set(c.name, Value::Set(values.into()), span);
         }
     }
 }

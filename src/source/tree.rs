@@ -386,10 +386,9 @@ fn node_value(canon: &Canonical, v: &Node) -> Result<Option<Value>, NodeError> {
                     }
                 }
             }
-            Ok(Some(Value::Set(parse_set(
-                texts.iter().map(String::as_str),
-                canon,
-            ))))
+            Ok(Some(Value::Set(
+                parse_set(texts.iter().map(String::as_str), canon).into(),
+            )))
         }
         (NodeValue::Seq(_) | NodeValue::Map(_), _) => Err((
             format!("found {}", v.type_name()),

@@ -161,7 +161,7 @@ pub fn parse_cell_with(
     }
     match canon.ty {
         AttrType::Str => Ok(Some(Value::Str(normalize_value(canon.normalize, t)))),
-        AttrType::Set => Ok(Some(Value::Set(parse_set([t], canon)))),
+        AttrType::Set => Ok(Some(Value::Set(parse_set([t], canon).into()))),
         AttrType::Bool => parse_bool(t)
             .map(|b| Some(Value::Bool(b)))
             .ok_or_else(|| ValueError {
@@ -270,7 +270,7 @@ mod tests {
         let roles = by_name(RecordKind::Account, "roles").ok_or_else(unreachable_err)?;
         assert_eq!(
             parse_cell(roles, "Lehrkraft, Admin")?,
-            Some(Value::Set(vec!["admin".into(), "teacher".into()]))
+            Some(Value::Set(vec!["admin".into(), "teacher".into()].into()))
         );
         let created = by_name(RecordKind::Account, "created").ok_or_else(unreachable_err)?;
         assert_eq!(parse_cell(created, "  ")?, None);

@@ -1522,7 +1522,7 @@ mod tests {
         r.set("enabled", Value::Bool(true), Span::default());
         r.set(
             "roles",
-            Value::Set(vec!["Teacher".into(), " ".into(), "ÉLÈVE".into()]),
+            Value::Set(vec!["Teacher".into(), " ".into(), "ÉLÈVE".into()].into()),
             Span::default(),
         );
         r.extra.insert(
@@ -1752,7 +1752,7 @@ mod tests {
         );
         svc.set(
             "allowed_roles",
-            Value::Set(vec!["student".into()]),
+            Value::Set(vec!["student".into()].into()),
             Span::default(),
         );
         let records = vec![svc];
@@ -1981,9 +1981,17 @@ mod tests {
             role: Some("student".into()),
         });
         let mut parent = account("p1", &["guardian"], None);
-        parent.set("children", Value::Set(vec!["s1".into()]), Span::default());
+        parent.set(
+            "children",
+            Value::Set(vec!["s1".into()].into()),
+            Span::default(),
+        );
         let mut orphan = account("p2", &["guardian"], None);
-        orphan.set("children", Value::Set(vec!["s2".into()]), Span::default());
+        orphan.set(
+            "children",
+            Value::Set(vec!["s2".into()].into()),
+            Span::default(),
+        );
         let mut gone = account("s2", &["student"], None);
         gone.set(
             "state",
