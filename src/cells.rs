@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::engine::Evaluator;
 use crate::pack::facts::{CompiledFact, ConsentValues, Streamed};
-use crate::record::{ACCOUNT_PLACES, AttrName, Fields, RecordKind, Value, attr};
+use crate::record::{ACCOUNT_PLACES, AttrName, Fields, RecordKind, Value, attr, words};
 use crate::source::csv::{CellRow, ColumnName, filled_last};
 
 /// The most cells whose presence a plan decides by (2^8 decisions at most).
@@ -186,29 +186,6 @@ impl Slot {
 /// The size of [`AccountPlan::index`]: a power of two, more than twice the canonical
 /// attributes there are.
 const INDEX: usize = 128;
-
-/// Two words that, with its length, tell a name of up to 16 bytes from every other: its first
-/// and its last eight bytes (four, of a name shorter than eight; three bytes of one shorter
-/// than four), read without a call to `memcmp`. `None` for a longer name.
-fn words(name: &[u8]) -> Option<(u64, u64)> {
-    let n = name.len();
-    if n >= 8 {
-        let (first, last) = (name.first_chunk::<8>()?, name.last_chunk::<8>()?);
-        (n <= 16).then(|| (u64::from_le_bytes(*first), u64::from_le_bytes(*last)))
-    } else if n >= 4 {
-        let (first, last) = (name.first_chunk::<4>()?, name.last_chunk::<4>()?);
-        Some((
-            u64::from(u32::from_le_bytes(*first)),
-            u64::from(u32::from_le_bytes(*last)),
-        ))
-    } else {
-        let byte = |i: usize| u64::from(name.get(i).copied().unwrap_or(0));
-        Some((
-            byte(0) | byte(n / 2) << 8 | byte(n.saturating_sub(1)) << 16,
-            0,
-        ))
-    }
-}
 
 /// Where the search for a name with these [`words`] and length starts in
 /// [`AccountPlan::index`].

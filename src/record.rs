@@ -329,6 +329,29 @@ impl serde::Serialize for AttrName {
     }
 }
 
+/// Two words that, with its length, tell a text of up to 16 bytes from every other: its first
+/// and its last eight bytes (four, of a text shorter than eight; three bytes of one shorter
+/// than four), read without a call to `memcmp`. `None` for a longer text.
+pub fn words(name: &[u8]) -> Option<(u64, u64)> {
+    let n = name.len();
+    if n >= 8 {
+        let (first, last) = (name.first_chunk::<8>()?, name.last_chunk::<8>()?);
+        (n <= 16).then(|| (u64::from_le_bytes(*first), u64::from_le_bytes(*last)))
+    } else if n >= 4 {
+        let (first, last) = (name.first_chunk::<4>()?, name.last_chunk::<4>()?);
+        Some((
+            u64::from(u32::from_le_bytes(*first)),
+            u64::from(u32::from_le_bytes(*last)),
+        ))
+    } else {
+        let byte = |i: usize| u64::from(name.get(i).copied().unwrap_or(0));
+        Some((
+            byte(0) | byte(n / 2) << 8 | byte(n.saturating_sub(1)) << 16,
+            0,
+        ))
+    }
+}
+
 /// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it, without its format interpreter for the
 /// years of any school list.
 fn iso_date(d: NaiveDate) -> String {

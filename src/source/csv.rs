@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::problem::Problem;
-use crate::record::{Attr, Record, RecordKind, Value};
+use crate::record::{Attr, Record, RecordKind, Value, words};
 use crate::source::columns::{self, AttrType, Canonical};
 use crate::source::value::{ValueError, parse_cell_with, trim};
 use crate::source::{FileId, Offsets, Span};
@@ -1974,15 +1974,55 @@ fn worth_memoizing(canon: &Canonical) -> bool {
 /// list of a million accounts names a dozen roles.
 #[derive(Default)]
 struct Memo {
-    values: Vec<foldhash::HashMap<Box<str>, Value>>,
+    values: Vec<Known>,
     /// The cells of the row being converted (a buffer kept from row to row).
     cells: Vec<Span>,
+}
+
+/// The values of one memoized column by their text: the first few texts of up to 16 bytes by
+/// their length and [`words`] (compared without hashing or `memcmp`: most columns a memo
+/// is for hold a few short texts, looked up in every row), the others by hash.
+#[derive(Default)]
+struct Known {
+    short: Vec<(usize, (u64, u64), Value)>,
+    other: foldhash::HashMap<Box<str>, Value>,
+}
+
+impl Known {
+    fn len(&self) -> usize {
+        self.short.len() + self.other.len()
+    }
+
+    fn get(&self, text: &str) -> Option<&Value> {
+        if let Some(w) = words(text.as_bytes()) {
+            let len = text.len();
+            if let Some((_, _, v)) = self.short.iter().find(|(l, x, _)| *l == len && *x == w) {
+                return Some(v);
+            }
+            if self.short.len() < Memo::SHORT {
+                // Every short text kept is among `short` until it is full.
+                return None;
+            }
+        }
+        self.other.get(text)
+    }
+
+    fn insert(&mut self, text: &str, value: Value) {
+        match words(text.as_bytes()) {
+            Some(w) if self.short.len() < Memo::SHORT => self.short.push((text.len(), w, value)),
+            _ => {
+                self.other.insert(text.into(), value);
+            }
+        }
+    }
 }
 
 impl Memo {
     /// The most values kept per column: a column of many distinct values (a class per
     /// student) does not grow the memo without bound.
     const MAX_VALUES: usize = 256;
+    /// The most short texts compared one by one.
+    const SHORT: usize = 12;
 
     /// The value of `text` in column `i`, converted by `convert` unless known.
     fn value(
@@ -1992,7 +2032,7 @@ impl Memo {
         convert: impl FnOnce() -> Result<Option<Value>, ValueError>,
     ) -> Result<Option<Value>, ValueError> {
         if self.values.len() <= i {
-            self.values.resize_with(i + 1, foldhash::HashMap::default);
+            self.values.resize_with(i + 1, Known::default);
         }
         let Some(known) = self.values.get_mut(i) else {
             return convert();
@@ -2004,7 +2044,7 @@ impl Memo {
         if let Ok(Some(v)) = &converted
             && known.len() < Self::MAX_VALUES
         {
-            known.insert(text.into(), v.clone());
+            known.insert(text, v.clone());
         }
         converted
     }
@@ -3489,6 +3529,18 @@ mod tests {
             "Videokonferenz",
             "Lehrkraft",
             "5a|5b",
+            // Of one length, with the same first or last bytes.
+            "Lehrkrafx",
+            "Xehrkraft",
+            "aktiw",
+            "a",
+            "b",
+            "ab",
+            "ac",
+            "abc",
+            "abd",
+            "Erziehungsberechtigte",
+            "Erziehungsberechtigtx",
         ];
         let mut converted = 0;
         for canon in columns::ACCOUNT
@@ -3519,6 +3571,7 @@ mod tests {
                 }
             }
             assert!(memo.values.iter().all(|m| m.len() <= Memo::MAX_VALUES));
+            assert!(memo.values.iter().all(|m| m.short.len() <= Memo::SHORT));
         }
         assert!(converted > 1000);
     }

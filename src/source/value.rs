@@ -19,7 +19,7 @@ pub struct ValueError {
 /// Parses a date written as `YYYY-MM-DD`, `DD.MM.YYYY` or an ISO 8601 date-time (the time of
 /// day is dropped). Ambiguous forms such as `4/2/2000` are rejected.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    let t = text.trim();
+    let t = trim(text);
     if let Some(d) = fixed_date(t) {
         return Some(d);
     }
@@ -128,7 +128,9 @@ pub fn parse_cell_with(
     let t = trim(text);
     // Exports write "never" where a date is missing (Google Workspace: `Never logged in`).
     // (ASCII case folding: no other character lower-cases to these ASCII words.)
+    // A date's first character is a digit; no word for "never" starts with one.
     if canon.ty == AttrType::Date
+        && !t.as_bytes().first().is_some_and(u8::is_ascii_digit)
         && [
             "never",
             "never logged in",
