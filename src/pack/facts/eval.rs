@@ -427,17 +427,35 @@ pub struct Consents {
     entries: SortedHashes<(u128, ConsentEntry)>,
     texts: Vec<String>,
     ids: foldhash::HashMap<String, u32>,
+    /// The first few texts of up to 16 bytes among `ids`, by their length and
+    /// [`crate::record::words`]: found without hashing (a register has a purpose and a
+    /// granter per entry, and names a few of each).
+    short: Vec<(usize, (u64, u64), u32)>,
 }
 
 impl Consents {
+    /// The most texts in [`Consents::short`].
+    const SHORT: usize = 8;
+
     fn intern(&mut self, text: Option<&str>) -> Option<TextId> {
         let text = text?;
+        let words = crate::record::words(text.as_bytes());
+        let len = text.len();
+        let short = words.and_then(|w| self.short.iter().find(|(l, x, _)| *l == len && *x == w));
+        if let Some((_, _, id)) = short {
+            return TextId::new(id.checked_add(1)?);
+        }
         if let Some(id) = self.ids.get(text) {
             return TextId::new(id.checked_add(1)?);
         }
         let id = u32::try_from(self.texts.len()).ok()?;
         self.texts.push(text.to_owned());
         self.ids.insert(text.to_owned(), id);
+        if let Some(w) = words
+            && self.short.len() < Self::SHORT
+        {
+            self.short.push((len, w, id));
+        }
         TextId::new(id.checked_add(1)?)
     }
 
@@ -1324,6 +1342,8 @@ pub fn matched_attribute<R: Fields + ?Sized>(
                     .cloned()
             }
             FactKind::LinksTo { attribute, role } => {
+                // Most records link to no one: found absent by its place.
+                record.value_or_extra_of(attribute)?;
                 let linked = text_values(record, attribute);
                 let hit = linked.iter().any(|k| {
                     let k = k.trim().to_lowercase();
@@ -1460,6 +1480,41 @@ mod tests {
             r.set("birth_date", Value::Date(date(b)), Span::default());
         }
         r
+    }
+
+    #[test]
+    fn consent_texts_are_interned_once_each() {
+        let mut texts: Vec<String> = [
+            "guardian",
+            "self",
+            "a",
+            "b",
+            "ab",
+            "ac",
+            "abc",
+            "abd",
+            "guardiam",
+            "xuardian",
+            "videoconference",
+            "videoconferencE",
+            "Videoconference",
+            "erziehungsberechtigte",
+        ]
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+        texts.extend((0..20).map(|n| format!("purpose {n}")));
+        let mut c = Consents::default();
+        let ids: Vec<Option<TextId>> = texts.iter().map(|t| c.intern(Some(t))).collect();
+        assert!(c.short.len() <= Consents::SHORT);
+        for (text, id) in texts.iter().zip(&ids) {
+            // Each text has its own id, found again however it is looked up.
+            assert_eq!(c.text(*id), Some(text.as_str()));
+            assert_eq!(c.intern(Some(text)), *id, "{text}");
+            assert_eq!(c.intern(Some(&text.clone())), *id, "{text}");
+        }
+        assert_eq!(c.texts.len(), texts.len());
+        assert_eq!(c.intern(None), None);
     }
 
     #[test]
