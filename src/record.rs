@@ -352,6 +352,11 @@ pub fn words(name: &[u8]) -> Option<(u64, u64)> {
     }
 }
 
+/// Short texts that share a length, a first or a last byte with each other: what texts
+/// compared by [`words`] must be told apart by (for the tests of its callers).
+#[cfg(test)]
+pub(crate) const ALIKE_SHORT_TEXTS: [&str; 6] = ["a", "b", "ab", "ac", "abc", "abd"];
+
 /// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it, without its format interpreter for the
 /// years of any school list.
 fn iso_date(d: NaiveDate) -> String {

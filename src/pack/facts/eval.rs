@@ -1487,12 +1487,6 @@ mod tests {
         let mut texts: Vec<String> = [
             "guardian",
             "self",
-            "a",
-            "b",
-            "ab",
-            "ac",
-            "abc",
-            "abd",
             "guardiam",
             "xuardian",
             "videoconference",
@@ -1503,6 +1497,7 @@ mod tests {
         .iter()
         .map(|t| (*t).to_owned())
         .collect();
+        texts.extend(crate::record::ALIKE_SHORT_TEXTS.map(str::to_owned));
         texts.extend((0..20).map(|n| format!("purpose {n}")));
         let mut c = Consents::default();
         let ids: Vec<Option<TextId>> = texts.iter().map(|t| c.intern(Some(t))).collect();
