@@ -202,7 +202,7 @@ impl AttrName {
         }
     }
 
-    /// The attribute `name`, in a constant.
+    /// The attribute `name` of static text, without an allocation (also in a constant).
     pub const fn of(name: &'static str) -> Self {
         Self {
             name: Name::Borrowed(name),
