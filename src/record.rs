@@ -352,6 +352,58 @@ pub fn words(name: &[u8]) -> Option<(u64, u64)> {
     }
 }
 
+/// Up to `N` texts of at most 16 bytes, each with a value, found by their length and
+/// [`words`] without hashing or `memcmp`: the few texts a column or a register repeats in
+/// every row (roles, states, purposes).
+#[derive(Debug, Clone)]
+pub struct ShortTexts<V, const N: usize>(Vec<(usize, (u64, u64), V)>);
+
+impl<V, const N: usize> Default for ShortTexts<V, N> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<V, const N: usize> ShortTexts<V, N> {
+    /// The value kept for `text`.
+    pub fn get(&self, text: &str) -> Option<&V> {
+        let (len, w) = (text.len(), words(text.as_bytes())?);
+        self.0
+            .iter()
+            .find(|(l, x, _)| *l == len && *x == w)
+            .map(|(_, _, v)| v)
+    }
+
+    /// Whether [`ShortTexts::insert`] would keep `text`: a short text while there is room.
+    /// Until the texts are `N`, every short text inserted is kept, so such a text that
+    /// [`ShortTexts::get`] does not find was never inserted.
+    pub fn takes(&self, text: &str) -> bool {
+        text.len() <= 16 && self.0.len() < N
+    }
+
+    /// Keeps `value` for `text` (which is not kept yet) if it [`takes`](Self::takes) it;
+    /// else gives `value` back.
+    pub fn insert(&mut self, text: &str, value: V) -> Result<(), V> {
+        match words(text.as_bytes()) {
+            Some(w) if self.0.len() < N => {
+                self.0.push((text.len(), w, value));
+                Ok(())
+            }
+            _ => Err(value),
+        }
+    }
+
+    /// The number of texts kept.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no text is kept.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Short texts that share a length, a first or a last byte with each other: what texts
 /// compared by [`words`] must be told apart by (for the tests of its callers).
 #[cfg(test)]
@@ -817,6 +869,29 @@ impl std::hash::Hasher for Hasher128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_texts_are_told_apart_by_length_and_words() {
+        let mut kept: ShortTexts<usize, 8> = ShortTexts::default();
+        let texts = ALIKE_SHORT_TEXTS.iter().chain(&[
+            "lehrkraft",
+            "lehrkrafx",
+            "sixteen_bytes_ab",
+            "seventeen_bytes_a",
+        ]);
+        for (i, text) in texts.clone().enumerate() {
+            let takes = kept.takes(text);
+            assert_eq!(takes, kept.insert(text, i).is_ok(), "{text}");
+            assert_eq!(takes, text.len() <= 16 && i < 8, "{text}");
+        }
+        assert_eq!(kept.len(), 8);
+        for (i, text) in texts.enumerate() {
+            let expected = (text.len() <= 16 && i < 8).then_some(&i);
+            assert_eq!(kept.get(text), expected, "{text}");
+        }
+        assert_eq!(kept.get("abe"), None);
+        assert!(ShortTexts::<u8, 2>::default().is_empty());
+    }
 
     #[test]
     fn attribute_names_have_the_places_of_the_account_attributes() {

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::problem::Problem;
-use crate::record::{Attr, Record, RecordKind, Value, words};
+use crate::record::{Attr, Record, RecordKind, ShortTexts, Value};
 use crate::source::columns::{self, AttrType, Canonical};
 use crate::source::value::{ValueError, parse_cell_with, trim};
 use crate::source::{FileId, Offsets, Span};
@@ -1979,12 +1979,11 @@ struct Memo {
     cells: Vec<Span>,
 }
 
-/// The values of one memoized column by their text: the first few texts of up to 16 bytes by
-/// their length and [`words`] (compared without hashing or `memcmp`: most columns a memo
-/// is for hold a few short texts, looked up in every row), the others by hash.
+/// The values of one memoized column by their text: the first few short texts without a
+/// hash (most columns a memo is for hold a few, looked up in every row), the others by hash.
 #[derive(Default)]
 struct Known {
-    short: Vec<(usize, (u64, u64), Value)>,
+    short: ShortTexts<Value, { Memo::SHORT }>,
     other: foldhash::HashMap<Box<str>, Value>,
 }
 
@@ -1994,25 +1993,17 @@ impl Known {
     }
 
     fn get(&self, text: &str) -> Option<&Value> {
-        if let Some(w) = words(text.as_bytes()) {
-            let len = text.len();
-            if let Some((_, _, v)) = self.short.iter().find(|(l, x, _)| *l == len && *x == w) {
-                return Some(v);
-            }
-            if self.short.len() < Memo::SHORT {
-                // Every short text kept is among `short` until it is full.
-                return None;
-            }
+        match self.short.get(text) {
+            Some(v) => Some(v),
+            // Every short text kept is among them while there is room.
+            None if self.short.takes(text) => None,
+            None => self.other.get(text),
         }
-        self.other.get(text)
     }
 
     fn insert(&mut self, text: &str, value: Value) {
-        match words(text.as_bytes()) {
-            Some(w) if self.short.len() < Memo::SHORT => self.short.push((text.len(), w, value)),
-            _ => {
-                self.other.insert(text.into(), value);
-            }
+        if let Err(value) = self.short.insert(text, value) {
+            self.other.insert(text.into(), value);
         }
     }
 }

@@ -427,10 +427,9 @@ pub struct Consents {
     entries: SortedHashes<(u128, ConsentEntry)>,
     texts: Vec<String>,
     ids: foldhash::HashMap<String, u32>,
-    /// The first few texts of up to 16 bytes among `ids`, by their length and
-    /// [`crate::record::words`]: found without hashing (a register has a purpose and a
-    /// granter per entry, and names a few of each).
-    short: Vec<(usize, (u64, u64), u32)>,
+    /// The first few short texts among `ids`, found without hashing (a register has a
+    /// purpose and a granter per entry, and names a few of each).
+    short: crate::record::ShortTexts<u32, { Consents::SHORT }>,
 }
 
 impl Consents {
@@ -439,23 +438,14 @@ impl Consents {
 
     fn intern(&mut self, text: Option<&str>) -> Option<TextId> {
         let text = text?;
-        let words = crate::record::words(text.as_bytes());
-        let len = text.len();
-        let short = words.and_then(|w| self.short.iter().find(|(l, x, _)| *l == len && *x == w));
-        if let Some((_, _, id)) = short {
-            return TextId::new(id.checked_add(1)?);
-        }
-        if let Some(id) = self.ids.get(text) {
+        if let Some(id) = self.short.get(text).or_else(|| self.ids.get(text)) {
             return TextId::new(id.checked_add(1)?);
         }
         let id = u32::try_from(self.texts.len()).ok()?;
         self.texts.push(text.to_owned());
         self.ids.insert(text.to_owned(), id);
-        if let Some(w) = words
-            && self.short.len() < Self::SHORT
-        {
-            self.short.push((len, w, id));
-        }
+        // Kept among the short texts too while there is room; always among `ids`.
+        let _ = self.short.insert(text, id);
         TextId::new(id.checked_add(1)?)
     }
 
