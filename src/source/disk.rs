@@ -98,15 +98,13 @@ impl DiskText {
             ..Scan::default()
         };
         let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; BLOCK];
+        // Two buffers: the next block is read while the last one is checked.
+        let (mut buf, mut next) = (vec![0u8; BLOCK], vec![0u8; BLOCK]);
+        let mut n = fill(&mut f, &mut buf)?;
         let mut read = 0usize;
         let mut asked = false;
-        loop {
-            let n = fill(&mut f, &mut buf)?;
+        while n > 0 {
             let block = buf.get(..n)?;
-            if n == 0 {
-                break;
-            }
             let mut body = block;
             if read == 0 {
                 match Encoding::for_bom(block) {
@@ -120,12 +118,18 @@ impl DiskText {
                     None => {}
                 }
             }
-            // The digest and the text checks of a block at the same time.
-            let ok = if digest {
-                rayon::join(|| hasher.update(block), || scan.text(body)).1
-            } else {
-                scan.text(body)
-            };
+            // The next block read, the digest and the text checks of this one at the same
+            // time.
+            let (following, ok) = rayon::join(
+                || fill(&mut f, &mut next),
+                || {
+                    if digest {
+                        rayon::join(|| hasher.update(block), || scan.text(body)).1
+                    } else {
+                        scan.text(body)
+                    }
+                },
+            );
             if !ok {
                 return None;
             }
@@ -136,6 +140,8 @@ impl DiskText {
                     return None;
                 }
             }
+            n = following?;
+            std::mem::swap(&mut buf, &mut next);
         }
         let text_len = read.checked_sub(scan.skip)?;
         scan.line_starts.shrink_to_fit();
@@ -322,7 +328,6 @@ impl Scan {
         if self.line_starts.is_empty() {
             self.line_starts.push(0);
         }
-        self.quoted = self.quoted || memchr::memchr(b'"', body).is_some();
         let mut rest = body;
         // Complete a sequence cut at the end of the last block.
         if let Some(&lead) = self.carry.first() {
@@ -345,13 +350,13 @@ impl Scan {
             }
             rest = rest.get(need..).unwrap_or_default();
         }
-        let valid = match std::str::from_utf8(rest) {
+        let valid = match simdutf8::compat::from_utf8(rest) {
             Ok(s) => s,
             // Cut in the middle of a sequence: the rest comes with the next block.
             Err(e) if e.error_len().is_none() => {
                 let (valid, cut) = rest.split_at(e.valid_up_to());
                 self.carry = cut.to_vec();
-                std::str::from_utf8(valid).unwrap_or_default()
+                simdutf8::basic::from_utf8(valid).unwrap_or_default()
             }
             Err(_) => return false,
         };
@@ -362,16 +367,31 @@ impl Scan {
     /// read whole.
     fn note(&mut self, s: &str) -> bool {
         let bytes = s.as_bytes();
-        if memchr::memchr(0, bytes).is_some() {
-            return false;
-        }
-        for i in memchr::memchr_iter(b'\n', bytes) {
-            let start = self.last_line_start();
-            let at = self.seen + i;
-            if at - start > self.max_line {
-                return false;
+        // One pass finds the line breaks, a NUL byte and the first double quote (after it,
+        // quotes are no longer looked for).
+        let mut from = 0;
+        while let Some(rest) = bytes.get(from..) {
+            let hit = if self.quoted {
+                memchr::memchr2(b'\n', 0, rest)
+            } else {
+                memchr::memchr3(b'\n', 0, b'"', rest)
+            };
+            let Some(i) = hit.map(|i| from + i) else {
+                break;
+            };
+            match bytes.get(i) {
+                Some(b'\n') => {
+                    let start = self.last_line_start();
+                    let at = self.seen + i;
+                    if at - start > self.max_line {
+                        return false;
+                    }
+                    self.line_starts.push(at + 1);
+                }
+                Some(b'"') => self.quoted = true,
+                _ => return false,
             }
-            self.line_starts.push(at + 1);
+            from = i + 1;
         }
         if !self.nonblank {
             self.nonblank = s.chars().any(|c| !c.is_whitespace());
@@ -513,5 +533,96 @@ mod tests {
         std::fs::rename(&next, dir.path().join("a.csv")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(disk.read(4, 7).as_deref(), Ok("1;2"));
         assert_eq!(disk.read(0, 8).as_deref(), Ok("a;b\n1;2\n"));
+    }
+
+    /// What a scan must find, computed from the whole text at once: the line starts, whether
+    /// there is a double quote, the length of the byte-order mark; `None` where reading
+    /// whole must decide.
+    fn whole(bytes: &[u8], max_line: usize) -> Option<(Vec<usize>, bool, usize)> {
+        let skip = if bytes.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let text = std::str::from_utf8(bytes.get(skip..)?).ok()?;
+        if text.contains('\0') || text.trim().is_empty() {
+            return None;
+        }
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let longest = starts
+            .windows(2)
+            .map(|w| w[1] - 1 - w[0])
+            .chain(starts.last().map(|&last| text.len() - last))
+            .max()
+            .unwrap_or(0);
+        (longest <= max_line).then(|| (starts, text.contains('"'), skip))
+    }
+
+    #[test]
+    fn a_scan_in_blocks_finds_what_the_whole_text_shows() {
+        // Two blocks and a half of rows with two- and three-byte characters; then the same
+        // with a NUL byte, a double quote, a byte that is no UTF-8, a line too long or a cut
+        // sequence placed around the block edges (a scan checks one block while it reads the
+        // next).
+        let mut text = String::from("Kennung;Name\n");
+        let mut i = 0;
+        while text.len() < 2 * BLOCK + BLOCK / 2 {
+            text.push_str(&format!("{i};Jörn Müller-€{}\n", "x".repeat(i % 37)));
+            i += 1;
+        }
+        let base = text.into_bytes();
+        let places = [
+            3,
+            BLOCK - 1,
+            BLOCK,
+            BLOCK + 1,
+            2 * BLOCK - 2,
+            2 * BLOCK + 7,
+            base.len() - 1,
+        ];
+        let mut cases: Vec<(Vec<u8>, usize)> = vec![(base.clone(), 64)];
+        for &at in &places {
+            for inserted in [&b"\0"[..], b"\"", b"\xFF", b"\xC3", b"\"\0"] {
+                let mut bytes = base.clone();
+                bytes.splice(at..at, inserted.iter().copied());
+                cases.push((bytes, 64));
+            }
+            // A line of 100 bytes ending here: too long for 64, not for 128.
+            let mut bytes = base.clone();
+            bytes.splice(at..at, std::iter::repeat_n(b'y', 100));
+            cases.push((bytes.clone(), 64));
+            cases.push((bytes, 128));
+        }
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(&base);
+        cases.push((bom, 64));
+        // The longest line is allowed, one byte more is not.
+        let longest = base
+            .split(|&b| b == b'\n')
+            .map(<[u8]>::len)
+            .max()
+            .unwrap_or(0);
+        cases.push((base.clone(), longest));
+        cases.push((base.clone(), longest - 1));
+        for (n, (bytes, max_line)) in cases.iter().enumerate() {
+            let (_dir, scan) = scanned(bytes, *max_line);
+            let found = scan.map(|s| {
+                let disk = s.disk;
+                let starts = (0..disk.line_starts.len())
+                    .filter_map(|i| disk.line_starts.get(i))
+                    .collect::<Vec<_>>();
+                (starts, disk.quoted(), disk.skip as usize)
+            });
+            assert_eq!(
+                found.as_ref().map(|(s, q, k)| (s.len(), *q, *k)),
+                whole(bytes, *max_line)
+                    .as_ref()
+                    .map(|(s, q, k)| (s.len(), *q, *k)),
+                "case {n}"
+            );
+            assert_eq!(found, whole(bytes, *max_line), "case {n}");
+        }
     }
 }
