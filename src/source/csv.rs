@@ -1428,6 +1428,9 @@ impl CsvStream {
     ) -> Result<(), Problem> {
         let (base, text) = self.text(a, b)?;
         f(&self.rows_keeping(&text, base, keep));
+        if let Cow::Owned(text) = text {
+            crate::source::disk::DiskText::recycle(text);
+        }
         Ok(())
     }
 }

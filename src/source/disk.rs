@@ -28,6 +28,15 @@ const BLOCK: usize = 1 << 20;
 /// The most text kept from the start of a file while looking for its first non-blank line.
 const HEAD_LIMIT: usize = 4 << 20;
 
+/// Reads of at least this many bytes (chunks of rows, not the lines of a finding) reuse the
+/// bytes of the last such read on their thread (see [`DiskText::recycle`]).
+const REUSED_READ: usize = 16 << 10;
+
+thread_local! {
+    /// The bytes of the last chunk read on this thread, handed back by [`DiskText::recycle`].
+    static SPARE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A UTF-8 file whose text is read from disk by byte offset (offsets into the text, which
 /// starts after a byte-order mark).
 #[derive(Debug, Clone)]
@@ -238,10 +247,37 @@ impl DiskText {
         if meta.len() != self.file_len || meta.modified().ok() != Some(self.modified) {
             return Err("it was changed after it was first read".into());
         }
-        let mut buf = vec![0; end - start];
+        let n = end - start;
+        // A chunk of rows is read into the bytes of the last chunk this thread read (see
+        // [`DiskText::recycle`]): only bytes beyond what they held are zeroed first.
+        let mut buf = if n >= REUSED_READ {
+            SPARE.with(|spare| std::mem::take(&mut *spare.borrow_mut()))
+        } else {
+            Vec::new()
+        };
+        if buf.len() < n {
+            buf.resize(n, 0);
+        } else {
+            buf.truncate(n);
+        }
         read_exact_at(&self.file.0, &mut buf, self.skip + start as u64)
             .map_err(|e| e.to_string())?;
         String::from_utf8(buf).map_err(|_| "it was changed after it was first read".into())
+    }
+
+    /// Hands back the text of a [`DiskText::read`] that is no longer needed: the next read of
+    /// a chunk on this thread reuses its bytes (a chunk read into new memory is zeroed
+    /// first, bytes about to be overwritten).
+    pub fn recycle(text: String) {
+        let bytes = text.into_bytes();
+        if bytes.len() >= REUSED_READ {
+            SPARE.with(|spare| {
+                let mut spare = spare.borrow_mut();
+                if bytes.capacity() > spare.capacity() {
+                    *spare = bytes;
+                }
+            });
+        }
     }
 
     /// The whole text, read sequentially from its start (a reader of bytes, checked to be the
@@ -506,6 +542,23 @@ mod tests {
         assert!(scan.is_none(), "a last line over the limit");
         let (_dir, scan) = scanned(b"a;b\n1;0123\n", 8);
         assert!(scan.is_some());
+    }
+
+    #[test]
+    fn reads_into_recycled_bytes_show_only_their_range() {
+        let text: String = (0..20_000).map(|i| format!("{i};a\n")).collect();
+        let (_dir, scan) = scanned(text.as_bytes(), 64);
+        let Some(Scanned { disk, .. }) = scan else {
+            panic!("not scanned");
+        };
+        // Longer, shorter, longer again, and a short read that takes no recycled bytes.
+        for (start, end) in [(0, 40_000), (7, 30_007), (3, 90_003), (10, 20), (5, 60_005)] {
+            let read = disk.read(start, end);
+            assert_eq!(read.as_deref(), Ok(&text[start..end]), "{start}..{end}");
+            if let Ok(read) = read {
+                DiskText::recycle(read);
+            }
+        }
     }
 
     #[test]
