@@ -32,6 +32,10 @@ const HEAD_LIMIT: usize = 4 << 20;
 /// bytes of the last such read on their thread (see [`DiskText::recycle`]).
 const REUSED_READ: usize = 16 << 10;
 
+/// The most bytes a thread keeps for its next read: a chunk of very long lines is freed, not
+/// kept for the rest of the run (a chunk of a thousand ordinary rows takes about 130 KB).
+const REUSED_MOST: usize = 8 << 20;
+
 thread_local! {
     /// The bytes of the last chunk read on this thread, handed back by [`DiskText::recycle`].
     static SPARE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -270,7 +274,7 @@ impl DiskText {
     /// first, bytes about to be overwritten).
     pub fn recycle(text: String) {
         let bytes = text.into_bytes();
-        if bytes.len() >= REUSED_READ {
+        if kept_for_reuse(bytes.len(), bytes.capacity()) {
             SPARE.with(|spare| {
                 let mut spare = spare.borrow_mut();
                 if bytes.capacity() > spare.capacity() {
@@ -285,6 +289,13 @@ impl DiskText {
     pub fn reader(&self) -> Result<File, Changed> {
         self.open_at(0)
     }
+}
+
+/// Whether bytes handed back by [`DiskText::recycle`] (`len` of them used, room for
+/// `capacity`) are kept for the next read: those of a chunk, not of a few lines, and not more
+/// than [`REUSED_MOST`].
+fn kept_for_reuse(len: usize, capacity: usize) -> bool {
+    len >= REUSED_READ && capacity <= REUSED_MOST
 }
 
 /// Fills `buf` from `file` at `offset`, without moving a position shared by other readers.
@@ -559,6 +570,15 @@ mod tests {
                 DiskText::recycle(read);
             }
         }
+    }
+
+    #[test]
+    fn only_the_bytes_of_ordinary_chunks_are_kept_for_reuse() {
+        assert!(kept_for_reuse(130 << 10, 130 << 10));
+        assert!(kept_for_reuse(REUSED_READ, REUSED_MOST));
+        assert!(!kept_for_reuse(REUSED_READ - 1, REUSED_MOST));
+        assert!(!kept_for_reuse(REUSED_READ, REUSED_MOST + 1));
+        assert!(!kept_for_reuse(300, 64 << 20));
     }
 
     #[test]
