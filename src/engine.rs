@@ -1158,6 +1158,27 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// `decided` with the findings of its outcomes made (where the records were decided, on
+    /// every core): [`Collector::add_decided`] then only takes them, in order, instead of
+    /// making them one by one on the thread that collects. The findings of limits are made
+    /// there, once everything is counted.
+    pub fn prepare(&self, decided: Decided, inputs: &FactInputs<'_>) -> Decided {
+        let Decided(outcomes, _) = decided;
+        let lang = self.ctx.lang.as_deref();
+        let findings = outcomes
+            .iter()
+            .flat_map(|(record, outcome)| {
+                outcome.violated.iter().filter_map(move |id| {
+                    let meta = self.packs.meta.get(id)?;
+                    meta.limit.is_none().then(|| {
+                        finding_for(self.packs, meta, record, outcome.age, lang, inputs)
+                    })
+                })
+            })
+            .collect();
+        Decided(outcomes, Some(findings))
+    }
+
     /// Evaluates records one by one as they come, on the calling thread with one cache, and
     /// keeps only those with a violation or an error, for [`Collector::add_decided`]: the
     /// others are dropped at once (a streamed chunk is evaluated row by row as its rows are
@@ -1188,7 +1209,7 @@ impl<'p> Evaluator<'p> {
         if let Some(p) = &self.ctx.progress {
             p.done.fetch_add(seen, std::sync::atomic::Ordering::Relaxed);
         }
-        Decided(kept)
+        Decided(kept, None)
     }
 }
 
@@ -1208,8 +1229,9 @@ pub struct Cache {
 }
 
 /// The records of a chunk that violate a policy or could not be evaluated, with their
-/// outcomes (see [`Evaluator::decide_each`]).
-pub struct Decided(Vec<(Record, RecordOutcome)>);
+/// outcomes (see [`Evaluator::decide_each`]), and the findings of those outcomes once
+/// [`Evaluator::prepare`] made them.
+pub struct Decided(Vec<(Record, RecordOutcome)>, Option<Vec<Finding>>);
 
 impl Decided {
     /// Whether no record violates a policy or failed.
@@ -1263,7 +1285,7 @@ impl DecidedRows {
         }
         all.extend(decided.0);
         all.sort_by_key(|(r, _)| r.span.offset);
-        Decided(all)
+        Decided(all, None)
     }
 }
 
@@ -1304,19 +1326,29 @@ impl<'e, 'p> Collector<'e, 'p> {
     /// Evaluates `records` (the next ones in input order) and keeps their findings.
     pub fn add(&mut self, records: &[Record], inputs: &FactInputs<'_>) {
         let outcomes = self.evaluator.outcomes(records, inputs);
-        self.keep(records.iter().zip(&outcomes), inputs);
+        self.keep(records.iter().zip(&outcomes), inputs, None);
     }
 
     /// Keeps the findings of records evaluated by [`Evaluator::decide_each`] (the next ones
     /// in input order).
     pub fn add_decided(&mut self, decided: Decided, inputs: &FactInputs<'_>) {
-        self.keep(decided.0.iter().map(|(r, o)| (r, o)), inputs);
+        let Decided(outcomes, prepared) = decided;
+        let mut prepared = prepared.map(Vec::into_iter);
+        self.keep(
+            outcomes.iter().map(|(r, o)| (r, o)),
+            inputs,
+            prepared.as_mut(),
+        );
     }
 
+    /// Keeps the findings and errors of `outcomes`; the findings of policies that are no
+    /// limits come from `prepared` when given (see [`Evaluator::prepare`]: the same
+    /// findings, in the same order).
     fn keep<'r>(
         &mut self,
         outcomes: impl Iterator<Item = (&'r Record, &'r RecordOutcome)>,
         inputs: &FactInputs<'_>,
+        mut prepared: Option<&mut std::vec::IntoIter<Finding>>,
     ) {
         let packs = self.evaluator.packs;
         let lang = self.evaluator.ctx.lang.as_deref();
@@ -1346,14 +1378,12 @@ impl<'e, 'p> Collector<'e, 'p> {
                                 .collect(),
                         });
                     }
-                    None => self.findings.push(finding_for(
-                        packs,
-                        meta,
-                        record,
-                        outcome.age,
-                        lang,
-                        inputs,
-                    )),
+                    None => self.findings.push(
+                        match prepared.as_mut().and_then(|p| p.next()) {
+                            Some(finding) => finding,
+                            None => finding_for(packs, meta, record, outcome.age, lang, inputs),
+                        },
+                    ),
                 }
             }
             for (id, problems) in &outcome.errors {

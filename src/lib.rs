@@ -682,7 +682,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                                     .into_iter()
                                     .partition(|r| again.contains(&r.span.offset));
                                 let anew = evaluator.decide_each(anew.into_iter(), &inputs);
-                                (found, rows.join(kept, anew))
+                                (found, evaluator.prepare(rows.join(kept, anew), &inputs))
                             };
                             let mut found = 0;
                             let read =
@@ -722,7 +722,7 @@ pub fn check_outcome(options: &CheckOptions) -> Outcome {
                                     mark_login_tracked(std::slice::from_mut(&mut r), *tracked);
                                     r
                                 });
-                                evaluator.decide_each(marked, &inputs)
+                                evaluator.prepare(evaluator.decide_each(marked, &inputs), &inputs)
                             };
                             let read = stream.for_each_window_map(&decide, &mut |window| {
                                 for decided in window {

@@ -16,8 +16,9 @@ use crate::source::SourceMap;
 /// The version of the JSON schema; bumped on incompatible changes.
 pub const JSON_VERSION: u32 = 1;
 
+/// The document's fields before its findings and problems (see [`write_json`]).
 #[derive(Serialize)]
-struct Doc<'a, 'f> {
+struct Head<'a> {
     version: u32,
     tool: Tool,
     today: &'a str,
@@ -26,21 +27,54 @@ struct Doc<'a, 'f> {
     exit_code: i32,
     packs: Vec<PackInfo<'a>>,
     summary: Summary<'a>,
-    findings: Lazy<'a, 'f, Finding, FindingJson<'a>>,
-    problems: Lazy<'a, 'f, Problem, ProblemJson<'a>>,
 }
 
-/// Items converted one by one as they are written (a report of a million findings is not
-/// copied first).
-struct Lazy<'a, 'f, T, J> {
+/// Items written together: converted and serialized on every core, written in order.
+const ITEMS_AT_ONCE: usize = 4096;
+
+/// Writes `items` as the pretty-printed array that is the value of a field of the document
+/// (indented one level), each item serialized alone (on every core, [`ITEMS_AT_ONCE`] at a
+/// time) and indented to its place: serde_json's pretty printer indents only after the
+/// line breaks it writes between tokens (a string holds none: it writes `\n`), so an item
+/// serialized alone is the item serialized in place with two more levels of indentation
+/// after each line break.
+fn write_items<'a, T: Sync, J: Serialize>(
+    out: &mut dyn std::io::Write,
     items: &'a [T],
-    convert: &'f dyn Fn(&'a T) -> J,
-}
-
-impl<T, J: Serialize> Serialize for Lazy<'_, '_, T, J> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.items.iter().map(self.convert))
+    convert: &(dyn Fn(&'a T) -> J + Sync),
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    if items.is_empty() {
+        return out.write_all(b"[]");
     }
+    out.write_all(b"[")?;
+    for (n, window) in items.chunks(ITEMS_AT_ONCE).enumerate() {
+        let pieces = window
+            .par_chunks(ITEMS_AT_ONCE.div_ceil(rayon::current_num_threads().max(1) * 4))
+            .enumerate()
+            .map(|(i, chunk)| -> std::io::Result<Vec<u8>> {
+                let mut piece = Vec::new();
+                let mut alone = Vec::new();
+                for (j, item) in chunk.iter().enumerate() {
+                    let first = n == 0 && i == 0 && j == 0;
+                    piece.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+                    alone.clear();
+                    serde_json::to_writer_pretty(&mut alone, &convert(item))?;
+                    for (k, line) in alone.split(|b| *b == b'\n').enumerate() {
+                        if k > 0 {
+                            piece.extend_from_slice(b"\n    ");
+                        }
+                        piece.extend_from_slice(line);
+                    }
+                }
+                Ok(piece)
+            })
+            .collect::<std::io::Result<Vec<Vec<u8>>>>()?;
+        for piece in pieces {
+            out.write_all(&piece)?;
+        }
+    }
+    out.write_all(b"\n  ]")
 }
 
 fn finding_json<'a>(sources: &'a SourceMap, f: &'a Finding) -> FindingJson<'a> {
@@ -187,7 +221,7 @@ pub fn write_json(
 ) -> std::io::Result<()> {
     let (errors, warnings, infos) = report.counts();
     let (waived, baselined) = report.set_aside();
-    let doc = Doc {
+    let head = Head {
         version: JSON_VERSION,
         tool: Tool {
             name: "konform",
@@ -216,18 +250,23 @@ pub fn write_json(
             disabled_policies: &report.stats.disabled,
             problems: report.problems.iter().filter(|p| p.is_error()).count(),
         },
-        findings: Lazy {
-            items: &report.findings,
-            convert: &|f| finding_json(&report.sources, f),
-        },
-        problems: Lazy {
-            items: &report.problems,
-            convert: &|p| problem_json(&report.sources, p),
-        },
     };
+    // The head is an object of its own: its closing line is replaced by the two arrays.
+    let mut text = serde_json::to_vec_pretty(&head)?;
+    if text.ends_with(b"\n}") {
+        text.truncate(text.len() - 2);
+    }
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut out, &doc)?;
-    out.write_all(b"\n")?;
+    out.write_all(&text)?;
+    out.write_all(b",\n  \"findings\": ")?;
+    write_items(&mut out, &report.findings, &|f| {
+        finding_json(&report.sources, f)
+    })?;
+    out.write_all(b",\n  \"problems\": ")?;
+    write_items(&mut out, &report.problems, &|p| {
+        problem_json(&report.sources, p)
+    })?;
+    out.write_all(b"\n}\n")?;
     out.flush()
 }
 
@@ -245,5 +284,130 @@ pub fn json(report: &Report, fail_on: Severity) -> String {
             "{{\"version\": {JSON_VERSION}, \"error\": {:?}}}\n",
             e.to_string()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::AppliedWaiver;
+    use crate::source::{SourceFile, Span};
+
+    /// The document as one value, serialized at once: what [`write_json`] writes piece by
+    /// piece.
+    #[derive(Serialize)]
+    struct Whole<'a> {
+        #[serde(flatten)]
+        head: Head<'a>,
+        findings: Vec<FindingJson<'a>>,
+        problems: Vec<ProblemJson<'a>>,
+    }
+
+    fn whole(report: &Report, fail_on: Severity) -> String {
+        let (errors, warnings, infos) = report.counts();
+        let (waived, baselined) = report.set_aside();
+        let doc = Whole {
+            head: Head {
+                version: JSON_VERSION,
+                tool: Tool {
+                    name: "konform",
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+                today: &report.today,
+                redacted: report.redacted,
+                fail_on: fail_on.name(),
+                exit_code: report.exit_code(fail_on),
+                packs: report
+                    .packs
+                    .iter()
+                    .map(|(id, version)| PackInfo { id, version })
+                    .collect(),
+                summary: Summary {
+                    errors,
+                    warnings,
+                    infos,
+                    waived,
+                    baselined,
+                    records: report.stats.records,
+                    records_by_kind: &report.stats.by_kind,
+                    files: report.stats.files,
+                    policies: report.stats.policies,
+                    incomplete_inputs: &report.stats.incomplete_files,
+                    disabled_policies: &report.stats.disabled,
+                    problems: report.problems.iter().filter(|p| p.is_error()).count(),
+                },
+            },
+            findings: report
+                .findings
+                .iter()
+                .map(|f| finding_json(&report.sources, f))
+                .collect(),
+            problems: report
+                .problems
+                .iter()
+                .map(|p| problem_json(&report.sources, p))
+                .collect(),
+        };
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| panic!("{e}")) + "\n"
+    }
+
+    #[test]
+    fn findings_written_in_pieces_are_the_document_written_at_once() {
+        let text = "Kennung;Name\nP1;Anna \"Ann\" Berg\nP2;Zoë\n";
+        let mut report = Report::default();
+        let file = report.sources.add(SourceFile::new("a.csv", None, text));
+        let finding = |n: usize| {
+            let mut f = Finding::new(
+                if n % 2 == 0 {
+                    "common.generic-account"
+                } else {
+                    "iserv.videoconference-without-consent"
+                },
+                if n % 3 == 0 {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                },
+                &format!("P{n}"),
+                file,
+                Span::new(13 + n % 3, 2),
+                "",
+            );
+            f.message = format!("finding {n}: line\nbreak, \"quote\", tab\t and {{}} [] ");
+            f.help = (n % 2 == 0).then(|| "help with\nlines".to_owned());
+            if n % 5 == 0 {
+                f.related.push(crate::finding::Related {
+                    subject: format!("P{n}"),
+                    label: "the other row".into(),
+                    file,
+                    span: Span::new(25, 3),
+                });
+            }
+            if n % 7 == 0 {
+                f.waiver = Some(Box::new(AppliedWaiver {
+                    reason: "known".into(),
+                    approved_by: "DPO".into(),
+                    expires: "2027-01-01".into(),
+                    file,
+                    span: Span::new(0, 7),
+                }));
+            }
+            f
+        };
+        for n in [0, 1, 2, ITEMS_AT_ONCE - 1, ITEMS_AT_ONCE, 2 * ITEMS_AT_ONCE + 3] {
+            report.findings = (0..n).map(finding).collect();
+            report.problems = (0..n % 3)
+                .map(|i| {
+                    crate::problem::Problem::error("input::bad-date", format!("problem {i}\n"))
+                        .in_file(file)
+                        .at(file, Span::new(13, 2), "here")
+                        .with_help("a hint")
+                })
+                .collect();
+            let mut written = Vec::new();
+            write_json(&report, Severity::Error, &mut written).unwrap_or_else(|e| panic!("{e}"));
+            let written = String::from_utf8(written).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(written, whole(&report, Severity::Error), "{n} findings");
+        }
     }
 }
