@@ -1170,9 +1170,9 @@ impl<'p> Evaluator<'p> {
             .flat_map(|(record, outcome)| {
                 outcome.violated.iter().filter_map(move |id| {
                     let meta = self.packs.meta.get(id)?;
-                    meta.limit.is_none().then(|| {
-                        finding_for(self.packs, meta, record, outcome.age, lang, inputs)
-                    })
+                    meta.limit
+                        .is_none()
+                        .then(|| finding_for(self.packs, meta, record, outcome.age, lang, inputs))
                 })
             })
             .collect();
@@ -1378,12 +1378,12 @@ impl<'e, 'p> Collector<'e, 'p> {
                                 .collect(),
                         });
                     }
-                    None => self.findings.push(
-                        match prepared.as_mut().and_then(|p| p.next()) {
+                    None => self
+                        .findings
+                        .push(match prepared.as_mut().and_then(|p| p.next()) {
                             Some(finding) => finding,
                             None => finding_for(packs, meta, record, outcome.age, lang, inputs),
-                        },
-                    ),
+                        }),
                 }
             }
             for (id, problems) in &outcome.errors {

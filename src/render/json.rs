@@ -30,7 +30,7 @@ struct Head<'a> {
 }
 
 /// Items written together: converted and serialized on every core, written in order.
-const ITEMS_AT_ONCE: usize = 4096;
+const ITEMS_AT_ONCE: usize = 1024;
 
 /// Writes `items` as the pretty-printed array that is the value of a field of the document
 /// (indented one level), each item serialized alone (on every core, [`ITEMS_AT_ONCE`] at a
@@ -212,16 +212,11 @@ struct ProblemJson<'a> {
     help: Option<&'a str>,
 }
 
-/// Writes the report as pretty-printed JSON (schema version 1) to `out`, as it is converted:
-/// the text of a large report is never held whole. Errors are those of `out`.
-pub fn write_json(
-    report: &Report,
-    fail_on: Severity,
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
+/// The document's fields before its findings and problems.
+fn head(report: &Report, fail_on: Severity) -> Head<'_> {
     let (errors, warnings, infos) = report.counts();
     let (waived, baselined) = report.set_aside();
-    let head = Head {
+    Head {
         version: JSON_VERSION,
         tool: Tool {
             name: "konform",
@@ -250,7 +245,17 @@ pub fn write_json(
             disabled_policies: &report.stats.disabled,
             problems: report.problems.iter().filter(|p| p.is_error()).count(),
         },
-    };
+    }
+}
+
+/// Writes the report as pretty-printed JSON (schema version 1) to `out`, as it is converted:
+/// the text of a large report is never held whole. Errors are those of `out`.
+pub fn write_json(
+    report: &Report,
+    fail_on: Severity,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let head = head(report, fail_on);
     // The head is an object of its own: its closing line is replaced by the two arrays.
     let mut text = serde_json::to_vec_pretty(&head)?;
     if text.ends_with(b"\n}") {
@@ -304,39 +309,8 @@ mod tests {
     }
 
     fn whole(report: &Report, fail_on: Severity) -> String {
-        let (errors, warnings, infos) = report.counts();
-        let (waived, baselined) = report.set_aside();
         let doc = Whole {
-            head: Head {
-                version: JSON_VERSION,
-                tool: Tool {
-                    name: "konform",
-                    version: env!("CARGO_PKG_VERSION"),
-                },
-                today: &report.today,
-                redacted: report.redacted,
-                fail_on: fail_on.name(),
-                exit_code: report.exit_code(fail_on),
-                packs: report
-                    .packs
-                    .iter()
-                    .map(|(id, version)| PackInfo { id, version })
-                    .collect(),
-                summary: Summary {
-                    errors,
-                    warnings,
-                    infos,
-                    waived,
-                    baselined,
-                    records: report.stats.records,
-                    records_by_kind: &report.stats.by_kind,
-                    files: report.stats.files,
-                    policies: report.stats.policies,
-                    incomplete_inputs: &report.stats.incomplete_files,
-                    disabled_policies: &report.stats.disabled,
-                    problems: report.problems.iter().filter(|p| p.is_error()).count(),
-                },
-            },
+            head: head(report, fail_on),
             findings: report
                 .findings
                 .iter()
@@ -358,12 +332,12 @@ mod tests {
         let file = report.sources.add(SourceFile::new("a.csv", None, text));
         let finding = |n: usize| {
             let mut f = Finding::new(
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     "common.generic-account"
                 } else {
                     "iserv.videoconference-without-consent"
                 },
-                if n % 3 == 0 {
+                if n.is_multiple_of(3) {
                     Severity::Warning
                 } else {
                     Severity::Error
@@ -374,8 +348,8 @@ mod tests {
                 "",
             );
             f.message = format!("finding {n}: line\nbreak, \"quote\", tab\t and {{}} [] ");
-            f.help = (n % 2 == 0).then(|| "help with\nlines".to_owned());
-            if n % 5 == 0 {
+            f.help = n.is_multiple_of(2).then(|| "help with\nlines".to_owned());
+            if n.is_multiple_of(5) {
                 f.related.push(crate::finding::Related {
                     subject: format!("P{n}"),
                     label: "the other row".into(),
@@ -383,7 +357,7 @@ mod tests {
                     span: Span::new(25, 3),
                 });
             }
-            if n % 7 == 0 {
+            if n.is_multiple_of(7) {
                 f.waiver = Some(Box::new(AppliedWaiver {
                     reason: "known".into(),
                     approved_by: "DPO".into(),
@@ -394,7 +368,14 @@ mod tests {
             }
             f
         };
-        for n in [0, 1, 2, ITEMS_AT_ONCE - 1, ITEMS_AT_ONCE, 2 * ITEMS_AT_ONCE + 3] {
+        for n in [
+            0,
+            1,
+            2,
+            ITEMS_AT_ONCE - 1,
+            ITEMS_AT_ONCE,
+            2 * ITEMS_AT_ONCE + 3,
+        ] {
             report.findings = (0..n).map(finding).collect();
             report.problems = (0..n % 3)
                 .map(|i| {
