@@ -638,9 +638,52 @@ pub struct Masker {
     /// Lower-cased personal values (looked up for every word of every text: a fast hasher).
     values: foldhash::HashMap<String, PersonalKind>,
     words: usize,
-    /// The [`first_key`] of every value: a run of words whose first word's key is not here
-    /// is no value, without a look-up per run.
-    firsts: foldhash::HashSet<u64>,
+    /// A bit for the [`first_key`] of every value (see [`Firsts`]): a run of words whose
+    /// first word's key has no bit is no value, without a look-up per run.
+    firsts: Firsts,
+}
+
+/// A set of [`first_key`]s that may answer yes for a key not in it, never no for one in it:
+/// a bit per key, about sixteen bits per value (a few per cent of other keys answer yes and
+/// are looked up in full), instead of a table of the keys.
+#[derive(Debug)]
+struct Firsts {
+    bits: Vec<u64>,
+    /// log2 of the number of bits.
+    log: u32,
+}
+
+impl Firsts {
+    fn new(keys: impl ExactSizeIterator<Item = u64>) -> Self {
+        let log = (keys.len().saturating_mul(16).max(1024))
+            .next_power_of_two()
+            .trailing_zeros();
+        let mut firsts = Self {
+            bits: vec![0; (1usize << log) / 64],
+            log,
+        };
+        for key in keys {
+            let (word, bit) = firsts.place(key);
+            if let Some(w) = firsts.bits.get_mut(word) {
+                *w |= bit;
+            }
+        }
+        firsts
+    }
+
+    /// The word and bit of `key`: its top bits after a multiplicative hash.
+    fn place(&self, key: u64) -> (usize, u64) {
+        let at = key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - self.log);
+        (
+            usize::try_from(at / 64).unwrap_or(usize::MAX),
+            1 << (at % 64),
+        )
+    }
+
+    fn may_contain(&self, key: u64) -> bool {
+        let (word, bit) = self.place(key);
+        self.bits.get(word).is_some_and(|w| w & bit != 0)
+    }
 }
 
 /// The first up to eight bytes of `chars` (lower-cased text) before its first character that
@@ -700,14 +743,7 @@ impl Masker {
                     .unwrap_or(0)
                     .min(MAX_WORDS)
             },
-            || {
-                values
-                    .par_iter()
-                    .map(|(v, _)| first_key(v.chars()))
-                    .collect::<Vec<u64>>()
-                    .into_iter()
-                    .collect()
-            },
+            || Firsts::new(values.keys().map(|v| first_key(v.chars()))),
         );
         Self {
             values,
@@ -741,7 +777,7 @@ impl Masker {
                     text.get(i..end).unwrap_or_default(),
                     text.get(end..).unwrap_or_default(),
                 )
-                && !self.firsts.contains(&key)
+                && !self.firsts.may_contain(key)
             {
                 continue;
             }
@@ -1203,6 +1239,22 @@ mod tests {
             expected.push_str(&text[at..]);
             proptest::prop_assert_eq!(masker.mask(&text), expected);
         }
+    }
+
+    #[test]
+    fn first_word_keys_in_the_set_are_always_found() {
+        let keys: Vec<u64> = (0..20_000u64)
+            .map(|i| first_key(format!("name{i}").chars()))
+            .collect();
+        let firsts = Firsts::new(keys.iter().copied());
+        assert!(keys.iter().all(|k| firsts.may_contain(*k)));
+        // Other keys answer yes rarely (about sixteen bits per key).
+        let others = (0..20_000u64)
+            .filter(|i| firsts.may_contain(first_key(format!("other{i}").chars())))
+            .count();
+        assert!(others < 2_000, "{others}");
+        // An empty set answers no.
+        assert!(!Firsts::new(std::iter::empty()).may_contain(first_key("anna".chars())));
     }
 
     #[test]
