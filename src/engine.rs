@@ -1339,6 +1339,8 @@ impl<'e, 'p> Collector<'e, 'p> {
             inputs,
             prepared.as_mut(),
         );
+        // Each prepared finding was taken for the policy it was made for.
+        debug_assert!(prepared.is_none_or(|mut p| p.next().is_none()));
     }
 
     /// Keeps the findings and errors of `outcomes`; the findings of policies that are no
