@@ -169,14 +169,7 @@ impl DiskText {
         if after.modified().ok()? != modified {
             return None;
         }
-        let sha256 = digest.then(|| {
-            let mut hex = String::with_capacity(64);
-            for b in hasher.finalize() {
-                use std::fmt::Write as _;
-                let _ = write!(hex, "{b:02x}");
-            }
-            hex
-        });
+        let sha256 = digest.then(|| crate::source::hex(&hasher.finalize()));
         Some(Scanned {
             disk: Self {
                 path: path.to_owned(),

@@ -199,12 +199,15 @@ impl Offsets {
 /// The SHA-256 of `bytes` as 64 lowercase hex digits.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
+    hex(&sha2::Sha256::digest(bytes))
+}
+
+/// `bytes` as lowercase hex digits, two a byte, from a table: a finding's fingerprint is one
+/// digest, and formatting each byte with `{:02x}` cost more than the digest.
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digest = sha2::Sha256::digest(bytes);
-    // Two digits a byte from a table: a finding's fingerprint is one, and formatting each
-    // byte with `{:02x}` cost more than the digest.
-    let mut out = String::with_capacity(64);
-    for b in digest {
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
         out.push(char::from(DIGITS[usize::from(b >> 4)]));
         out.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
